@@ -1,0 +1,148 @@
+"""Transactions as imported: dimensions (store, category, payment method, customer), the lines, and
+the import batches they came from. The analytics read aggregates built from these (rollups)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Store(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PaymentMethod(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(models.Model):
+    # The customer id as it appears in the retailer's files.
+    external_id = models.CharField(max_length=100, unique=True)
+    gender = models.CharField(max_length=20, blank=True)
+    age = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class ColumnMapping(models.Model):
+    """A saved column mapping (a preset) for files whose layout differs from the shipped ones."""
+
+    name = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    mapping = models.JSONField(help_text="The JSON mapping, in the format documented in the README.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportBatch(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    class Source(models.TextChoices):
+        ADMIN = "admin"
+        COMMAND = "command"
+        API = "api"
+        INBOX = "inbox"
+
+    file = models.FileField(upload_to="imports/%Y/%m/", max_length=500)
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    size_bytes = models.BigIntegerField(default=0)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.ADMIN)
+    # A preset name (shipped or saved ColumnMapping); `mapping` given at import overrides it.
+    mapping_name = models.CharField(max_length=100, default="mall")
+    mapping = models.JSONField(null=True, blank=True)
+    skip_invalid = models.BooleanField(
+        default=False, help_text="Import the valid rows and report the rest, instead of rejecting the file."
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    # The stage running now (read, validate, load, aggregates) and how far it is, in percent.
+    stage = models.CharField(max_length=20, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    rows_read = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    # Per-row problems: [{"row", "column", "value", "reason"}], the first 1,000; error_count has all.
+    errors = models.JSONField(default=list, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+    warnings = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True)
+    # Seconds per stage: read, validate, load, aggregates (and refit when run in the same process).
+    timings = models.JSONField(default=dict, blank=True)
+    # How many times a worker picked the batch up; a batch is failed after IMPORT_MAX_ATTEMPTS.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "import batches"
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.file_name}"
+
+
+class TransactionLine(models.Model):
+    """One line of a receipt. Only the primary key is indexed: loading stays a bulk path, and the
+    analytics read the rollups rather than these rows."""
+
+    # Fingerprint of the line's content and its occurrence in its file: importing the same rows
+    # again (a re-upload, an overlapping daily export) finds them already here.
+    row_key = models.UUIDField(primary_key=True)
+    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, db_index=False, related_name="+")
+    invoice_no = models.CharField(max_length=100)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, db_index=False, related_name="+")
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, db_index=False, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, db_index=False, related_name="+")
+    payment_method = models.ForeignKey(PaymentMethod, on_delete=models.PROTECT, db_index=False, related_name="+")
+    date = models.DateField()
+    # Negative for a return: returns reduce net sales and are not purchases.
+    quantity = models.IntegerField()
+    unit_price = models.DecimalField(max_digits=14, decimal_places=4)
+    gross_amount = models.DecimalField(max_digits=14, decimal_places=2)
+    discount_amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    net_amount = models.DecimalField(max_digits=14, decimal_places=2)
+    # Total cost of the line, when the file carries cost.
+    cost = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    is_return = models.BooleanField(default=False)
+
+
+class DataVersion(models.Model):
+    """A single row whose `version` goes up with every change to the data: caches key on it."""
+
+    version = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)

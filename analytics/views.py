@@ -1,0 +1,7 @@
+from django.views.generic import TemplateView
+
+from retail_platform.pages import ViewerRequiredMixin
+
+
+class OverviewView(ViewerRequiredMixin, TemplateView):
+    template_name = "analytics/overview.html"

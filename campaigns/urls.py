@@ -1,0 +1,5 @@
+app_name = "campaigns"
+
+urlpatterns: list = []
+
+api_urlpatterns: list = []

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RetailPlatformConfig(AppConfig):
+    name = "retail_platform"
+    verbose_name = "Platform"

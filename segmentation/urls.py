@@ -1,0 +1,5 @@
+app_name = "segmentation"
+
+urlpatterns: list = []
+
+api_urlpatterns: list = []
