@@ -31,7 +31,9 @@ def csv_lines(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Iterator[
         yield writer.writerow([spreadsheet_safe(value) for value in row])
 
 
-def csv_streaming_response(filename: str, header: Iterable[str], rows: Iterable[Iterable[Any]]) -> StreamingHttpResponse:
+def csv_streaming_response(
+    filename: str, header: Iterable[str], rows: Iterable[Iterable[Any]]
+) -> StreamingHttpResponse:
     response = StreamingHttpResponse(csv_lines(header, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

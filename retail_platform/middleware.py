@@ -34,7 +34,7 @@ class DatabaseUnavailableMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         try:
             return self.get_response(request)
-        except Exception as exc:  # noqa: BLE001 - re-raised unless it is a lost database
+        except Exception as exc:  # re-raised unless it is a lost database
             if not _is_connection_failure(exc):
                 raise
             return self._unavailable(request, exc)

@@ -46,7 +46,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return None
     assert isinstance(exc, exceptions.APIException)
     codes = exc.get_codes()
-    code = codes if isinstance(codes, str) else ("invalid" if response.status_code == status.HTTP_400_BAD_REQUEST else "error")
+    if isinstance(codes, str):
+        code = codes
+    else:
+        code = "invalid" if response.status_code == status.HTTP_400_BAD_REQUEST else "error"
     details = exc.detail if isinstance(exc.detail, (dict, list)) else {}
     response.data = error_body(response.status_code, code, _first_message(exc.detail), details)
     return response

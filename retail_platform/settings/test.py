@@ -3,7 +3,7 @@
 from retail_platform.settings.base import *  # noqa: F403
 from retail_platform.settings.base import DATABASES, REST_FRAMEWORK, env
 
-SECRET_KEY = "test-only-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+SECRET_KEY = "test-only-key-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 - tests only
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["*"]
