@@ -6,6 +6,8 @@ app_name = "analytics"
 
 urlpatterns = [
     path("", views.OverviewView.as_view(), name="overview"),
+    path("trends/", views.TrendsView.as_view(), name="trends"),
+    path("imports/", views.ImportsView.as_view(), name="imports"),
 ]
 
 api_urlpatterns: list = []

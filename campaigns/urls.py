@@ -1,5 +1,11 @@
+from django.urls import path
+
+from campaigns import views
+
 app_name = "campaigns"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.SimulatorView.as_view(), name="simulator"),
+]
 
 api_urlpatterns: list = []

@@ -1,5 +1,11 @@
+from django.urls import path
+
+from segmentation import views
+
 app_name = "segmentation"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.CustomersView.as_view(), name="customers"),
+]
 
 api_urlpatterns: list = []

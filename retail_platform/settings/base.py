@@ -126,6 +126,9 @@ IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=500 * 1024 
 IMPORT_MAX_ATTEMPTS = env.int("IMPORT_MAX_ATTEMPTS", default=3)
 IMPORT_INBOX_DIR = Path(env("IMPORT_INBOX_DIR", default=str(BASE_DIR / "var" / "inbox")))
 
+# Pages: the symbol shown before amounts (the demo data are Istanbul malls, in Turkish lira).
+CURRENCY_SYMBOL = env("CURRENCY_SYMBOL", default="₺")
+
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
