@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import quote
+
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 
@@ -56,3 +66,86 @@ def analyst_client(analyst: User) -> APIClient:
 @pytest.fixture
 def staff_client(staff: User) -> APIClient:
     return _client(staff)
+
+
+# --- A real django-q2 worker (`manage.py qcluster`) on the test database, for @pytest.mark.worker tests.
+
+
+class QclusterWorker:
+    """A `manage.py qcluster` subprocess in its own process group, pointed at the test database."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self._log = open(log_path, "wb")  # noqa: SIM115  closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Send `sig` to the whole cluster (sentinel, pusher, monitor and worker processes)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, sig)
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()  # the cluster stops its own processes on SIGTERM
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=timeout)
+        self.kill(signal.SIGKILL)  # whatever is left of the group, even when the parent exited
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+        self._log.close()
+
+
+def worker_database_url() -> str:
+    """A DATABASE_URL for the database the tests run on (the test database, at test time)."""
+    db = settings.DATABASES["default"]
+    auth = quote(db["USER"] or "", safe="")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    host = quote(db["HOST"] or "", safe="") + (f":{db['PORT']}" if db.get("PORT") else "")
+    return f"postgres://{auth}@{host}/{quote(db['NAME'], safe='')}"
+
+
+@pytest.fixture
+def qcluster_worker_factory(transactional_db: None, tmp_path: Path) -> Iterator[Callable[..., QclusterWorker]]:
+    """Start real workers: `start(**env)` adds environment variables (e.g. Q_TASK_TIMEOUT="20").
+
+    The workers share the test database, MEDIA_ROOT and IMPORT_INBOX_DIR of the test; every worker
+    started is stopped (its whole process group killed) at the end of the test.
+    """
+    workers: list[QclusterWorker] = []
+
+    def start(**extra_env: str) -> QclusterWorker:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "retail_platform.settings.test",
+            "DATABASE_URL": worker_database_url(),
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "IMPORT_INBOX_DIR": str(settings.IMPORT_INBOX_DIR),
+            "Q_WORKERS": "1",
+            "PYTHONUNBUFFERED": "1",
+            **extra_env,
+        }
+        worker = QclusterWorker(env, tmp_path / f"qcluster-{len(workers)}.log")
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+@pytest.fixture
+def qcluster_worker(qcluster_worker_factory: Callable[..., QclusterWorker]) -> QclusterWorker:
+    """One real django-q2 worker on the test database, stopped after the test."""
+    return qcluster_worker_factory()
