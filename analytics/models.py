@@ -4,6 +4,7 @@ the import batches they came from. The analytics read aggregates built from thes
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 
@@ -150,3 +151,69 @@ class DataVersion(models.Model):
 
     version = models.PositiveBigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+# --- Rollups: the aggregates the analytics read (rebuilt by analytics.services.rollups). ---
+# Dimension columns are plain ids without foreign-key constraints or indexes: the tables are
+# rebuilt wholesale with INSERT ... SELECT, and per-row constraint checks would double the time.
+
+
+class SalesDaily(models.Model):
+    """Money and line counts per day x store x category x payment method (every line, returns included).
+
+    Sums here add up across any set of rows, so every money figure under any filter comes from this
+    table. Counts of distinct things (transactions, customers) do not add up across rows and come
+    from `SalesTransaction` instead.
+    """
+
+    date = models.DateField()
+    store = models.ForeignKey(Store, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    category = models.ForeignKey(
+        Category, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    payment_method = models.ForeignKey(
+        PaymentMethod, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    gross_sales = models.DecimalField(max_digits=18, decimal_places=2)
+    discount = models.DecimalField(max_digits=18, decimal_places=2)
+    net_sales = models.DecimalField(max_digits=18, decimal_places=2)
+    # Sum of the lines' cost over the lines that carry one; null when none does.
+    cost = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+    cost_lines = models.IntegerField()
+    # Quantity summed over every line: returns (negative quantities) subtract.
+    units = models.BigIntegerField()
+    purchase_lines = models.IntegerField()
+    return_lines = models.IntegerField()
+
+
+class SalesTransaction(models.Model):
+    """One row per transaction: an invoice number on one day, in one store, for one customer.
+
+    Rows exist for every such group of lines, returns-only ones included (their
+    `purchase_category_ids` is empty). The `part_*` arrays are aligned: one entry per category x
+    payment method the transaction's lines fall in, with that part's net amount and whether it holds
+    a purchase line. They let distinct counts and per-customer sums stay exact under a category
+    filter without going back to the lines.
+    """
+
+    date = models.DateField()
+    store = models.ForeignKey(Store, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    # Distinct categories of the purchase lines (empty for a returns-only transaction).
+    purchase_category_ids = ArrayField(models.BigIntegerField())
+    part_category_ids = ArrayField(models.BigIntegerField())
+    part_payment_method_ids = ArrayField(models.BigIntegerField())
+    part_net_amounts = ArrayField(models.DecimalField(max_digits=18, decimal_places=2))
+    part_has_purchase = ArrayField(models.BooleanField())
+    net_amount = models.DecimalField(max_digits=18, decimal_places=2)
+
+
+class RollupBuild(models.Model):
+    """Which data version a rollup table was last rebuilt for (one row per table name)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    data_version = models.PositiveBigIntegerField(default=0)
+    built_at = models.DateTimeField(auto_now=True)
+    seconds = models.FloatField(default=0)
