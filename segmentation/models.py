@@ -1,0 +1,91 @@
+"""Segmentation runs (one per refit, with what made them and how they went) and the customer
+assignments each successful run wrote: R, F, M, their scores, the RFM segment and the named cluster."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class SegmentationRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING, db_index=True)
+    # Why a run failed, or notes on a successful one (e.g. frequency carrying no information).
+    message = models.TextField(blank=True)
+    # The one run the pages and the API read; a partial unique constraint keeps it to one.
+    is_active = models.BooleanField(default=False)
+    # How the run was made: requested and candidate k, random_state, sample size, features, silhouette per k.
+    parameters = models.JSONField(default=dict, blank=True)
+    k = models.PositiveSmallIntegerField(null=True, blank=True)
+    silhouette = models.FloatField(null=True, blank=True)
+    inertia = models.FloatField(null=True, blank=True)
+    customers = models.PositiveIntegerField(default=0)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    # Seconds per stage: query, scoring, clustering, saving.
+    timings = models.JSONField(default=dict, blank=True)
+    # The latest successful import the run saw (the one that triggered it, when an import did).
+    import_batch = models.ForeignKey(
+        "analytics.ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    as_of = models.DateField(null=True, blank=True)
+    # False when every customer bought equally often: the segments then come from R and M.
+    frequency_informative = models.BooleanField(null=True, blank=True)
+    # RFM score ranges per dimension: {"recency": [{"score", "min", "max", "customers"}], ...}.
+    cut_points = models.JSONField(default=dict, blank=True)
+    # The definitions (as-of, recency, frequency, monetary), the RFM score map and the naming rule in force.
+    definitions = models.JSONField(default=dict, blank=True)
+    # One entry per K-Means cluster: number, name, customers and centroid in days, purchases and money.
+    clusters = models.JSONField(default=list, blank=True)
+    # The fitted scaler + KMeans (joblib), to score new customers without refitting.
+    pipeline = models.BinaryField(null=True, blank=True, editable=False)
+    # Assignments of old runs are deleted to bound the table; the run's figures stay.
+    assignments_pruned = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=models.Q(is_active=True), name="segmentation_one_active_run"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(is_active=True) | models.Q(status="succeeded"),
+                name="segmentation_active_run_succeeded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Run #{self.pk} ({self.status})"
+
+
+class CustomerSegment(models.Model):
+    """A customer's place in one run. Written in bulk with COPY, never edited."""
+
+    run = models.ForeignKey(SegmentationRun, on_delete=models.CASCADE, db_index=False, related_name="assignments")
+    customer = models.ForeignKey("analytics.Customer", on_delete=models.CASCADE, db_index=False, related_name="+")
+    recency_days = models.PositiveIntegerField()
+    frequency = models.PositiveIntegerField()
+    monetary = models.DecimalField(max_digits=16, decimal_places=2)
+    r_score = models.PositiveSmallIntegerField()
+    f_score = models.PositiveSmallIntegerField()
+    m_score = models.PositiveSmallIntegerField()
+    rfm_segment = models.CharField(max_length=40)
+    # The K-Means cluster, numbered by value (0 = highest), and its business name.
+    cluster = models.PositiveSmallIntegerField()
+    segment = models.CharField(max_length=60)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "customer"], name="segmentation_one_assignment_per_run"),
+        ]
+        indexes = [
+            models.Index(fields=["run", "segment"], name="segmentation_run_segment"),
+            models.Index(fields=["run", "rfm_segment"], name="segmentation_run_rfm_segment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} in run {self.run_id}: {self.segment} / {self.rfm_segment}"

@@ -1,0 +1,288 @@
+"""Segmentation writes: the refit (a new run), making a run active, and scoring new customers with a
+stored pipeline."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import logging
+import time
+from dataclasses import dataclass
+
+import joblib
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from analytics.models import ImportBatch
+from analytics.selectors.customer_activity import customer_rfm_frame
+from retail_platform.errors import ApplicationError
+from retail_platform.locks import data_write_lock
+from segmentation import clustering, rfm
+from segmentation.models import CustomerSegment, SegmentationRun
+
+logger = logging.getLogger(__name__)
+
+# Successful runs whose assignments are kept (the active run's always are); older runs keep their figures.
+DEFAULT_KEEP_ASSIGNMENTS = 12
+
+_COPY_COLUMNS = (
+    "run_id",
+    "customer_id",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_segment",
+    "cluster",
+    "segment",
+)
+
+
+class _RefitImpossible(Exception):
+    """The data cannot be segmented; the message tells the person why."""
+
+
+def _definitions() -> dict[str, object]:
+    return {
+        **rfm.DEFINITIONS,
+        "rfm_segment_rules": [
+            {"segment": rule.segment, "description": rule.description, "cells": sorted(rule.cells)}
+            for rule in rfm.SEGMENT_RULES
+        ],
+        "naming_rule": clustering.NAMING_RULE,
+    }
+
+
+@transaction.atomic
+def segmentation_run_create(
+    *, k: int | None = None, as_of: datetime.date | None = None, import_batch_id: int | None = None
+) -> SegmentationRun:
+    """Refit the segmentation on all the data and make the new run active.
+
+    Holds the data-write lock for the whole refit, so it never runs alongside an import. When the data
+    cannot be segmented (too few customers, say) the run is stored as failed with the reason and the
+    active run stays as it was; nothing is raised."""
+    data_write_lock()
+    started = time.perf_counter()
+    if import_batch_id is None:
+        import_batch_id = (
+            ImportBatch.objects.filter(status=ImportBatch.Status.SUCCEEDED)
+            .order_by(F("finished_at").desc(nulls_last=True), "-id")
+            .values_list("id", flat=True)
+            .first()
+        )
+    elif not ImportBatch.objects.filter(pk=import_batch_id).exists():
+        import_batch_id = None
+    run = SegmentationRun.objects.create(
+        status=SegmentationRun.Status.RUNNING,
+        import_batch_id=import_batch_id,
+        as_of=as_of,
+        parameters={"k_requested": k, "as_of_given": as_of is not None},
+        definitions=_definitions(),
+    )
+    try:
+        with transaction.atomic():
+            _refit(run, k=k, as_of=as_of, started=started)
+    except _RefitImpossible as error:
+        _mark_failed(run, str(error), started)
+    except Exception as error:
+        logger.exception("Segmentation run %s failed", run.pk)
+        _mark_failed(run, f"The refit failed unexpectedly ({type(error).__name__}: {error}).", started)
+    return run
+
+
+def _mark_failed(run: SegmentationRun, message: str, started: float) -> None:
+    run.refresh_from_db()
+    run.status = SegmentationRun.Status.FAILED
+    run.message = message
+    run.is_active = False
+    run.duration_seconds = round(time.perf_counter() - started, 3)
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "message", "is_active", "duration_seconds", "finished_at"])
+
+
+def _refit(run: SegmentationRun, *, k: int | None, as_of: datetime.date | None, started: float) -> None:
+    timings: dict[str, float] = {}
+
+    mark = time.perf_counter()
+    activity = customer_rfm_frame(as_of=as_of)
+    frame = activity.frame
+    timings["query"] = round(time.perf_counter() - mark, 3)
+    if activity.as_of is None:
+        raise _RefitImpossible("There are no transactions yet: import a file, then refit.")
+    if frame.empty:
+        raise _RefitImpossible(f"No customer made a purchase before {activity.as_of.isoformat()}: nothing to segment.")
+
+    mark = time.perf_counter()
+    scores = rfm.rfm_scores(frame["recency_days"], frame["frequency"], frame["monetary"])
+    timings["scoring"] = round(time.perf_counter() - mark, 3)
+
+    mark = time.perf_counter()
+    try:
+        fitted = clustering.fit_clusters(frame["recency_days"], frame["frequency"], frame["monetary"], k=k)
+    except clustering.ClusteringError as error:
+        raise _RefitImpossible(str(error)) from error
+    timings["clustering"] = round(time.perf_counter() - mark, 3)
+
+    mark = time.perf_counter()
+    _copy_assignments(run.pk, frame, scores, fitted)
+    timings["saving"] = round(time.perf_counter() - mark, 3)
+
+    notes = []
+    if not scores.frequency_informative:
+        notes.append(
+            "Every customer made the same number of purchases, so frequency carries no information: "
+            "the segments come from recency and monetary value."
+        )
+    if activity.customers_without_purchase:
+        notes.append(
+            f"{activity.customers_without_purchase} customers with only returns are left out (no purchase to date)."
+        )
+
+    SegmentationRun.objects.filter(is_active=True).update(is_active=False)
+    run.status = SegmentationRun.Status.SUCCEEDED
+    run.is_active = True
+    run.message = " ".join(notes)
+    run.as_of = activity.as_of
+    run.k = fitted.k
+    run.silhouette = fitted.silhouette
+    run.inertia = fitted.inertia
+    run.customers = len(frame)
+    run.frequency_informative = scores.frequency_informative
+    run.cut_points = rfm.cut_points_as_dict(scores)
+    run.clusters = [
+        {
+            "cluster": profile.cluster,
+            "name": profile.name,
+            "customers": profile.customers,
+            "recency_days": profile.recency_days,
+            "frequency": profile.frequency,
+            "monetary": profile.monetary,
+            "active": profile.active,
+            "high_value": profile.high_value,
+        }
+        for profile in fitted.profiles
+    ]
+    run.parameters = {
+        **run.parameters,
+        **fitted.parameters,
+        "as_of_given": activity.as_of_given,
+        "customers_without_purchase": activity.customers_without_purchase,
+    }
+    buffer = io.BytesIO()
+    joblib.dump(fitted.segmenter, buffer)
+    run.pipeline = buffer.getvalue()
+    timings["total"] = round(time.perf_counter() - started, 3)
+    run.timings = timings
+    run.duration_seconds = timings["total"]
+    run.finished_at = timezone.now()
+    run.save()
+    _prune_old_assignments()
+
+
+def _copy_assignments(
+    run_id: int, frame: pd.DataFrame, scores: rfm.RfmScores, fitted: clustering.ClusteringResult
+) -> None:
+    rows = pd.DataFrame(
+        {
+            "run_id": np.full(len(frame), run_id, dtype=np.int64),
+            "customer_id": frame["customer_id"].to_numpy(),
+            "recency_days": frame["recency_days"].to_numpy(),
+            "frequency": frame["frequency"].to_numpy(),
+            # Exact: a float with two decimals prints back to the cents it came from.
+            "monetary": frame["monetary_cents"].to_numpy() / 100.0,
+            "r_score": scores.r.scores,
+            "f_score": scores.f.scores,
+            "m_score": scores.m.scores,
+            "rfm_segment": scores.segments,
+            "cluster": fitted.clusters,
+            "segment": fitted.names,
+        }
+    )
+    text = rows.to_csv(sep="\t", header=False, index=False, float_format="%.2f", lineterminator="\n")
+    columns = ", ".join(_COPY_COLUMNS)
+    table = CustomerSegment._meta.db_table
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        copy.write(text)
+
+
+def _prune_old_assignments() -> None:
+    keep = getattr(settings, "SEGMENTATION_KEEP_ASSIGNMENTS", DEFAULT_KEEP_ASSIGNMENTS)
+    kept = SegmentationRun.objects.filter(status=SegmentationRun.Status.SUCCEEDED).order_by("-created_at", "-id")
+    kept_ids = list(kept.values_list("id", flat=True)[:keep])
+    stale = (
+        SegmentationRun.objects.filter(status=SegmentationRun.Status.SUCCEEDED, assignments_pruned=False)
+        .exclude(id__in=kept_ids)
+        .exclude(is_active=True)
+    )
+    stale_ids = list(stale.values_list("id", flat=True))
+    if stale_ids:
+        CustomerSegment.objects.filter(run_id__in=stale_ids).delete()
+        SegmentationRun.objects.filter(id__in=stale_ids).update(assignments_pruned=True, pipeline=None)
+
+
+@transaction.atomic
+def segmentation_run_activate(*, run_id: int) -> SegmentationRun:
+    """Make a successful run (whose assignments are still kept) the one the pages and API read."""
+    run = SegmentationRun.objects.select_for_update().filter(pk=run_id).first()
+    if run is None:
+        raise ApplicationError(f"There is no segmentation run #{run_id}.", status=404)
+    if run.status != SegmentationRun.Status.SUCCEEDED:
+        raise ApplicationError(f"Run #{run_id} did not succeed ({run.status}); only a successful run can be active.")
+    if run.assignments_pruned:
+        raise ApplicationError(f"Run #{run_id} is too old: its customer assignments were deleted. Refit instead.")
+    if not run.is_active:
+        SegmentationRun.objects.filter(is_active=True).update(is_active=False)
+        run.is_active = True
+        run.save(update_fields=["is_active"])
+    return run
+
+
+@dataclass(frozen=True)
+class CustomerScore:
+    recency_days: int
+    frequency: int
+    monetary: float
+    r_score: int
+    f_score: int
+    m_score: int
+    rfm_segment: str
+    cluster: int
+    segment: str
+
+
+def segmentation_customers_score(
+    *, run_id: int, recency_days: list[int], frequency: list[int], monetary: list[float]
+) -> list[CustomerScore]:
+    """Score customers that a run has not seen with the run's stored pipeline and RFM cut points,
+    without refitting. Lists are aligned, one entry per customer."""
+    run = SegmentationRun.objects.filter(pk=run_id, status=SegmentationRun.Status.SUCCEEDED).first()
+    if run is None or not run.pipeline:
+        raise ApplicationError(f"Run #{run_id} has no stored pipeline to score with.", status=404)
+    # Only this module writes the pipeline column, so loading it runs no foreign pickle.
+    segmenter: clustering.FittedSegmenter = joblib.load(io.BytesIO(bytes(run.pipeline)))
+    clusters, names = segmenter.predict(recency_days, frequency, monetary)
+    r = rfm.score_with_cut_points(recency_days, rfm.cut_points_from_dict(run.cut_points["recency"]))
+    f = rfm.score_with_cut_points(frequency, rfm.cut_points_from_dict(run.cut_points["frequency"]))
+    m = rfm.score_with_cut_points(monetary, rfm.cut_points_from_dict(run.cut_points["monetary"]))
+    informative = bool(run.frequency_informative)
+    return [
+        CustomerScore(
+            recency_days=int(recency_days[i]),
+            frequency=int(frequency[i]),
+            monetary=float(monetary[i]),
+            r_score=int(r[i]),
+            f_score=int(f[i]),
+            m_score=int(m[i]),
+            rfm_segment=rfm.segment_for_scores(int(r[i]), int(f[i]), int(m[i]), frequency_informative=informative),
+            cluster=int(clusters[i]),
+            segment=str(names[i]),
+        )
+        for i in range(len(recency_days))
+    ]

@@ -1,0 +1,132 @@
+import numpy as np
+import pytest
+from sklearn.metrics import silhouette_score
+
+from segmentation import clustering
+
+
+def _three_groups(seed: int = 0, per_group: int = 40) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Recent big spenders who buy often, recent small one-off buyers, and lapsed small buyers."""
+    rng = np.random.default_rng(seed)
+    recency = np.concatenate(
+        [rng.integers(1, 10, per_group), rng.integers(1, 10, per_group), rng.integers(300, 400, per_group)]
+    )
+    frequency = np.concatenate(
+        [rng.integers(15, 25, per_group), rng.integers(1, 2, per_group), rng.integers(1, 3, per_group)]
+    )
+    monetary = np.concatenate(
+        [rng.uniform(2000, 3000, per_group), rng.uniform(5, 15, per_group), rng.uniform(5, 20, per_group)]
+    )
+    return recency, frequency, monetary.round(2)
+
+
+def test_silhouette_matches_scikit_learn() -> None:
+    rng = np.random.default_rng(1)
+    points = rng.normal(size=(400, 3))
+    labels = rng.integers(0, 4, size=400)
+    labels[0] = 9  # a singleton cluster
+    assert clustering.silhouette(points, labels) == pytest.approx(silhouette_score(points, labels), abs=1e-9)
+    assert clustering.silhouette(points, np.zeros(400)) is None
+
+
+def test_k_is_chosen_by_silhouette_and_the_obvious_groups_are_found() -> None:
+    recency, frequency, monetary = _three_groups()
+    result = clustering.fit_clusters(recency, frequency, monetary)
+    assert result.k == 3
+    assert set(result.silhouette_by_k) == set(clustering.K_CANDIDATES)
+    assert result.silhouette_by_k[3] == max(result.silhouette_by_k.values())
+    # Each hand-built group is exactly one cluster.
+    groups = np.repeat([0, 1, 2], 40)
+    for group in range(3):
+        assert len(np.unique(result.clusters[groups == group])) == 1
+    assert len(np.unique(result.clusters)) == 3
+
+
+def test_clusters_are_numbered_by_value_and_named_by_where_their_centroid_sits() -> None:
+    recency, frequency, monetary = _three_groups()
+    result = clustering.fit_clusters(recency, frequency, monetary)
+    by_name = {profile.name: profile for profile in result.profiles}
+    # Two thirds of the customers bought within ten days, so only the lapsed group is past the median.
+    assert result.profiles[0].name == "VIP"
+    assert result.profiles[0].monetary > 2000
+    assert [profile.cluster for profile in result.profiles] == [0, 1, 2]
+    monetary_order = [profile.monetary for profile in result.profiles]
+    assert monetary_order == sorted(monetary_order, reverse=True)
+    lapsed = [profile for profile in result.profiles if not profile.active]
+    assert len(lapsed) == 1 and lapsed[0].recency_days > 250
+    assert lapsed[0].name in clustering.LAPSED_HIGH_VALUE + clustering.LAPSED_LOW_VALUE
+    assert set(by_name) <= set(clustering.CLUSTER_NAMES)
+    assert result.names.tolist() == [result.profiles[c].name for c in result.clusters]
+
+
+def test_the_same_data_gives_the_same_clusters_and_names() -> None:
+    recency, frequency, monetary = _three_groups(seed=4, per_group=300)
+    first = clustering.fit_clusters(recency, frequency, monetary, sample_size=200)
+    second = clustering.fit_clusters(recency, frequency, monetary, sample_size=200)
+    assert first.clusters.tolist() == second.clusters.tolist()
+    assert first.names.tolist() == second.names.tolist()
+    assert first.silhouette_by_k == second.silhouette_by_k
+    assert first.silhouette_by_k and first.parameters["silhouette_sample"] == 200
+
+
+def test_fixed_k_is_used_as_given() -> None:
+    recency, frequency, monetary = _three_groups()
+    result = clustering.fit_clusters(recency, frequency, monetary, k=5)
+    assert result.k == 5
+    assert result.silhouette_by_k == {}
+    assert len(result.profiles) == 5
+    assert sum(profile.customers for profile in result.profiles) == 120
+
+
+def test_names_are_disambiguated_when_a_group_has_more_clusters_than_names() -> None:
+    rng = np.random.default_rng(2)
+    # Everyone lapsed-ish and alike: eight clusters must share few groups.
+    recency = rng.integers(1, 1000, 500)
+    monetary = rng.uniform(1, 100, 500)
+    result = clustering.fit_clusters(recency, np.ones(500), monetary, k=8)
+    names = [profile.name for profile in result.profiles]
+    assert len(set(names)) == 8
+    assert any(name[-1].isdigit() for name in names)
+
+
+def test_constant_frequency_is_left_out_and_reported() -> None:
+    recency, _, monetary = _three_groups()
+    result = clustering.fit_clusters(recency, np.ones(len(recency)), monetary)
+    assert not result.frequency_informative
+    assert result.features == ("recency", "monetary")
+    assert result.k >= 2
+    assert all(profile.frequency == 1 for profile in result.profiles)
+
+
+def test_a_stored_segmenter_scores_new_customers_like_the_fit() -> None:
+    recency, frequency, monetary = _three_groups()
+    result = clustering.fit_clusters(recency, frequency, monetary)
+    clusters, names = result.segmenter.predict(recency, frequency, monetary)
+    assert clusters.tolist() == result.clusters.tolist()
+    assert names.tolist() == result.names.tolist()
+    _, new_names = result.segmenter.predict([2], [20], [2500.0])
+    assert new_names.tolist() == ["VIP"]
+
+
+def test_negative_net_amounts_count_as_no_spend() -> None:
+    recency, frequency, monetary = _three_groups()
+    monetary[-1] = -50.0
+    result = clustering.fit_clusters(recency, frequency, monetary)
+    assert np.isfinite(result.inertia)
+
+
+@pytest.mark.parametrize("customers", [0, 3, 9])
+def test_too_few_customers_is_refused_with_a_clear_reason(customers: int) -> None:
+    with pytest.raises(clustering.ClusteringError, match=rf"at least 10 customers .* has {customers}\."):
+        clustering.fit_clusters(np.arange(customers), np.ones(customers), np.arange(customers) * 10.0)
+
+
+def test_identical_customers_cannot_be_clustered() -> None:
+    with pytest.raises(clustering.ClusteringError, match="same recency, frequency and monetary"):
+        clustering.fit_clusters(np.full(20, 5), np.ones(20), np.full(20, 10.0))
+
+
+def test_k_outside_the_range_is_refused() -> None:
+    recency, frequency, monetary = _three_groups()
+    with pytest.raises(clustering.ClusteringError, match="between 2 and 8"):
+        clustering.fit_clusters(recency, frequency, monetary, k=12)

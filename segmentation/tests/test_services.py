@@ -1,0 +1,178 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from analytics.selectors.customer_activity import customer_rfm_frame
+from segmentation import clustering, rfm
+from segmentation.models import CustomerSegment, SegmentationRun
+from segmentation.services import (
+    segmentation_customers_score,
+    segmentation_run_activate,
+    segmentation_run_create,
+)
+from segmentation.tests.data import build_sales, expected_rfm, load_sales
+
+pytestmark = pytest.mark.django_db
+
+
+def _assignments(run: SegmentationRun) -> dict[str, CustomerSegment]:
+    return {row.customer.external_id: row for row in run.assignments.select_related("customer")}
+
+
+def test_rfm_of_every_customer_equals_an_independent_computation_from_the_raw_rows() -> None:
+    raw = build_sales()
+    batch = load_sales(raw)
+    run = segmentation_run_create()
+    assert run.status == SegmentationRun.Status.SUCCEEDED, run.message
+    expected = expected_rfm(raw)
+    assignments = _assignments(run)
+    assert set(assignments) == set(expected)
+    assert "RETURNONLY" not in assignments
+    assert expected["MIXED"].frequency == 1 and expected["NETNEG"].monetary == Decimal("-35.50")
+    assert max(value.frequency for value in expected.values()) > 5  # real repeat customers
+    for customer, values in expected.items():
+        row = assignments[customer]
+        assert (row.recency_days, row.frequency, row.monetary) == (
+            values.recency_days,
+            values.frequency,
+            values.monetary,
+        ), customer
+    assert run.customers == len(expected)
+    assert run.as_of == max(line.date for line in raw) + datetime.timedelta(days=1)
+    assert run.import_batch_id == batch.pk
+    assert "1 customers with only returns" in run.message
+
+
+def test_every_customer_has_one_rfm_segment_and_one_named_cluster_consistent_with_the_scores() -> None:
+    load_sales(build_sales())
+    run = segmentation_run_create()
+    rows = list(run.assignments.all())
+    assert len(rows) == len({row.customer_id for row in rows}) == run.customers
+    names = {entry["cluster"]: entry["name"] for entry in run.clusters}
+    assert len(names) == run.k
+    for row in rows:
+        assert row.rfm_segment == rfm.segment_for_scores(row.r_score, row.f_score, row.m_score)
+        assert names[row.cluster] == row.segment
+        assert row.segment in clustering.CLUSTER_NAMES or row.segment.rsplit(" ", 1)[0] in clustering.CLUSTER_NAMES
+    assert sum(entry["customers"] for entry in run.clusters) == run.customers
+    # The scores are the quantile scores of the stored values.
+    ordered = sorted(rows, key=lambda row: row.customer_id)
+    recency_scores = rfm.quantile_scores([row.recency_days for row in ordered], higher_is_better=False)
+    assert recency_scores.scores.tolist() == [row.r_score for row in ordered]
+    assert {1, 2, 3, 4, 5} == {row.f_score for row in rows}
+    assert run.cut_points["frequency"][0]["score"] == 1
+
+
+def test_two_refits_on_the_same_data_give_identical_assignments_and_the_latest_is_active() -> None:
+    load_sales(build_sales())
+    first = segmentation_run_create()
+    second = segmentation_run_create()
+
+    def key(run: SegmentationRun) -> list[tuple]:
+        return list(
+            run.assignments.order_by("customer_id").values_list(
+                "customer_id", "r_score", "f_score", "m_score", "rfm_segment", "cluster", "segment"
+            )
+        )
+
+    assert key(first) == key(second)
+    assert (first.k, first.silhouette) == (second.k, second.silhouette)
+    first.refresh_from_db()
+    assert not first.is_active and second.is_active
+    assert SegmentationRun.objects.filter(is_active=True).count() == 1
+
+
+def test_everyone_bought_once_still_segments_and_flags_frequency() -> None:
+    load_sales(build_sales(customers=40, one_purchase_each=True))
+    run = segmentation_run_create()
+    assert run.status == SegmentationRun.Status.SUCCEEDED, run.message
+    assert run.frequency_informative is False
+    assert "frequency carries no information" in run.message
+    assert run.parameters["features"] == ["recency", "monetary"]
+    assert run.assignments.count() == 40
+    assert run.k >= 2
+
+
+def test_too_few_customers_records_a_failed_run_and_keeps_the_active_one() -> None:
+    load_sales(build_sales(customers=30))
+    good = segmentation_run_create()
+    failed = segmentation_run_create(as_of=datetime.date(2023, 1, 20))
+    assert failed.status == SegmentationRun.Status.FAILED
+    assert "needs at least 10 customers with a purchase" in failed.message
+    assert not failed.is_active and not failed.assignments.exists()
+    good.refresh_from_db()
+    assert good.is_active
+
+
+def test_no_data_at_all_gives_a_failed_run_with_a_reason() -> None:
+    run = segmentation_run_create()
+    assert run.status == SegmentationRun.Status.FAILED
+    assert run.message == "There are no transactions yet: import a file, then refit."
+    assert run.duration_seconds is not None
+
+
+def test_an_as_of_date_ignores_later_lines() -> None:
+    raw = build_sales()
+    load_sales(raw)
+    as_of = datetime.date(2024, 3, 1)
+    run = segmentation_run_create(as_of=as_of, k=3)
+    assert run.status == SegmentationRun.Status.SUCCEEDED, run.message
+    assert run.as_of == as_of and run.k == 3
+    expected = expected_rfm(raw, as_of=as_of)
+    assignments = _assignments(run)
+    assert set(assignments) == set(expected)
+    for customer, values in expected.items():
+        assert assignments[customer].recency_days == values.recency_days
+        assert assignments[customer].frequency == values.frequency
+        assert assignments[customer].monetary == values.monetary
+
+
+def test_customer_rfm_frame_is_empty_without_lines() -> None:
+    activity = customer_rfm_frame()
+    assert activity.as_of is None and activity.frame.empty
+
+
+def test_activating_an_older_run_switches_the_active_one() -> None:
+    load_sales(build_sales())
+    first = segmentation_run_create()
+    second = segmentation_run_create()
+    segmentation_run_activate(run_id=first.pk)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.is_active and not second.is_active
+
+
+def test_a_failed_run_cannot_be_activated() -> None:
+    failed = segmentation_run_create()
+    from retail_platform.errors import ApplicationError
+
+    with pytest.raises(ApplicationError, match="did not succeed"):
+        segmentation_run_activate(run_id=failed.pk)
+
+
+def test_old_runs_lose_their_assignments_but_keep_their_figures(settings) -> None:
+    settings.SEGMENTATION_KEEP_ASSIGNMENTS = 2
+    load_sales(build_sales(customers=20))
+    runs = [segmentation_run_create() for _ in range(3)]
+    for run in runs:
+        run.refresh_from_db()
+    assert runs[0].assignments_pruned and not runs[0].assignments.exists()
+    assert runs[0].k is not None and runs[0].pipeline is None
+    assert all(not run.assignments_pruned and run.assignments.exists() for run in runs[1:])
+
+
+def test_the_stored_pipeline_scores_new_customers_like_the_run() -> None:
+    load_sales(build_sales())
+    run = segmentation_run_create()
+    rows = list(run.assignments.order_by("customer_id")[:15])
+    scored = segmentation_customers_score(
+        run_id=run.pk,
+        recency_days=[row.recency_days for row in rows],
+        frequency=[row.frequency for row in rows],
+        monetary=[float(row.monetary) for row in rows],
+    )
+    assert [(s.cluster, s.segment) for s in scored] == [(row.cluster, row.segment) for row in rows]
+    assert [(s.r_score, s.f_score, s.m_score, s.rfm_segment) for s in scored] == [
+        (row.r_score, row.f_score, row.m_score, row.rfm_segment) for row in rows
+    ]
