@@ -18,9 +18,11 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "retail_platform.api.throttling.AnonRateThrottle",
+        "retail_platform.api.throttling.UserRateThrottle",
     ],
+    # The throttles tell clients apart by address: trust X-Forwarded-For only as far as our proxies.
+    "NUM_PROXIES": _env.int("TRUSTED_PROXY_COUNT", default=0),
     "DEFAULT_THROTTLE_RATES": {
         "anon": _env("API_THROTTLE_ANON", default="60/minute"),
         "user": _env("API_THROTTLE_USER", default="100000/hour"),
@@ -38,7 +40,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Store performance, seasonality, discount impact, customer segments and campaign simulation. "
         "Every endpoint needs authentication: a session, or `Authorization: Token <key>`. "
-        "Money is a decimal string rounded to cents (e.g. \"1234.50\"); shares and rates are numbers."
+        'Money is a decimal string rounded to cents (e.g. "1234.50"); shares and rates are numbers.'
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
