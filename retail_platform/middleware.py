@@ -1,7 +1,9 @@
 """When PostgreSQL is away, answer quickly with a 503 instead of a traceback.
 
 The connection timeout (DB_CONNECT_TIMEOUT, 3 s by default) bounds how long a request waits, and
-CONN_HEALTH_CHECKS makes the next request reconnect by itself once the database is back.
+CONN_HEALTH_CHECKS makes the next request reconnect by itself once the database is back. A view's
+lost connection comes through `process_exception`; one lost in a middleware (sessions, messages)
+reaches handler500, which answers the same way (retail_platform.error_views).
 """
 
 from __future__ import annotations
@@ -20,11 +22,27 @@ logger = logging.getLogger(__name__)
 UNAVAILABLE_MESSAGE = "The database is unavailable right now. Please retry in a moment."
 
 
-def _is_connection_failure(exc: BaseException) -> bool:
+def is_connection_failure(exc: BaseException) -> bool:
     if isinstance(exc, (OperationalError, InterfaceError)):
         return True
-    # psycopg raises some connection losses as plain DatabaseError subclasses
-    return isinstance(exc, DatabaseError) and "connection" in str(exc).lower()
+    if isinstance(exc, DatabaseError):  # psycopg reports some losses as a bare DatabaseError
+        return any(
+            conn.connection is not None and conn.connection.closed for conn in connections.all(initialized_only=True)
+        )
+    return False
+
+
+def database_unavailable_response(request: HttpRequest, exc: BaseException) -> HttpResponse:
+    # The type only: the message of a database error can quote the values of the query.
+    logger.warning("database unavailable: %s", type(exc).__name__)
+    for conn in connections.all(initialized_only=True):
+        conn.close_if_unusable_or_obsolete()
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(error_body(503, "database_unavailable", UNAVAILABLE_MESSAGE), status=503)
+    else:
+        response = HttpResponse(render_to_string("503.html", {"message": UNAVAILABLE_MESSAGE}), status=503)
+    response["Retry-After"] = "5"
+    return response
 
 
 class DatabaseUnavailableMiddleware:
@@ -32,28 +50,9 @@ class DatabaseUnavailableMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        try:
-            return self.get_response(request)
-        except Exception as exc:  # re-raised unless it is a lost database
-            if not _is_connection_failure(exc):
-                raise
-            return self._unavailable(request, exc)
+        return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
-        if _is_connection_failure(exc):
-            return self._unavailable(request, exc)
+        if is_connection_failure(exc):
+            return database_unavailable_response(request, exc)
         return None
-
-    def _unavailable(self, request: HttpRequest, exc: BaseException) -> HttpResponse:
-        logger.warning("database unavailable: %s", type(exc).__name__)
-        for conn in connections.all(initialized_only=True):
-            conn.close_if_unusable_or_obsolete()
-        if request.path.startswith("/api/"):
-            response: HttpResponse = JsonResponse(
-                error_body(503, "database_unavailable", UNAVAILABLE_MESSAGE), status=503
-            )
-        else:
-            html = render_to_string("503.html", {"message": UNAVAILABLE_MESSAGE})
-            response = HttpResponse(html, status=503)
-        response["Retry-After"] = "5"
-        return response

@@ -11,3 +11,8 @@ urlpatterns = [
     path("customers/", include("segmentation.urls")),
     path("simulator/", include("campaigns.urls")),
 ]
+
+# The API answers errors in its JSON shape; a lost database answers 503 (retail_platform.error_views).
+handler400 = "retail_platform.error_views.bad_request"
+handler404 = "retail_platform.error_views.not_found"
+handler500 = "retail_platform.error_views.server_error"

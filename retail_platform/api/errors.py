@@ -1,13 +1,13 @@
 """One JSON shape for every API error:
 
-    {"error": {"status": 400, "code": "invalid", "message": "...", "details": {...}}}
+{"error": {"status": 400, "code": "invalid", "message": "...", "details": {...}}}
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -15,6 +15,12 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from retail_platform.errors import ApplicationError
+
+
+class _RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is larger than the server accepts (DATA_UPLOAD_MAX_MEMORY_SIZE)."
+    default_code = "request_too_large"
 
 
 def error_body(status_code: int, code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -40,6 +46,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = _RequestTooLarge()
 
     response = exception_handler(exc, context)
     if response is None:
