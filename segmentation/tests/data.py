@@ -20,6 +20,12 @@ class RawLine:
     date: datetime.date
     net: Decimal
     is_return: bool
+    category: str = "Shoes"
+    store: str = "Main street"
+
+
+CATEGORIES = ("Shoes", "Books", "Toys")
+STORES = ("Main street", "Harbour")
 
 
 def build_sales(*, customers: int = 60, seed: int = 7, one_purchase_each: bool = False) -> list[RawLine]:
@@ -41,8 +47,10 @@ def build_sales(*, customers: int = 60, seed: int = 7, one_purchase_each: bool =
         for _ in range(purchases):
             number = invoice()
             day = start + datetime.timedelta(days=rng.randint(0, 729))
+            store = rng.choice(STORES)
             for _ in range(rng.randint(1, 3)):
-                raw.append(RawLine(external_id, number, day, Decimal(rng.randint(500, 90000)) / 100, False))
+                net = Decimal(rng.randint(500, 90000)) / 100
+                raw.append(RawLine(external_id, number, day, net, False, rng.choice(CATEGORIES), store))
         if not one_purchase_each and index % 7 == 3:
             day = start + datetime.timedelta(days=rng.randint(0, 729))
             raw.append(RawLine(external_id, invoice(), day, -Decimal(rng.randint(100, 3000)) / 100, True))
@@ -61,8 +69,8 @@ def build_sales(*, customers: int = 60, seed: int = 7, one_purchase_each: bool =
 
 def load_sales(raw: list[RawLine]) -> analytics_models.ImportBatch:
     batch = factories.ImportBatchFactory()
-    store = factories.StoreFactory(name="Main street")
-    category = factories.CategoryFactory(name="Shoes")
+    stores = {name: factories.StoreFactory(name=name) for name in STORES}
+    categories = {name: factories.CategoryFactory(name=name) for name in CATEGORIES}
     payment = factories.PaymentMethodFactory()
     customers = {
         external_id: factories.CustomerFactory(external_id=external_id)
@@ -72,8 +80,8 @@ def load_sales(raw: list[RawLine]) -> analytics_models.ImportBatch:
         factories.TransactionLineFactory.build(
             batch=batch,
             customer=customers[line.customer],
-            store=store,
-            category=category,
+            store=stores[line.store],
+            category=categories[line.category],
             payment_method=payment,
             invoice_no=line.invoice,
             date=line.date,

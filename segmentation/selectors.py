@@ -1,0 +1,549 @@
+"""Segmentation reads, for the pages, the API and the campaigns. They read the active run unless a
+run id is given, and return frozen dataclasses (or, for customer lists, a values queryset of
+`CustomerSegmentRow` dicts that pages and exports paginate or stream).
+
+Raise `NoSegmentationRun` (an ApplicationError, 404) when there is no run to read yet.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal, TypedDict
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum
+
+from analytics.models import Category, Store, TransactionLine
+from retail_platform.errors import ApplicationError
+from segmentation import rfm
+from segmentation.models import CustomerSegment, SegmentationRun
+
+Kind = Literal["kmeans", "rfm"]
+KINDS: tuple[Kind, ...] = ("kmeans", "rfm")
+CENT = Decimal("0.01")
+CACHE_SECONDS = 24 * 60 * 60
+SCATTER_SAMPLE = 2_000
+SCATTER_SEED = 42
+
+# A run as the pages and the API see it (the stored pipeline is never loaded for display).
+_RUN_FIELDS = (
+    "id",
+    "status",
+    "message",
+    "is_active",
+    "parameters",
+    "k",
+    "silhouette",
+    "inertia",
+    "customers",
+    "duration_seconds",
+    "timings",
+    "import_batch_id",
+    "as_of",
+    "frequency_informative",
+    "cut_points",
+    "clusters",
+    "assignments_pruned",
+    "created_at",
+    "finished_at",
+)
+
+
+class NoSegmentationRun(ApplicationError):
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message or "There is no segmentation yet: import transactions (a refit follows) or ask staff to refit.",
+            {"reason": "no_segmentation_run"},
+            status=404,
+        )
+
+
+def _money(value: Decimal | int | float | None) -> Decimal:
+    return Decimal(value or 0).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _share(part: Decimal | int, whole: Decimal | int) -> float:
+    return float(Decimal(part) / Decimal(whole)) if whole and whole > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    cluster: int
+    name: str
+    customers: int
+    recency_days: float  # the centroid in original units
+    frequency: float
+    monetary: float
+    active: bool
+    high_value: bool
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    id: int
+    status: str
+    message: str
+    is_active: bool
+    k: int | None
+    silhouette: float | None
+    inertia: float | None
+    customers: int
+    duration_seconds: float | None
+    timings: dict[str, float]
+    parameters: dict[str, Any]
+    import_batch_id: int | None
+    as_of: datetime.date | None
+    frequency_informative: bool | None
+    # {"recency"|"frequency"|"monetary": [{"score", "min", "max", "customers"}, ...]}, ordered by score.
+    cut_points: dict[str, list[dict[str, float | int]]]
+    clusters: tuple[ClusterInfo, ...]
+    assignments_pruned: bool
+    created_at: datetime.datetime
+    finished_at: datetime.datetime | None
+
+    @property
+    def segment_names(self) -> tuple[str, ...]:
+        return tuple(cluster.name for cluster in self.clusters)
+
+
+def _run_info(run: SegmentationRun) -> RunInfo:
+    return RunInfo(
+        id=run.pk,
+        status=run.status,
+        message=run.message,
+        is_active=run.is_active,
+        k=run.k,
+        silhouette=run.silhouette,
+        inertia=run.inertia,
+        customers=run.customers,
+        duration_seconds=run.duration_seconds,
+        timings=run.timings,
+        parameters=run.parameters,
+        import_batch_id=run.import_batch_id,
+        as_of=run.as_of,
+        frequency_informative=run.frequency_informative,
+        cut_points=run.cut_points,
+        clusters=tuple(ClusterInfo(**entry) for entry in run.clusters),
+        assignments_pruned=run.assignments_pruned,
+        created_at=run.created_at,
+        finished_at=run.finished_at,
+    )
+
+
+def _runs() -> QuerySet[SegmentationRun]:
+    return SegmentationRun.objects.only(*_RUN_FIELDS)
+
+
+def segmentation_run_active_get() -> RunInfo | None:
+    run = _runs().filter(is_active=True).first()
+    return _run_info(run) if run else None
+
+
+def segmentation_run_get(*, run_id: int | None = None) -> RunInfo:
+    """The given run, or the active one; NoSegmentationRun when there is none."""
+    if run_id is None:
+        run = _runs().filter(is_active=True).first()
+        if run is None:
+            raise NoSegmentationRun()
+    else:
+        run = _runs().filter(pk=run_id).first()
+        if run is None:
+            raise NoSegmentationRun(f"There is no segmentation run #{run_id}.")
+    return _run_info(run)
+
+
+def _readable_run(run_id: int | None) -> RunInfo:
+    run = segmentation_run_get(run_id=run_id)
+    if run.status != SegmentationRun.Status.SUCCEEDED or run.assignments_pruned:
+        raise NoSegmentationRun(f"Run #{run.id} has no customer assignments to read.")
+    return run
+
+
+def segmentation_run_list(*, limit: int = 50) -> list[RunInfo]:
+    """The latest runs, newest first, failed ones included."""
+    return [_run_info(run) for run in _runs().order_by("-created_at", "-id")[:limit]]
+
+
+@dataclass(frozen=True)
+class SegmentNames:
+    kmeans: tuple[str, ...]  # the active run's cluster names, by cluster number (empty without a run)
+    rfm: tuple[str, ...]  # the eleven RFM segments, best first
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return self.kmeans + self.rfm
+
+
+def segment_names_list() -> SegmentNames:
+    """Valid segment names. K-Means and RFM names never coincide, so a name says which it is."""
+    run = segmentation_run_active_get()
+    return SegmentNames(kmeans=run.segment_names if run else (), rfm=rfm.SEGMENTS)
+
+
+@dataclass(frozen=True)
+class SegmentSummary:
+    kind: Kind
+    segment: str
+    cluster: int | None  # K-Means only
+    customers: int
+    share_of_customers: float
+    net_sales: Decimal
+    share_of_sales: float
+    mean_recency_days: float | None
+    mean_frequency: float | None
+    mean_monetary: Decimal | None
+
+
+def segment_summary_list(*, kind: Kind = "kmeans", run_id: int | None = None) -> list[SegmentSummary]:
+    """One row per segment: K-Means clusters by number, or the eleven RFM segments best first (all of
+    them, empty ones included). Shares are of the run's customers and of their total net amount."""
+    run = _readable_run(run_id)
+    column = "segment" if kind == "kmeans" else "rfm_segment"
+    rows = {
+        row[column]: row
+        for row in CustomerSegment.objects.filter(run_id=run.id)
+        .values(column)
+        .annotate(
+            customers=Count("id"),
+            net_sales=Sum("monetary"),
+            mean_recency=Avg("recency_days"),
+            mean_frequency=Avg("frequency"),
+            mean_monetary=Avg("monetary"),
+        )
+        .order_by()
+    }
+    total_customers = sum(row["customers"] for row in rows.values())
+    total_sales = sum((row["net_sales"] for row in rows.values()), Decimal(0))
+    names = [(c.name, c.cluster) for c in run.clusters] if kind == "kmeans" else [(n, None) for n in rfm.SEGMENTS]
+    summaries = []
+    for name, cluster in names:
+        row = rows.get(name)
+        summaries.append(
+            SegmentSummary(
+                kind=kind,
+                segment=name,
+                cluster=cluster,
+                customers=row["customers"] if row else 0,
+                share_of_customers=_share(row["customers"], total_customers) if row else 0.0,
+                net_sales=_money(row["net_sales"]) if row else _money(0),
+                share_of_sales=_share(row["net_sales"], total_sales) if row else 0.0,
+                mean_recency_days=round(float(row["mean_recency"]), 2) if row else None,
+                mean_frequency=round(float(row["mean_frequency"]), 2) if row else None,
+                mean_monetary=_money(row["mean_monetary"]) if row else None,
+            )
+        )
+    return summaries
+
+
+class CustomerSegmentRow(TypedDict):
+    external_id: str  # the customer's id in the retailer's files (the API calls it customer_id)
+    recency_days: int
+    frequency: int
+    monetary: Decimal
+    r_score: int
+    f_score: int
+    m_score: int
+    rfm_segment: str
+    cluster: int
+    segment: str
+
+
+CUSTOMER_ORDERINGS = {
+    "customer_id": ("customer__external_id",),
+    "-monetary": ("-monetary", "customer_id"),
+    "monetary": ("monetary", "customer_id"),
+    "recency_days": ("recency_days", "customer_id"),
+    "-frequency": ("-frequency", "customer_id"),
+}
+
+
+def customer_segment_list(
+    *,
+    run_id: int | None = None,
+    segment: str | None = None,
+    rfm_segment: str | None = None,
+    ordering: str = "customer_id",
+) -> QuerySet[Any]:
+    """The customers of a run (active unless given) as `CustomerSegmentRow` dicts, optionally only
+    those of one K-Means segment and/or one RFM segment. Lazy: paginate it or stream `.iterator()`."""
+    run = _readable_run(run_id)
+    return customer_segment_queryset(run_id=run.id, segment=segment, rfm_segment=rfm_segment, ordering=ordering)
+
+
+def customer_segment_queryset(
+    *, run_id: int, segment: str | None = None, rfm_segment: str | None = None, ordering: str = "customer_id"
+) -> QuerySet[Any]:
+    """As customer_segment_list, for a run already known to be readable (no query until evaluated)."""
+    queryset = CustomerSegment.objects.filter(run_id=run_id)
+    if segment:
+        queryset = queryset.filter(segment=segment)
+    if rfm_segment:
+        queryset = queryset.filter(rfm_segment=rfm_segment)
+    return queryset.order_by(*CUSTOMER_ORDERINGS[ordering]).values(
+        "recency_days",
+        "frequency",
+        "monetary",
+        "r_score",
+        "f_score",
+        "m_score",
+        "rfm_segment",
+        "cluster",
+        "segment",
+        external_id=F("customer__external_id"),
+    )
+
+
+def segment_customer_ids(*, segments: list[str], run_id: int | None = None) -> QuerySet[Any]:
+    """Customer pks (analytics.Customer) in any of the named segments of the active run; a name may be
+    a K-Means segment or an RFM segment (the two sets of names never coincide)."""
+    run = _readable_run(run_id)
+    kmeans = [name for name in segments if name not in rfm.SEGMENTS]
+    by_rfm = [name for name in segments if name in rfm.SEGMENTS]
+    queryset = CustomerSegment.objects.filter(run_id=run.id)
+    if kmeans and by_rfm:
+        queryset = queryset.filter(Q(segment__in=kmeans) | Q(rfm_segment__in=by_rfm))
+    elif by_rfm:
+        queryset = queryset.filter(rfm_segment__in=by_rfm)
+    else:
+        queryset = queryset.filter(segment__in=kmeans)
+    return queryset.order_by("customer_id").values_list("customer_id", flat=True)
+
+
+@dataclass(frozen=True)
+class MovementCell:
+    from_segment: str
+    to_segment: str
+    customers: int
+
+
+@dataclass(frozen=True)
+class Movement:
+    """How customers moved between the segments of two runs. The cells add up to customers_in_both."""
+
+    kind: Kind
+    from_run: RunInfo
+    to_run: RunInfo
+    from_segments: tuple[str, ...]
+    to_segments: tuple[str, ...]
+    cells: tuple[MovementCell, ...]  # non-zero cells only
+    customers_in_both: int
+    only_in_from: int  # customers of the earlier run missing from the later one
+    only_in_to: int  # new customers in the later run
+
+    def matrix(self) -> list[list[int]]:
+        """Counts as rows (from_segments) x columns (to_segments)."""
+        counts = {(cell.from_segment, cell.to_segment): cell.customers for cell in self.cells}
+        return [[counts.get((a, b), 0) for b in self.to_segments] for a in self.from_segments]
+
+
+def segment_movement_get(*, kind: Kind = "kmeans") -> Movement | None:
+    """Movement between the two latest successful runs whose assignments are kept; None with fewer."""
+    latest = list(
+        _runs()
+        .filter(status=SegmentationRun.Status.SUCCEEDED, assignments_pruned=False)
+        .order_by("-created_at", "-id")[:2]
+    )
+    if len(latest) < 2:
+        return None
+    to_run, from_run = (_run_info(run) for run in latest)
+    column = "segment" if kind == "kmeans" else "rfm_segment"
+    table = CustomerSegment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT a.{column}, b.{column}, count(*) FROM {table} a JOIN {table} b "
+            "ON b.customer_id = a.customer_id AND b.run_id = %s WHERE a.run_id = %s GROUP BY 1, 2",
+            [to_run.id, from_run.id],
+        )
+        cells = tuple(MovementCell(a, b, count) for a, b, count in cursor.fetchall())
+    both = sum(cell.customers for cell in cells)
+
+    def names(run: RunInfo) -> tuple[str, ...]:
+        return run.segment_names if kind == "kmeans" else rfm.SEGMENTS
+
+    return Movement(
+        kind=kind,
+        from_run=from_run,
+        to_run=to_run,
+        from_segments=names(from_run),
+        to_segments=names(to_run),
+        cells=tuple(sorted(cells, key=lambda c: (c.from_segment, c.to_segment))),
+        customers_in_both=both,
+        only_in_from=from_run.customers - both,
+        only_in_to=to_run.customers - both,
+    )
+
+
+@dataclass(frozen=True)
+class ScoreGrid:
+    """Customers per R score (rows 5..1) x F or M score (columns 1..5)."""
+
+    run_id: int
+    column: Literal["frequency", "monetary"]
+    r_scores: tuple[int, ...]
+    column_scores: tuple[int, ...]
+    counts: tuple[tuple[int, ...], ...]
+
+
+def rfm_score_grid_get(
+    *, column: Literal["frequency", "monetary"] = "frequency", run_id: int | None = None
+) -> ScoreGrid:
+    run = _readable_run(run_id)
+    score_field = "f_score" if column == "frequency" else "m_score"
+    found = {
+        (row["r_score"], row[score_field]): row["customers"]
+        for row in CustomerSegment.objects.filter(run_id=run.id)
+        .values("r_score", score_field)
+        .annotate(customers=Count("id"))
+        .order_by()
+    }
+    r_scores = (5, 4, 3, 2, 1)
+    column_scores = rfm.SCORES
+    return ScoreGrid(
+        run_id=run.id,
+        column=column,
+        r_scores=r_scores,
+        column_scores=column_scores,
+        counts=tuple(tuple(found.get((r, c), 0) for c in column_scores) for r in r_scores),
+    )
+
+
+def rfm_cut_points_get(*, run_id: int | None = None) -> dict[str, list[dict[str, float | int]]]:
+    """The score ranges of the run: per dimension, [{"score", "min", "max", "customers"}] by score."""
+    return _readable_run(run_id).cut_points
+
+
+def frequency_informative_get(*, run_id: int | None = None) -> bool:
+    """False when every customer bought equally often (frequency then carries no information)."""
+    return bool(_readable_run(run_id).frequency_informative)
+
+
+@dataclass(frozen=True)
+class ScatterPoint:
+    recency_days: int
+    frequency: int
+    monetary: float
+    segment: str
+    rfm_segment: str
+    cluster: int
+
+
+def rfm_scatter_sample(
+    *, run_id: int | None = None, limit: int = SCATTER_SAMPLE, seed: int = SCATTER_SEED
+) -> list[ScatterPoint]:
+    """Up to `limit` customers of the run, the same ones for the same run and seed (no ids)."""
+    run = _readable_run(run_id)
+    table = CustomerSegment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT recency_days, frequency, monetary::float8, segment, rfm_segment, cluster "
+            f"FROM {table} WHERE run_id = %s ORDER BY md5(customer_id::text || ':' || %s), customer_id LIMIT %s",
+            [run.id, str(seed), limit],
+        )
+        return [ScatterPoint(*row) for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class CategorySegmentSales:
+    category: str
+    segment: str
+    net_sales: Decimal
+    share_of_segment: float  # of the segment's net sales in scope
+    share_of_category: float  # of the category's net sales in scope
+
+
+@dataclass(frozen=True)
+class CategoryBySegment:
+    run: RunInfo
+    kind: Kind
+    segments: tuple[str, ...]
+    categories: tuple[str, ...]
+    rows: tuple[CategorySegmentSales, ...]
+
+
+def category_by_segment_get(
+    *,
+    kind: Kind = "kmeans",
+    run_id: int | None = None,
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+    stores: tuple[str, ...] = (),
+    categories: tuple[str, ...] = (),
+) -> CategoryBySegment:
+    """Net sales per category and segment of the run's customers, over the lines in scope (dates
+    inclusive, stores and categories by name; empty means all). Customers the run did not segment
+    (those with only returns) are left out. Cached per run, data version and filter."""
+    run = _readable_run(run_id)
+    key = _category_cache_key(run.id, kind, date_from, date_to, stores, categories)
+    rows = cache.get(key)
+    if rows is None:
+        rows = _category_by_segment_rows(run.id, kind, date_from, date_to, stores, categories)
+        cache.set(key, rows, CACHE_SECONDS)
+    segments = run.segment_names if kind == "kmeans" else rfm.SEGMENTS
+    return CategoryBySegment(
+        run=run,
+        kind=kind,
+        segments=segments,
+        categories=tuple(sorted({row.category for row in rows})),
+        rows=rows,
+    )
+
+
+def _category_cache_key(run_id: int, kind: str, *parts: Any) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(version), 0) FROM analytics_dataversion")
+        version = cursor.fetchone()[0]
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    return f"segmentation:category_by_segment:{run_id}:{kind}:v{version}:{digest}"
+
+
+def _category_by_segment_rows(
+    run_id: int,
+    kind: Kind,
+    date_from: datetime.date | None,
+    date_to: datetime.date | None,
+    stores: tuple[str, ...],
+    categories: tuple[str, ...],
+) -> tuple[CategorySegmentSales, ...]:
+    column = "segment" if kind == "kmeans" else "rfm_segment"
+    clauses = ["s.run_id = %s"]
+    params: list[Any] = [run_id]
+    if date_from:
+        clauses.append("l.date >= %s")
+        params.append(date_from)
+    if date_to:
+        clauses.append("l.date <= %s")
+        params.append(date_to)
+    if stores:
+        clauses.append("l.store_id = ANY(%s)")
+        params.append(list(Store.objects.filter(name__in=stores).values_list("id", flat=True)))
+    if categories:
+        clauses.append("l.category_id = ANY(%s)")
+        params.append(list(Category.objects.filter(name__in=categories).values_list("id", flat=True)))
+    sql = (
+        f"SELECT c.name, s.{column}, sum(l.net_amount) FROM {TransactionLine._meta.db_table} l "
+        f"JOIN {CustomerSegment._meta.db_table} s ON s.customer_id = l.customer_id "
+        f"JOIN {Category._meta.db_table} c ON c.id = l.category_id "
+        f"WHERE {' AND '.join(clauses)} GROUP BY 1, 2"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    by_segment: dict[str, Decimal] = {}
+    by_category: dict[str, Decimal] = {}
+    for category, segment, net in found:
+        by_segment[segment] = by_segment.get(segment, Decimal(0)) + net
+        by_category[category] = by_category.get(category, Decimal(0)) + net
+    return tuple(
+        CategorySegmentSales(
+            category=category,
+            segment=segment,
+            net_sales=_money(net),
+            share_of_segment=_share(net, by_segment[segment]),
+            share_of_category=_share(net, by_category[category]),
+        )
+        for category, segment, net in sorted(found, key=lambda row: (row[0], row[1]))
+    )
