@@ -1,14 +1,151 @@
-"""Aggregates rebuilt after every import, inside the import's transaction."""
+"""Aggregates rebuilt after every import: what the analytics read instead of the transaction lines.
+
+Two tables, because sums and distinct counts behave differently:
+
+- `SalesDaily` (day x store x category x payment method) carries every money figure, units and
+  line counts. Sums add up across rows, so any filter on date, store and category is a plain
+  `SUM ... WHERE ... GROUP BY` over a table a few hundred times smaller than the lines.
+- `SalesTransaction` (one row per transaction: invoice number x day x store x customer) carries
+  what does not add up: distinct transactions and distinct customers. An invoice can span several
+  categories and payment methods, so counting it from day-level rows would count it once per row;
+  a customer buys on many days. The row keeps, in aligned arrays, each category x payment-method
+  part of the transaction with its net amount and whether it holds a purchase line, so counts stay
+  exact under every combination of date, store and category filters, and so does a customer's net
+  amount (repeat vs one-time customers).
+
+`rollups_rebuild()` runs inside the import transaction and must stay fast (about a second at a
+million lines): it rebuilds `SalesDaily` only (TRUNCATE + INSERT ... SELECT ... GROUP BY, one pass
+over the lines) and bumps the data version. The transaction table needs a grouping with about as
+many groups as lines, several seconds at a million lines, so it is rebuilt right after the import
+commits, by a django-q2 task (`rollups_transactions_rebuild`). Until that task has caught up with
+the current data version, the selectors compute the same rows on the fly from the lines (the very
+same SELECT, `TRANSACTIONS_SELECT_SQL`), so answers are exact at every moment, only slower in that
+window; `transactions_source()` says which one to read. Results are cached per data version and
+filter (see `analytics.selectors.cache`).
+
+Everything is plain SQL (GROUP BY, arrays, unnest): it would run unchanged on a distributed
+PostgreSQL. TRUNCATE takes an exclusive lock on the rollup table until the import commits, so a
+request that misses the cache during that moment waits for it rather than seeing half a rebuild.
+"""
 
 from __future__ import annotations
 
-from django.db import connection
+import logging
+import time
+
+from django.db import connection, transaction
+
+from analytics.models import DataVersion, RollupBuild
+from retail_platform.locks import data_write_lock
+
+logger = logging.getLogger(__name__)
+
+TRANSACTIONS_ROLLUP = "sales_transactions"
+
+# Transactions from the lines. Inner level: one row per transaction x category x payment method;
+# outer level: one row per transaction, its parts as aligned arrays (ordered the same way).
+TRANSACTIONS_SELECT_SQL = """
+SELECT date, store_id, customer_id,
+       coalesce(array_agg(DISTINCT category_id) FILTER (WHERE has_purchase), '{}') AS purchase_category_ids,
+       array_agg(category_id ORDER BY category_id, payment_method_id) AS part_category_ids,
+       array_agg(payment_method_id ORDER BY category_id, payment_method_id) AS part_payment_method_ids,
+       array_agg(net_amount ORDER BY category_id, payment_method_id) AS part_net_amounts,
+       array_agg(has_purchase ORDER BY category_id, payment_method_id) AS part_has_purchase,
+       sum(net_amount) AS net_amount
+FROM (
+    SELECT invoice_no, date, store_id, customer_id, category_id, payment_method_id,
+           sum(net_amount) AS net_amount, bool_or(NOT is_return) AS has_purchase
+    FROM analytics_transactionline
+    GROUP BY invoice_no, date, store_id, customer_id, category_id, payment_method_id
+) AS parts
+GROUP BY invoice_no, date, store_id, customer_id
+"""
+
+_DAILY_REBUILD_SQL = """
+INSERT INTO analytics_salesdaily
+    (date, store_id, category_id, payment_method_id, gross_sales, discount, net_sales, cost, cost_lines,
+     units, purchase_lines, return_lines)
+SELECT date, store_id, category_id, payment_method_id,
+       sum(gross_amount), sum(discount_amount), sum(net_amount), sum(cost), count(cost),
+       sum(quantity), count(*) FILTER (WHERE NOT is_return), count(*) FILTER (WHERE is_return)
+FROM analytics_transactionline
+GROUP BY date, store_id, category_id, payment_method_id
+"""
+
+_TRANSACTIONS_REBUILD_SQL = f"""
+INSERT INTO analytics_salestransaction
+    (date, store_id, customer_id, purchase_category_ids, part_category_ids, part_payment_method_ids,
+     part_net_amounts, part_has_purchase, net_amount)
+{TRANSACTIONS_SELECT_SQL}
+"""
 
 
-def rollups_rebuild() -> None:
-    """Rebuild the aggregate tables from the transaction lines and bump the data version."""
+def data_version_get() -> int:
+    """The current data version (0 before the first import)."""
+    version = DataVersion.objects.filter(pk=1).values_list("version", flat=True).first()
+    return version or 0
+
+
+@transaction.atomic
+def rollups_rebuild() -> int:
+    """Rebuild the day-level rollup from the lines, bump the data version and return it.
+
+    Called inside the import transaction. After commit, a django-q2 task rebuilds the transaction
+    rollup; the selectors read the lines meanwhile (see the module docstring).
+    """
     with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE analytics_salesdaily")
+        cursor.execute(_DAILY_REBUILD_SQL)
         cursor.execute(
             "INSERT INTO analytics_dataversion (id, version, updated_at) VALUES (1, 1, now()) "
-            "ON CONFLICT (id) DO UPDATE SET version = analytics_dataversion.version + 1, updated_at = now()"
+            "ON CONFLICT (id) DO UPDATE SET version = analytics_dataversion.version + 1, updated_at = now() "
+            "RETURNING version"
         )
+        version = cursor.fetchone()[0]
+    transaction.on_commit(_transactions_rebuild_enqueue)
+    return version
+
+
+def _transactions_rebuild_enqueue() -> None:
+    from django_q.tasks import async_task
+
+    try:
+        async_task("analytics.services.rollups.rollups_transactions_rebuild", task_name="rollups_transactions")
+    except Exception:
+        # The answers stay exact without the table (read from the lines), only slower: never fail
+        # an import that has already committed because the queue is unreachable.
+        logger.exception("Could not queue the transaction rollup rebuild")
+
+
+def transactions_rollup_is_current(*, data_version: int) -> bool:
+    built = RollupBuild.objects.filter(name=TRANSACTIONS_ROLLUP).values_list("data_version", flat=True).first()
+    return built == data_version
+
+
+def transactions_source(*, data_version: int) -> str:
+    """The FROM item the selectors read transactions from: the table when it is current, else the lines."""
+    if transactions_rollup_is_current(data_version=data_version):
+        return "analytics_salestransaction"
+    return f"({TRANSACTIONS_SELECT_SQL})"
+
+
+@transaction.atomic
+def rollups_transactions_rebuild() -> int:
+    """Rebuild the transaction rollup for the current data version (a no-op when it is current).
+
+    Holds the data-write lock, so no import runs meanwhile and the rows match the version recorded.
+    Returns the data version the table now reflects.
+    """
+    data_write_lock()
+    version = data_version_get()
+    if transactions_rollup_is_current(data_version=version):
+        return version
+    started = time.monotonic()
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE analytics_salestransaction")
+        cursor.execute(_TRANSACTIONS_REBUILD_SQL)
+    RollupBuild.objects.update_or_create(
+        name=TRANSACTIONS_ROLLUP,
+        defaults={"data_version": version, "seconds": round(time.monotonic() - started, 3)},
+    )
+    return version

@@ -1,0 +1,120 @@
+"""Shared plumbing of the sales selectors: the filter turned into SQL over the rollups, and the cache.
+
+Definitions every selector shares (documented once, here and in the API schema):
+
+- money (gross, discount, net, cost) sums every line in scope, returns included (a return's
+  amounts are negative), from `SalesDaily`;
+- units: quantities summed, returns subtracting;
+- a transaction is one invoice number on one day in one store for one customer (see
+  `SalesTransaction`). It is counted when it holds at least one purchase line (not a return) in
+  scope: with a category filter, a purchase line in one of those categories. Returns-only invoices
+  are not transactions;
+- customers: distinct customers with at least one transaction in scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, TypeVar
+
+from django.core.cache import cache
+from django.db import connection
+
+from analytics.selectors.filters import CACHE_SECONDS, Dimensions, SalesFilter, dimensions_get
+from analytics.services.rollups import data_version_get, transactions_source
+
+T = TypeVar("T")
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+def money(value: Decimal | int | None) -> Decimal:
+    """A money amount rounded to cents (half up); None (an empty sum) is zero."""
+    if value is None:
+        return ZERO
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def ratio(part: Decimal | int, whole: Decimal | int) -> float | None:
+    """part / whole as a float, None when the whole is zero."""
+    if not whole:
+        return None
+    return float(Decimal(part) / Decimal(whole))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A SalesFilter resolved against one data version: ids instead of names, and SQL fragments."""
+
+    data_version: int
+    dimensions: Dimensions
+    sales_filter: SalesFilter
+
+    @property
+    def store_ids(self) -> list[int]:
+        # A name unknown to this data version matches nothing (sales_filter_from_params refuses it).
+        return [self.dimensions.store_ids[n] for n in self.sales_filter.stores if n in self.dimensions.store_ids]
+
+    @property
+    def category_ids(self) -> list[int]:
+        ids = self.dimensions.category_ids
+        return [ids[name] for name in self.sales_filter.categories if name in ids]
+
+    def common_where(self) -> tuple[list[str], list[Any]]:
+        """The date and store conditions (columns every rollup shares), as clauses and parameters."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.sales_filter.date_from:
+            clauses.append("date >= %s")
+            params.append(self.sales_filter.date_from)
+        if self.sales_filter.date_to:
+            clauses.append("date <= %s")
+            params.append(self.sales_filter.date_to)
+        if self.sales_filter.stores:
+            clauses.append("store_id = ANY(%s)")
+            params.append(self.store_ids)
+        return clauses, params
+
+    def daily_where(self) -> tuple[str, list[Any]]:
+        """WHERE clause over `analytics_salesdaily`: the day-level rows in scope."""
+        clauses, params = self.common_where()
+        if self.sales_filter.categories:
+            clauses.append("category_id = ANY(%s)")
+            params.append(self.category_ids)
+        return " AND ".join(clauses) or "TRUE", params
+
+    def transactions_where(self) -> tuple[str, list[Any]]:
+        """WHERE clause over transactions: those counted (a purchase line in scope)."""
+        clauses, params = self.common_where()
+        if self.sales_filter.categories:
+            clauses.append("purchase_category_ids && %s::bigint[]")
+            params.append(self.category_ids)
+        else:
+            clauses.append("cardinality(purchase_category_ids) > 0")
+        return " AND ".join(clauses), params
+
+    def transactions_from(self) -> str:
+        """The FROM item for transactions: the rollup table, or the same rows computed from the lines."""
+        return transactions_source(data_version=self.data_version)
+
+
+def fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def cached(name: str, sales_filter: SalesFilter, compute: Callable[[Scope], T]) -> T:
+    """compute(scope), cached in Django's cache under the data version and the filter."""
+    data_version = data_version_get()
+    key = f"analytics:{name}:v{data_version}:{sales_filter.cache_key}"
+    result = cache.get(key)
+    if result is None:
+        scope = Scope(
+            data_version=data_version, dimensions=dimensions_get(data_version=data_version), sales_filter=sales_filter
+        )
+        result = compute(scope)
+        cache.set(key, result, CACHE_SECONDS)
+    return result
