@@ -1,0 +1,144 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from segmentation import charts
+from segmentation.selectors import (
+    CategoryBySegment,
+    CategorySegmentSales,
+    Movement,
+    MovementCell,
+    RunInfo,
+    ScatterPoint,
+    ScoreGrid,
+    SegmentSummary,
+)
+
+
+def _summary(name: str, customers: int, share_customers: float, share_sales: float) -> SegmentSummary:
+    return SegmentSummary(
+        kind="kmeans",
+        segment=name,
+        cluster=0,
+        customers=customers,
+        share_of_customers=share_customers,
+        net_sales=Decimal("1000.00") * Decimal(str(share_sales)),
+        share_of_sales=share_sales,
+        mean_recency_days=10.0 if customers else None,
+        mean_frequency=3.5 if customers else None,
+        mean_monetary=Decimal("250.00") if customers else None,
+    )
+
+
+def _run(run_id: int) -> RunInfo:
+    return RunInfo(
+        id=run_id,
+        status="succeeded",
+        message="",
+        is_active=True,
+        k=2,
+        silhouette=0.5,
+        inertia=1.0,
+        customers=10,
+        duration_seconds=1.0,
+        timings={},
+        parameters={},
+        import_batch_id=None,
+        as_of=datetime.date(2024, 1, 1),
+        frequency_informative=True,
+        cut_points={},
+        clusters=(),
+        assignments_pruned=False,
+        created_at=timezone.now(),
+        finished_at=None,
+    )
+
+
+def test_sizes_chart_sets_customer_share_beside_sales_share() -> None:
+    fig = charts.segment_sizes_chart([_summary("VIP", 2, 0.2, 0.6), _summary("Dormant", 8, 0.8, 0.4)])
+    customers, sales = fig.data
+    assert list(customers.x) == ["VIP", "Dormant"]
+    assert list(customers.y) == [0.2, 0.8]
+    assert list(sales.y) == [0.6, 0.4]
+    assert list(customers.customdata) == [2, 8]
+    assert fig.layout.yaxis.tickformat == ".0%"
+
+
+def test_profile_chart_has_one_panel_per_dimension_and_skips_empty_segments() -> None:
+    fig = charts.segment_profile_chart([_summary("VIP", 2, 0.2, 0.6), _summary("Empty", 0, 0.0, 0.0)])
+    recency, frequency, monetary = fig.data
+    assert list(recency.x) == ["VIP"]
+    assert (recency.y[0], frequency.y[0], monetary.y[0]) == (10.0, 3.5, 250.0)
+    assert fig.layout.annotations[0].text.startswith("Recency")
+
+
+def test_scatter_draws_one_trace_per_segment_with_its_own_points() -> None:
+    points = [
+        ScatterPoint(recency_days=5, frequency=4, monetary=900.0, segment="VIP", rfm_segment="Champions", cluster=0),
+        ScatterPoint(recency_days=300, frequency=1, monetary=20.0, segment="Dormant", rfm_segment="Lost", cluster=1),
+        ScatterPoint(recency_days=7, frequency=2, monetary=700.0, segment="VIP", rfm_segment="Champions", cluster=0),
+    ]
+    fig = charts.rfm_scatter_chart(points, kind="kmeans", segments=["VIP", "Dormant", "Unused"])
+    assert [trace.name for trace in fig.data] == ["VIP", "Dormant"]
+    vip = fig.data[0]
+    assert list(vip.x) == [5, 7] and list(vip.y) == [900.0, 700.0]
+    assert vip.marker.color != fig.data[1].marker.color
+
+    by_rfm = charts.rfm_scatter_chart(points, kind="rfm", segments=["Champions", "Lost"])
+    assert [len(trace.x) for trace in by_rfm.data] == [2, 1]
+
+
+def test_grid_chart_is_a_heatmap_with_the_counts_written_in() -> None:
+    grid = ScoreGrid(
+        run_id=1,
+        column="monetary",
+        r_scores=(5, 4, 3, 2, 1),
+        column_scores=(1, 2, 3, 4, 5),
+        counts=((1, 2, 3, 4, 5), (0, 0, 0, 0, 0), (0, 0, 9, 0, 0), (0, 0, 0, 0, 0), (1000, 0, 0, 0, 0)),
+    )
+    (heatmap,) = charts.rfm_grid_chart(grid).data
+    assert heatmap.type == "heatmap"
+    assert list(heatmap.x) == ["M 1", "M 2", "M 3", "M 4", "M 5"]
+    assert list(heatmap.y) == ["R 5", "R 4", "R 3", "R 2", "R 1"]
+    assert heatmap.z[2][2] == 9
+    assert heatmap.text[4][0] == "1,000"
+
+
+def test_category_chart_stacks_each_segments_categories_to_its_whole() -> None:
+    rows = (
+        CategorySegmentSales("Books", "VIP", Decimal(25), 0.25, 0.5),
+        CategorySegmentSales("Shoes", "VIP", Decimal(75), 0.75, 1.0),
+        CategorySegmentSales("Books", "Dormant", Decimal(25), 1.0, 0.5),
+    )
+    data = CategoryBySegment(
+        run=_run(1), kind="kmeans", segments=("VIP", "Dormant"), categories=("Books", "Shoes"), rows=rows
+    )
+    fig = charts.category_by_segment_chart(data)
+    books, shoes = fig.data
+    assert list(books.y) == ["VIP", "Dormant"]
+    assert list(books.x) == [0.25, 1.0]
+    assert list(shoes.x) == [0.75, 0.0]
+    assert fig.layout.barmode == "stack"
+    for index in range(2):
+        assert books.x[index] + shoes.x[index] == pytest.approx(1.0)
+
+
+def test_movement_chart_lays_the_matrix_from_rows_to_columns() -> None:
+    movement = Movement(
+        kind="kmeans",
+        from_run=_run(1),
+        to_run=_run(2),
+        from_segments=("VIP", "Dormant"),
+        to_segments=("VIP", "Dormant"),
+        cells=(MovementCell("VIP", "Dormant", 3), MovementCell("VIP", "VIP", 7)),
+        customers_in_both=10,
+        only_in_from=0,
+        only_in_to=0,
+    )
+    fig = charts.movement_chart(movement)
+    (heatmap,) = fig.data
+    assert [list(row) for row in heatmap.z] == [[7, 3], [0, 0]]
+    assert heatmap.text[1][0] == ""
+    assert "Run #2" in fig.layout.xaxis.title.text and "Run #1" in fig.layout.yaxis.title.text
