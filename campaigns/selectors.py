@@ -1,0 +1,190 @@
+"""Reads for the simulator: the active segmentation's segments, a segment's history (order values,
+baseline rate, margin from cost) in one SQL pass, the targeted customers, and saved scenarios."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import QuerySet
+
+from campaigns.models import Scenario
+from campaigns.simulation import SegmentStats
+from segmentation import selectors as segmentation_selectors
+
+# Segment histories are cached per segmentation run and data version: a new import or a new run
+# changes the key, so a cached history is never stale.
+HISTORY_CACHE_SECONDS = 60 * 60
+
+
+@dataclass(frozen=True)
+class ActiveSegmentation:
+    run_id: int
+    # Only lines dated before this day count (the run's as-of date).
+    as_of: datetime.date
+    # K-Means names and RFM segment names present in the run (the two sets never share a name).
+    segment_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SegmentHistory:
+    segments: tuple[str, ...]
+    run_id: int
+    as_of: datetime.date
+    horizon_days: int
+    customers: int
+    # Net value of each purchase (one invoice, returns excluded) before the as-of date.
+    order_values: npt.NDArray[np.float64] = field(repr=False, compare=False)
+    # Customers with a purchase in the horizon_days before the as-of date.
+    recent_buyers: int
+    # Purchase lines that carry cost, and 1 - cost / net over them (None when no line has cost).
+    cost_lines: int
+    margin_from_cost: float | None
+
+    @property
+    def stats(self) -> SegmentStats:
+        return SegmentStats(customers=self.customers, order_values=self.order_values)
+
+    @property
+    def window_start(self) -> datetime.date:
+        return self.as_of - datetime.timedelta(days=self.horizon_days)
+
+    @property
+    def baseline_rate(self) -> float:
+        return self.recent_buyers / self.customers if self.customers else 0.0
+
+    @property
+    def baseline_source(self) -> str:
+        last_day = self.as_of - datetime.timedelta(days=1)
+        return (
+            f"history: {self.recent_buyers:,} of the segment's {self.customers:,} customers bought in the "
+            f"{self.horizon_days} days {self.window_start:%Y-%m-%d} to {last_day:%Y-%m-%d} "
+            f"(ending at the segmentation run's as-of date)"
+        )
+
+    @property
+    def margin_source(self) -> str:
+        if self.margin_from_cost is None:
+            return "the segment's purchases carry no cost data"
+        return f"history: 1 - cost / net sales over the segment's {self.cost_lines:,} purchase lines that carry cost"
+
+    @property
+    def order_value_source(self) -> str:
+        return (
+            f"history: mean net value of the segment's {self.order_values.size:,} purchases (invoices, returns "
+            f"excluded) before {self.as_of:%Y-%m-%d}; the Monte Carlo draws from these values"
+        )
+
+    @property
+    def customers_source(self) -> str:
+        return f"customers in {', '.join(self.segments)} in segmentation run #{self.run_id}"
+
+
+def active_segmentation_get() -> ActiveSegmentation | None:
+    """The active segmentation run and the segment names it offers (K-Means names by cluster, then
+    the RFM segments best first); None when there is no run with customer assignments to read."""
+    run = segmentation_selectors.segmentation_run_active_get()
+    if run is None or run.status != "succeeded" or run.assignments_pruned:
+        return None
+    # A succeeded run has an as-of date; the day after it was made is the fallback for an old one.
+    as_of = run.as_of or (run.created_at.date() + datetime.timedelta(days=1))
+    names = run.segment_names + segmentation_selectors.segment_names_list().rfm
+    return ActiveSegmentation(run_id=run.id, as_of=as_of, segment_names=names)
+
+
+def _customers_query(*, active: ActiveSegmentation, segments: tuple[str, ...]) -> tuple[str, tuple[object, ...]]:
+    """The SQL (and parameters) of the targeted customers' ids, from segmentation's selector."""
+    queryset = segmentation_selectors.segment_customer_ids(segments=list(segments), run_id=active.run_id)
+    sql, params = queryset.query.sql_with_params()
+    return sql, tuple(params)
+
+
+def _data_version() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version FROM analytics_dataversion WHERE id = 1")
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def segment_history_get(*, active: ActiveSegmentation, segments: tuple[str, ...], horizon_days: int) -> SegmentHistory:
+    """The targeted customers' history, in one pass over their purchase lines (cached)."""
+    names = tuple(sorted(segments))
+    key = f"campaigns:history:{active.run_id}:{_data_version()}:{horizon_days}:{'|'.join(names)}"
+    history = cache.get(key)
+    if history is None:
+        history = _segment_history_query(active=active, segments=names, horizon_days=horizon_days)
+        cache.set(key, history, HISTORY_CACHE_SECONDS)
+    return history
+
+
+def _segment_history_query(
+    *, active: ActiveSegmentation, segments: tuple[str, ...], horizon_days: int
+) -> SegmentHistory:
+    customers_sql, customers_params = _customers_query(active=active, segments=segments)
+    window_start = active.as_of - datetime.timedelta(days=horizon_days)
+    # One GROUP BY invoice over the targeted customers' purchase lines; the per-invoice rows are
+    # folded into one row (the order values as an array, the recent buyers, the cost totals).
+    sql = f"""
+        WITH targeted AS (SELECT DISTINCT customer_id FROM ({customers_sql}) AS chosen),
+        purchases AS (
+            SELECT l.customer_id,
+                   SUM(l.net_amount) AS value,
+                   MAX(l.date) AS last_date,
+                   SUM(l.cost) AS cost,
+                   SUM(l.net_amount) FILTER (WHERE l.cost IS NOT NULL) AS net_with_cost,
+                   COUNT(l.cost) AS cost_lines
+            FROM analytics_transactionline l
+            JOIN targeted t ON t.customer_id = l.customer_id
+            WHERE NOT l.is_return AND l.date < %s
+            GROUP BY l.customer_id, l.invoice_no
+        )
+        SELECT (SELECT COUNT(*) FROM targeted),
+               COALESCE(array_agg(value::float8) FILTER (WHERE value > 0), '{{}}'),
+               COUNT(DISTINCT customer_id) FILTER (WHERE last_date >= %s),
+               COALESCE(SUM(cost_lines), 0),
+               SUM(cost),
+               SUM(net_with_cost)
+        FROM purchases
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*customers_params, active.as_of, window_start))
+        customers, values, recent, cost_lines, cost, net_with_cost = cursor.fetchone()
+    margin = None
+    if cost_lines and net_with_cost and net_with_cost > 0:
+        margin = float(min(1, max(0, 1 - cost / net_with_cost)))
+    return SegmentHistory(
+        segments=segments,
+        run_id=active.run_id,
+        as_of=active.as_of,
+        horizon_days=horizon_days,
+        customers=int(customers),
+        order_values=np.asarray(values, dtype=np.float64),
+        recent_buyers=int(recent),
+        cost_lines=int(cost_lines),
+        margin_from_cost=margin,
+    )
+
+
+def segment_customer_external_ids(*, active: ActiveSegmentation, segments: tuple[str, ...]) -> list[str]:
+    """The targeted customers' ids as in the retailer's files, in id order."""
+    customers_sql, customers_params = _customers_query(active=active, segments=segments)
+    sql = f"""
+        SELECT c.external_id FROM analytics_customer c
+        WHERE c.id IN (SELECT customer_id FROM ({customers_sql}) AS chosen)
+        ORDER BY c.external_id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, customers_params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def scenario_list() -> QuerySet[Scenario]:
+    return Scenario.objects.select_related("created_by").order_by("-created_at", "-id")
+
+
+def scenario_get(*, scenario_id: int) -> Scenario | None:
+    return scenario_list().filter(pk=scenario_id).first()
