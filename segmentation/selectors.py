@@ -500,6 +500,20 @@ def _category_cache_key(run_id: int, kind: str, *parts: Any) -> str:
     return f"segmentation:category_by_segment:{run_id}:{kind}:v{version}:{digest}"
 
 
+def _ids_of(model: type[Store] | type[Category], param: str, names: tuple[str, ...]) -> list[int]:
+    """Ids of the named stores or categories; a name that does not exist is refused (400), so a typo is
+    never mistaken for "no sales"."""
+    ids = dict(model.objects.filter(name__in=names).values_list("name", "id"))
+    unknown = [name for name in names if name not in ids]
+    if unknown:
+        valid = sorted(model.objects.values_list("name", flat=True))
+        raise ApplicationError(
+            f"Unknown {param}: {', '.join(unknown)}. Valid {param} values: {', '.join(valid) or 'none yet'}.",
+            {param: unknown, f"valid_{param}_values": valid},
+        )
+    return list(ids.values())
+
+
 def _category_by_segment_rows(
     run_id: int,
     kind: Kind,
@@ -519,10 +533,10 @@ def _category_by_segment_rows(
         params.append(date_to)
     if stores:
         clauses.append("l.store_id = ANY(%s)")
-        params.append(list(Store.objects.filter(name__in=stores).values_list("id", flat=True)))
+        params.append(_ids_of(Store, "store", stores))
     if categories:
         clauses.append("l.category_id = ANY(%s)")
-        params.append(list(Category.objects.filter(name__in=categories).values_list("id", flat=True)))
+        params.append(_ids_of(Category, "category", categories))
     sql = (
         f"SELECT c.name, s.{column}, sum(l.net_amount) FROM {TransactionLine._meta.db_table} l "
         f"JOIN {CustomerSegment._meta.db_table} s ON s.customer_id = l.customer_id "
