@@ -1,6 +1,8 @@
 from django.urls import path
 
 from analytics import views
+from analytics.apis import sales as sales_apis
+from retail_platform.routing import api_path
 
 app_name = "analytics"
 
@@ -10,4 +12,11 @@ urlpatterns = [
     path("imports/", views.ImportsView.as_view(), name="imports"),
 ]
 
-api_urlpatterns: list = []
+api_urlpatterns: list = [
+    api_path("overview", sales_apis.OverviewApi.as_view(), name="overview"),
+    api_path("performance/stores", sales_apis.StorePerformanceApi.as_view(), name="store-performance"),
+    api_path("insights/seasonality", sales_apis.SeasonalityApi.as_view(), name="seasonality"),
+    api_path("insights/discount-impact", sales_apis.DiscountImpactApi.as_view(), name="discount-impact"),
+    api_path("insights/payment-methods", sales_apis.PaymentMethodApi.as_view(), name="payment-methods"),
+    api_path("customers/repeat-vs-onetime", sales_apis.CustomerTypeApi.as_view(), name="repeat-vs-onetime"),
+]

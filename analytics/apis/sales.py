@@ -1,0 +1,261 @@
+"""The sales analytics endpoints: read-only aggregates, for any signed-in viewer (the DRF default).
+
+Each endpoint parses the shared filters with `sales_filter_from_params` (400 with the reason for a
+bad value), calls one selector (cached per data version and filter) and serializes its dataclasses.
+Error responses (the API's one error shape) are added to the schema by the project's AutoSchema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analytics.selectors.customers import customer_type_list
+from analytics.selectors.discounts import discount_impact_get
+from analytics.selectors.filters import sales_filter_from_params
+from analytics.selectors.sales import overview_get, payment_method_list, store_performance_list
+from analytics.selectors.seasonality import seasonality_get
+
+FILTER_PARAMETERS = [
+    OpenApiParameter(
+        "date_from",
+        OpenApiTypes.DATE,
+        description="First day included (YYYY-MM-DD). A malformed date, or one after date_to, gets a 400.",
+    ),
+    OpenApiParameter("date_to", OpenApiTypes.DATE, description="Last day included (YYYY-MM-DD)."),
+    OpenApiParameter(
+        "store",
+        OpenApiTypes.STR,
+        many=True,
+        explode=True,
+        description="Store name; repeat the parameter for several stores (any of them). "
+        "An unknown name gets a 400 listing the valid ones.",
+    ),
+    OpenApiParameter(
+        "category",
+        OpenApiTypes.STR,
+        many=True,
+        explode=True,
+        description="Category name; repeat for several. An unknown name gets a 400 listing the valid ones.",
+    ),
+]
+
+DEFINITIONS = (
+    'Money is a decimal string rounded to cents ("1234.50"), summed over every line in scope, returns '
+    "included (a return's amounts are negative); shares and rates are numbers (0.25 = 25%), null when "
+    "their denominator is zero. A transaction is one invoice number on one day in one store for one "
+    "customer, counted when it holds a purchase line (not a return) in scope; customers are the distinct "
+    "customers with a transaction in scope. Units are quantities summed, returns subtracting."
+)
+
+
+def _money(help_text: str, *, allow_null: bool = False) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=18, decimal_places=2, coerce_to_string=True, allow_null=allow_null, help_text=help_text
+    )
+
+
+def _share(help_text: str) -> serializers.FloatField:
+    return serializers.FloatField(allow_null=True, help_text=help_text)
+
+
+GROSS = "Sales before discounts (line amounts), returns subtracted."
+DISCOUNT = "Discounts given, as carried by the imported file (0 when it has none)."
+NET = "Gross sales minus discounts, returns subtracted."
+TRANSACTIONS = "Transactions in scope (invoice x day x store x customer with a purchase line in scope)."
+UNITS = "Quantities summed; returned units subtract."
+CUSTOMERS = "Distinct customers with at least one transaction in scope."
+AVG_BASKET = "Net sales per transaction; null without transactions."
+
+
+class OverviewSerializer(serializers.Serializer):
+    gross_sales = _money(GROSS)
+    discount = _money(DISCOUNT)
+    net_sales = _money(NET)
+    transactions = serializers.IntegerField(help_text=TRANSACTIONS)
+    units = serializers.IntegerField(help_text=UNITS)
+    customers = serializers.IntegerField(help_text=CUSTOMERS)
+    avg_basket = _money(AVG_BASKET, allow_null=True)
+    first_date = serializers.DateField(allow_null=True, help_text="First day with a line in scope; null if none.")
+    last_date = serializers.DateField(allow_null=True, help_text="Last day with a line in scope; null if none.")
+
+
+class StorePerformanceSerializer(serializers.Serializer):
+    store = serializers.CharField(help_text="Store name.")
+    gross_sales = _money(GROSS)
+    discount = _money(DISCOUNT)
+    net_sales = _money(NET)
+    transactions = serializers.IntegerField(help_text=TRANSACTIONS)
+    units = serializers.IntegerField(help_text=UNITS)
+    customers = serializers.IntegerField(help_text=CUSTOMERS + " A customer can count in several stores.")
+    avg_basket = _money(AVG_BASKET, allow_null=True)
+    share_of_sales = _share("The store's net sales over the net sales of all stores in scope.")
+
+
+class StorePerformanceListSerializer(serializers.Serializer):
+    results = StorePerformanceSerializer(many=True, help_text="One row per store, by net sales, highest first.")
+
+
+class MonthSerializer(serializers.Serializer):
+    month = serializers.CharField(help_text="The month, YYYY-MM.")
+    gross_sales = _money(GROSS)
+    net_sales = _money(NET)
+    transactions = serializers.IntegerField(help_text=TRANSACTIONS)
+
+
+class QuarterSerializer(serializers.Serializer):
+    quarter = serializers.CharField(help_text="The quarter, YYYY-Qn (Q1 = January to March).")
+    gross_sales = _money(GROSS)
+    net_sales = _money(NET)
+    transactions = serializers.IntegerField(help_text=TRANSACTIONS)
+
+
+class MonthOfYearSerializer(serializers.Serializer):
+    month = serializers.IntegerField(min_value=1, max_value=12, help_text="Calendar month, 1 (January) to 12.")
+    avg_net_sales = _money(
+        "Net sales of this calendar month averaged over the years present: the years in which the month has "
+        "at least one line in scope (a year without any is skipped, not counted as zero)."
+    )
+    years = serializers.IntegerField(help_text="How many years were averaged.")
+
+
+class SeasonalitySerializer(serializers.Serializer):
+    monthly = MonthSerializer(many=True, help_text="One row per month with lines in scope, in date order.")
+    quarterly = QuarterSerializer(many=True, help_text="One row per quarter with lines in scope, in date order.")
+    month_of_year = MonthOfYearSerializer(many=True, help_text="One row per calendar month present, 1 to 12.")
+
+
+class CategoryDiscountSerializer(serializers.Serializer):
+    category = serializers.CharField(help_text="Category name.")
+    gross_sales = _money(GROSS)
+    discount = _money(DISCOUNT)
+    net_sales = _money(NET)
+    discount_rate = _share("Discount over gross sales.")
+    units = serializers.IntegerField(help_text=UNITS)
+    cost = _money("Cost of the lines; null unless every line of the category in scope carries a cost.", allow_null=True)
+    margin = _money("Net sales minus cost; null when cost is null.", allow_null=True)
+    margin_rate = _share("Margin over net sales; null when margin is null.")
+
+
+class DiscountImpactSerializer(serializers.Serializer):
+    has_discounts = serializers.BooleanField(
+        help_text="Whether any line of the data (whatever the filters) has a discount. When false, every "
+        "discount is 0: discounts are never estimated."
+    )
+    has_cost = serializers.BooleanField(help_text="Whether any line of the data (whatever the filters) has a cost.")
+    categories = CategoryDiscountSerializer(many=True, help_text="One row per category, by net sales, highest first.")
+
+
+class CustomerTypeSerializer(serializers.Serializer):
+    customer_type = serializers.ChoiceField(
+        choices=["repeat", "one_time"],
+        help_text="repeat: two or more transactions in scope; one_time: exactly one.",
+    )
+    customers = serializers.IntegerField(help_text="Customers of this type.")
+    transactions = serializers.IntegerField(help_text="Their transactions in scope.")
+    net_sales = _money("Net amount of their lines in scope, their returns included.")
+    share_of_sales = _share(
+        "Their net sales over all net sales in scope. The two shares add up to less than 1 when customers "
+        "whose only lines in scope are returns exist (they belong to neither type)."
+    )
+
+
+class CustomerTypeListSerializer(serializers.Serializer):
+    results = CustomerTypeSerializer(many=True, help_text="Two rows: repeat, then one_time.")
+
+
+class PaymentMethodSerializer(serializers.Serializer):
+    payment_method = serializers.CharField(help_text="Payment method name.")
+    gross_sales = _money(GROSS)
+    discount = _money(DISCOUNT)
+    net_sales = _money(NET)
+    transactions = serializers.IntegerField(
+        help_text="Transactions with a purchase line in scope paid this way; a transaction paid two ways counts "
+        "for both."
+    )
+    units = serializers.IntegerField(help_text=UNITS)
+    share_of_sales = _share("The method's net sales over all net sales in scope.")
+
+
+class PaymentMethodListSerializer(serializers.Serializer):
+    results = PaymentMethodSerializer(many=True, help_text="One row per payment method, by net sales, highest first.")
+
+
+def _schema(summary: str, description: str, serializer: type[serializers.Serializer]) -> Any:
+    return extend_schema(
+        summary=summary,
+        description=f"{description}\n\n{DEFINITIONS}",
+        parameters=FILTER_PARAMETERS,
+        responses={200: serializer},
+        tags=["analytics"],
+    )
+
+
+class OverviewApi(APIView):
+    @_schema(
+        "Sales overview",
+        "Gross sales, discount, net sales, transactions, units, customers, average basket and the dates covered.",
+        OverviewSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        overview = overview_get(sales_filter=sales_filter_from_params(request.query_params))
+        return Response(OverviewSerializer(overview).data)
+
+
+class StorePerformanceApi(APIView):
+    @_schema("Store performance", "One row per store, sorted by net sales.", StorePerformanceListSerializer)
+    def get(self, request: Request) -> Response:
+        rows = store_performance_list(sales_filter=sales_filter_from_params(request.query_params))
+        return Response(StorePerformanceListSerializer({"results": rows}).data)
+
+
+class SeasonalityApi(APIView):
+    @_schema(
+        "Seasonality",
+        "Sales per month (YYYY-MM) and per quarter (YYYY-Qn), and average net sales per calendar month.",
+        SeasonalitySerializer,
+    )
+    def get(self, request: Request) -> Response:
+        seasonality = seasonality_get(sales_filter=sales_filter_from_params(request.query_params))
+        return Response(SeasonalitySerializer(seasonality).data)
+
+
+class DiscountImpactApi(APIView):
+    @_schema(
+        "Discount impact per category",
+        "Gross sales, discount, net sales, discount rate and units per category, with cost and margin when "
+        "the data carries cost.",
+        DiscountImpactSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        impact = discount_impact_get(sales_filter=sales_filter_from_params(request.query_params))
+        return Response(DiscountImpactSerializer(impact).data)
+
+
+class CustomerTypeApi(APIView):
+    @_schema(
+        "Repeat versus one-time customers",
+        "Customers, transactions, net sales and share of sales of repeat customers (two or more transactions "
+        "in scope) and one-time customers (exactly one).",
+        CustomerTypeListSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        rows = customer_type_list(sales_filter=sales_filter_from_params(request.query_params))
+        return Response(CustomerTypeListSerializer({"results": rows}).data)
+
+
+class PaymentMethodApi(APIView):
+    @_schema(
+        "Sales per payment method",
+        "Gross sales, discount, net sales, transactions, units and share of sales per payment method.",
+        PaymentMethodListSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        rows = payment_method_list(sales_filter=sales_filter_from_params(request.query_params))
+        return Response(PaymentMethodListSerializer({"results": rows}).data)
