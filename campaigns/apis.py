@@ -135,11 +135,13 @@ def _segments_from(data: Any) -> list[str]:
         raw = data.getlist("segment") or data.getlist("segments")
     else:
         raw = data.get("segment", data.get("segments", []))
-        raw = [raw] if isinstance(raw, str) else list(raw or [])
+        raw = list(raw) if isinstance(raw, (list, tuple)) else [raw] if raw is not None else []
     return [name.strip() for item in raw for name in str(item).split(",") if name.strip()]
 
 
 def _parse(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    if not hasattr(data, "get"):
+        raise ApplicationError("Send the parameters as a JSON object.", {"valid_segments": _valid_segments()})
     fields = serializer_class().fields
     plain = {name: data.get(name) for name in fields if name != "segment" and data.get(name) not in (None, "")}
     serializer = serializer_class(data={**plain, "segment": _segments_from(data)})

@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import QuerySet
 
+from analytics.services.rollups import data_version_get
 from campaigns.models import Scenario
 from campaigns.simulation import SegmentStats
 from segmentation import selectors as segmentation_selectors
@@ -35,12 +36,12 @@ class SegmentHistory:
     segments: tuple[str, ...]
     run_id: int
     as_of: datetime.date
-    horizon_days: int
     customers: int
     # Net value of each purchase (one invoice, returns excluded) before the as-of date.
     order_values: npt.NDArray[np.float64] = field(repr=False, compare=False)
-    # Customers with a purchase in the horizon_days before the as-of date.
-    recent_buyers: int
+    # Per customer with a purchase before the as-of date: days from the last one to the as-of date
+    # (1 = the day before). The baseline rate of any horizon is read from it.
+    days_since_purchase: npt.NDArray[np.int64] = field(repr=False, compare=False)
     # Purchase lines that carry cost, and 1 - cost / net over them (None when no line has cost).
     cost_lines: int
     margin_from_cost: float | None
@@ -49,20 +50,19 @@ class SegmentHistory:
     def stats(self) -> SegmentStats:
         return SegmentStats(customers=self.customers, order_values=self.order_values)
 
-    @property
-    def window_start(self) -> datetime.date:
-        return self.as_of - datetime.timedelta(days=self.horizon_days)
+    def recent_buyers(self, horizon_days: int) -> int:
+        """Customers who bought in the horizon_days before the as-of date."""
+        return int(np.count_nonzero(self.days_since_purchase <= horizon_days))
 
-    @property
-    def baseline_rate(self) -> float:
-        return self.recent_buyers / self.customers if self.customers else 0.0
+    def baseline_rate(self, horizon_days: int) -> float:
+        return self.recent_buyers(horizon_days) / self.customers if self.customers else 0.0
 
-    @property
-    def baseline_source(self) -> str:
+    def baseline_source(self, horizon_days: int) -> str:
+        first_day = self.as_of - datetime.timedelta(days=horizon_days)
         last_day = self.as_of - datetime.timedelta(days=1)
         return (
-            f"history: {self.recent_buyers:,} of the segment's {self.customers:,} customers bought in the "
-            f"{self.horizon_days} days {self.window_start:%Y-%m-%d} to {last_day:%Y-%m-%d} "
+            f"history: {self.recent_buyers(horizon_days):,} of the segment's {self.customers:,} customers bought "
+            f"in the {horizon_days} days {first_day:%Y-%m-%d} to {last_day:%Y-%m-%d} "
             f"(ending at the segmentation run's as-of date)"
         )
 
@@ -103,31 +103,21 @@ def _customers_query(*, active: ActiveSegmentation, segments: tuple[str, ...]) -
     return sql, tuple(params)
 
 
-def _data_version() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version FROM analytics_dataversion WHERE id = 1")
-        row = cursor.fetchone()
-    return int(row[0]) if row else 0
-
-
-def segment_history_get(*, active: ActiveSegmentation, segments: tuple[str, ...], horizon_days: int) -> SegmentHistory:
+def segment_history_get(*, active: ActiveSegmentation, segments: tuple[str, ...]) -> SegmentHistory:
     """The targeted customers' history, in one pass over their purchase lines (cached)."""
     names = tuple(sorted(segments))
-    key = f"campaigns:history:{active.run_id}:{_data_version()}:{horizon_days}:{'|'.join(names)}"
+    key = f"campaigns:history:{active.run_id}:{data_version_get()}:{'|'.join(names)}"
     history = cache.get(key)
     if history is None:
-        history = _segment_history_query(active=active, segments=names, horizon_days=horizon_days)
+        history = _segment_history_query(active=active, segments=names)
         cache.set(key, history, HISTORY_CACHE_SECONDS)
     return history
 
 
-def _segment_history_query(
-    *, active: ActiveSegmentation, segments: tuple[str, ...], horizon_days: int
-) -> SegmentHistory:
+def _segment_history_query(*, active: ActiveSegmentation, segments: tuple[str, ...]) -> SegmentHistory:
     customers_sql, customers_params = _customers_query(active=active, segments=segments)
-    window_start = active.as_of - datetime.timedelta(days=horizon_days)
-    # One GROUP BY invoice over the targeted customers' purchase lines; the per-invoice rows are
-    # folded into one row (the order values as an array, the recent buyers, the cost totals).
+    # One GROUP BY invoice over the targeted customers' purchase lines, folded into one row: the
+    # order values and each buyer's days since their last purchase as arrays, and the cost totals.
     sql = f"""
         WITH targeted AS (SELECT DISTINCT customer_id FROM ({customers_sql}) AS chosen),
         purchases AS (
@@ -138,21 +128,21 @@ def _segment_history_query(
                    SUM(l.net_amount) FILTER (WHERE l.cost IS NOT NULL) AS net_with_cost,
                    COUNT(l.cost) AS cost_lines
             FROM analytics_transactionline l
-            JOIN targeted t ON t.customer_id = l.customer_id
-            WHERE NOT l.is_return AND l.date < %s
+            WHERE l.customer_id IN (SELECT customer_id FROM targeted) AND NOT l.is_return AND l.date < %s
             GROUP BY l.customer_id, l.invoice_no
-        )
+        ),
+        buyers AS (SELECT %s::date - MAX(last_date) AS days FROM purchases GROUP BY customer_id)
         SELECT (SELECT COUNT(*) FROM targeted),
-               COALESCE(array_agg(value::float8) FILTER (WHERE value > 0), '{{}}'),
-               COUNT(DISTINCT customer_id) FILTER (WHERE last_date >= %s),
+               (SELECT COALESCE(array_agg(value::float8), '{{}}') FROM purchases WHERE value > 0),
+               (SELECT COALESCE(array_agg(days), '{{}}') FROM buyers),
                COALESCE(SUM(cost_lines), 0),
                SUM(cost),
                SUM(net_with_cost)
         FROM purchases
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, (*customers_params, active.as_of, window_start))
-        customers, values, recent, cost_lines, cost, net_with_cost = cursor.fetchone()
+        cursor.execute(sql, (*customers_params, active.as_of, active.as_of))
+        customers, values, days, cost_lines, cost, net_with_cost = cursor.fetchone()
     margin = None
     if cost_lines and net_with_cost and net_with_cost > 0:
         margin = float(min(1, max(0, 1 - cost / net_with_cost)))
@@ -160,10 +150,9 @@ def _segment_history_query(
         segments=segments,
         run_id=active.run_id,
         as_of=active.as_of,
-        horizon_days=horizon_days,
         customers=int(customers),
         order_values=np.asarray(values, dtype=np.float64),
-        recent_buyers=int(recent),
+        days_since_purchase=np.asarray(days, dtype=np.int64),
         cost_lines=int(cost_lines),
         margin_from_cost=margin,
     )

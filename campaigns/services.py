@@ -18,6 +18,7 @@ from campaigns.models import Scenario, TargetExport
 from campaigns.simulation import (
     DEFAULT_MARGIN,
     DEFAULT_SIMULATIONS,
+    MAX_SEED,
     CampaignAssumptions,
     DiscountCurve,
     InvalidAssumption,
@@ -117,7 +118,7 @@ def campaign_simulate(
     except InvalidAssumption as error:
         raise _invalid(error.message, field=error.field, valid_segments=valid) from error
 
-    history = selectors.segment_history_get(active=active, segments=names, horizon_days=horizon)
+    history = selectors.segment_history_get(active=active, segments=names)
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
 
@@ -126,7 +127,7 @@ def campaign_simulate(
         sources[name] = default_source if value is None else "your input"
 
     take("discount", discount, DEFAULT_DISCOUNT, "default (10%)")
-    take("baseline_rate", baseline_rate, history.baseline_rate, history.baseline_source)
+    take("baseline_rate", baseline_rate, history.baseline_rate(horizon), history.baseline_source(horizon))
     take(
         "response_rate",
         response_rate,
@@ -267,8 +268,10 @@ def target_export_create(
         )
     if seed is None:
         seed = secrets.randbelow(2**31)
-    elif seed < 0:
-        raise _invalid("seed cannot be negative.", field="seed", valid_segments=list(active.segment_names))
+    elif not 0 <= seed <= MAX_SEED:
+        raise _invalid(
+            f"seed must be between 0 and {MAX_SEED}.", field="seed", valid_segments=list(active.segment_names)
+        )
     customer_ids = selectors.segment_customer_external_ids(active=active, segments=names)
     mask = _control_mask(len(customer_ids), control_share=share, seed=seed)
     export = TargetExport.objects.create(

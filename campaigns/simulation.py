@@ -50,6 +50,10 @@ import numpy.typing as npt
 
 DEFAULT_SIMULATIONS = 2000
 MAX_SIMULATIONS = 20_000
+# Bounds that keep every amount well inside what the API's decimal strings and the database hold.
+MAX_CONTACT_COST = 1_000_000.0
+MAX_FIXED_COST = 1_000_000_000_000.0
+MAX_SEED = 2**63 - 1
 DEFAULT_MARGIN = 0.40
 DEFAULT_ELASTICITY = 0.5
 ALPHA = 0.05
@@ -92,15 +96,17 @@ class CampaignAssumptions:
         for name in ("response_rate", "baseline_rate", "margin"):
             if not 0 <= getattr(self, name) <= 1:
                 raise InvalidAssumption(name, f"{name} must be between 0 and 1.")
-        for name in ("contact_cost", "fixed_cost"):
+        for name, ceiling in (("contact_cost", MAX_CONTACT_COST), ("fixed_cost", MAX_FIXED_COST)):
             if getattr(self, name) < 0:
                 raise InvalidAssumption(name, f"{name} cannot be negative.")
+            if getattr(self, name) > ceiling:
+                raise InvalidAssumption(name, f"{name} cannot exceed {ceiling:,.0f}.")
         if self.horizon_days < 1:
             raise InvalidAssumption("horizon_days", "horizon_days must be at least 1.")
         if not 1 <= self.simulations <= MAX_SIMULATIONS:
             raise InvalidAssumption("simulations", f"simulations must be between 1 and {MAX_SIMULATIONS}.")
-        if self.seed < 0:
-            raise InvalidAssumption("seed", "seed cannot be negative.")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise InvalidAssumption("seed", f"seed must be between 0 and {MAX_SEED}.")
 
 
 @dataclass(frozen=True)

@@ -215,3 +215,10 @@ def test_export_rejects_an_unknown_segment(analyst_client: APIClient, history: S
     response = analyst_client.get(EXPORT, {"segment": "Nobody"})
     assert response.status_code == 400
     assert response.json()["error"]["details"]["valid_segments"] == VALID
+
+
+@pytest.mark.parametrize("body", [["VIP"], {"segment": 5}, {"segment": {"a": 1}}, {"segment": "VIP", "seed": 2**70}])
+def test_malformed_bodies_are_400s(analyst_client: APIClient, history: SegmentationRun, body: object) -> None:
+    response = analyst_client.post(SIMULATION, body, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["valid_segments"] == VALID

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import math
 
 import numpy as np
@@ -9,7 +10,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
 
-from analytics.tests.factories import CustomerFactory
+from analytics.models import Customer
+from analytics.services.rollups import rollups_rebuild
+from analytics.tests.factories import CustomerFactory, TransactionLineFactory
 from campaigns import services
 from campaigns.models import Scenario, TargetExport
 from campaigns.tests.conftest import make_run
@@ -120,10 +123,26 @@ def test_without_a_segmentation_run_the_simulation_says_so(db: None) -> None:
     assert caught.value.extra["valid_segments"] == []
 
 
-def test_history_is_cached_until_the_data_changes(history: SegmentationRun, django_assert_max_num_queries) -> None:
+@pytest.mark.parametrize(("horizon", "baseline"), [(10, 0.0), (11, 0.25), (16, 0.5), (141, 0.5), (142, 0.75)])
+def test_baseline_counts_buyers_in_the_horizon_ending_at_the_as_of_date(
+    history: SegmentationRun, horizon: int, baseline: float
+) -> None:
+    # Days from the last purchase to 2024-07-01: V2 11 (06-20), V1 16 (06-15), V3 142 (02-10), V4 178.
+    result = services.campaign_simulate(segments=["VIP"], horizon_days=horizon)
+    assert result.assumptions.baseline_rate == baseline
+    assert result.assumptions.horizon_days == horizon
+
+
+def test_history_is_cached_until_the_data_changes(history: SegmentationRun, django_assert_num_queries) -> None:
     services.campaign_simulate(segments=["VIP"])
-    with django_assert_max_num_queries(3):  # run, its segment names, data version: no history scan
-        services.campaign_simulate(segments=["VIP"], discount=0.2)
+    with django_assert_num_queries(3):  # run, its segment names, data version: no history scan
+        again = services.campaign_simulate(segments=["VIP"], discount=0.2, horizon_days=200)
+    assert again.assumptions.baseline_rate == 1.0
+    TransactionLineFactory(customer=Customer.objects.get(external_id="V3"), date=datetime.date(2024, 6, 30))
+    rollups_rebuild()  # bumps the data version
+    with django_assert_num_queries(5):  # ... and the history again (the targeted customers, their lines)
+        fresh = services.campaign_simulate(segments=["VIP"])
+    assert fresh.assumptions.baseline_rate == 0.75
 
 
 def test_simulation_payload_rounds_money_to_cents_and_lists_sources(history: SegmentationRun) -> None:
@@ -203,3 +222,10 @@ def test_discount_curve_uses_the_simulated_segment_and_assumptions(history: Segm
     curve = services.campaign_discount_curve(result=result)
     assert curve.incremental_profits[10] == pytest.approx(result.incremental_profit)
     assert curve.discounts[-1] == 0.5
+
+
+@pytest.mark.parametrize("seed", [-1, 2**63])
+def test_export_rejects_a_seed_the_record_cannot_hold(history: SegmentationRun, seed: int) -> None:
+    with pytest.raises(ApplicationError) as caught:
+        services.target_export_create(segments=["VIP"], seed=seed, user=None)
+    assert caught.value.extra["field"] == "seed"

@@ -127,9 +127,13 @@ def test_roi_is_undefined_when_the_campaign_costs_nothing() -> None:
         ("margin", 1.5),
         ("contact_cost", -1.0),
         ("fixed_cost", -5.0),
+        ("fixed_cost", 1e300),
+        ("contact_cost", 1e7),
         ("horizon_days", 0),
         ("simulations", 0),
         ("discount", math.nan),
+        ("seed", -1),
+        ("seed", 2**64),
     ],
 )
 def test_assumptions_outside_their_domain_are_rejected_with_the_field_named(field_name: str, value: float) -> None:
