@@ -22,6 +22,10 @@
     }
     var config = Object.assign({ responsive: true, displaylogo: false }, figure.config || {});
     var layout = Object.assign({}, figure.layout || {}, { autosize: true });
+    if (layout.height) {
+      // A chart that asks for its own height (long lists) gets a container that tall.
+      container.style.height = layout.height + "px";
+    }
     window.Plotly.newPlot(container, figure.data || [], layout, config).then(function () {
       container.setAttribute("data-drawn", "true");
     });

@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -74,6 +75,20 @@ def _open_page(browser: Browser, viewport: dict[str, int]) -> tuple[Page, PagePr
     page.on("console", problems.on_console)
     page.on("pageerror", problems.on_page_error)
     return page, problems
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _role_groups_left_for_the_next_run(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """A transactional test ends with a flush that empties every table, the role groups of the data
+    migration included; put them back so a reused test database still has them next time."""
+    yield
+    from django.contrib.auth.models import Group
+
+    from retail_platform.roles import ROLE_GROUPS
+
+    with django_db_blocker.unblock():
+        for name in ROLE_GROUPS:
+            Group.objects.get_or_create(name=name)
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,119 @@
+from decimal import Decimal
+
+import pytest
+from django.test import override_settings
+
+from analytics import charts
+from analytics.selectors.discounts import CategoryDiscountImpact
+from analytics.selectors.sales import PaymentMethodSales, StorePerformance
+from analytics.selectors.seasonality import MonthOfYearSales, MonthSales, QuarterSales
+
+
+def _store(name: str, net: str, share: float, transactions: int) -> StorePerformance:
+    return StorePerformance(
+        store=name,
+        gross_sales=Decimal(net) + 10,
+        discount=Decimal(10),
+        net_sales=Decimal(net),
+        transactions=transactions,
+        units=transactions,
+        customers=transactions,
+        avg_basket=Decimal(net) / transactions,
+        share_of_sales=share,
+    )
+
+
+@override_settings(CURRENCY_SYMBOL="₺")
+def test_store_chart_puts_the_best_store_on_top_with_share_and_transactions_in_the_hover() -> None:
+    stores = [_store("Kanyon", "700.50", 0.7, 7), _store("Metrocity", "300.00", 0.3, 3)]
+
+    fig = charts.store_performance_chart(stores)
+
+    (bar,) = fig.data
+    assert bar.orientation == "h"
+    # Plotly draws the first category at the bottom, so the list is reversed.
+    assert list(bar.y) == ["Metrocity", "Kanyon"]
+    assert list(bar.x) == [300.0, 700.5]
+    assert [list(row) for row in bar.customdata] == [[0.3, 3], [0.7, 7]]
+    assert fig.layout.xaxis.tickprefix == "₺"
+    assert "₺" in bar.hovertemplate
+
+
+def test_sales_over_time_draws_gross_and_net_per_month() -> None:
+    months = [
+        MonthSales(month="2023-01", gross_sales=Decimal("120.00"), net_sales=Decimal("100.00"), transactions=4),
+        MonthSales(month="2023-02", gross_sales=Decimal("60.00"), net_sales=Decimal("55.50"), transactions=2),
+    ]
+
+    fig = charts.sales_over_time_chart(months)
+
+    gross, net = fig.data
+    assert (gross.name, net.name) == ("Gross sales", "Net sales")
+    assert list(net.x) == ["2023-01-01", "2023-02-01"]
+    assert list(gross.y) == [120.0, 60.0]
+    assert list(net.y) == [100.0, 55.5]
+    assert fig.layout.xaxis.type == "date"
+
+
+def test_monthly_chart_carries_the_transactions() -> None:
+    months = [MonthSales(month="2022-12", gross_sales=Decimal(5), net_sales=Decimal(4), transactions=9)]
+    (bar,) = charts.monthly_sales_chart(months).data
+    assert list(bar.x) == ["Dec 2022"]
+    assert list(bar.y) == [4.0] and list(bar.customdata) == [9]
+
+
+def test_quarterly_chart_groups_gross_and_net_per_quarter() -> None:
+    quarters = [
+        QuarterSales(quarter="2022-Q4", gross_sales=Decimal(10), net_sales=Decimal(8), transactions=1),
+        QuarterSales(quarter="2023-Q1", gross_sales=Decimal(20), net_sales=Decimal(18), transactions=2),
+    ]
+    fig = charts.quarterly_sales_chart(quarters)
+    gross, net = fig.data
+    assert list(gross.x) == ["2022 Q4", "2023 Q1"]
+    assert list(gross.y) == [10.0, 20.0] and list(net.y) == [8.0, 18.0]
+    assert fig.layout.barmode == "group"
+
+
+def test_month_of_year_chart_names_the_months_in_calendar_order() -> None:
+    months = [
+        MonthOfYearSales(month=1, avg_net_sales=Decimal("10.00"), years=3),
+        MonthOfYearSales(month=12, avg_net_sales=Decimal("30.00"), years=2),
+    ]
+    fig = charts.month_of_year_chart(months)
+    (bar,) = fig.data
+    assert list(bar.x) == ["Jan", "Dec"]
+    assert list(bar.y) == [10.0, 30.0]
+    assert list(bar.customdata) == [3, 2]
+    assert list(fig.layout.xaxis.categoryarray)[:3] == ["Jan", "Feb", "Mar"]
+
+
+def test_discount_chart_shows_gross_net_and_discount_per_category() -> None:
+    rows = [
+        CategoryDiscountImpact(
+            category="Shoes",
+            gross_sales=Decimal("100.00"),
+            discount=Decimal("20.00"),
+            net_sales=Decimal("80.00"),
+            discount_rate=0.2,
+            units=2,
+            cost=None,
+            margin=None,
+            margin_rate=None,
+        )
+    ]
+    gross, net, discount = charts.discount_impact_chart(rows).data
+    assert (gross.name, net.name, discount.name) == ("Gross sales", "Net sales", "Discount")
+    assert (gross.y[0], net.y[0], discount.y[0]) == (100.0, 80.0, 20.0)
+    assert gross.y[0] - net.y[0] == pytest.approx(discount.y[0])
+
+
+def test_payment_chart_is_a_ring_of_net_sales() -> None:
+    rows = [
+        PaymentMethodSales("Cash", Decimal(60), Decimal(0), Decimal(60), 6, 6, 0.6),
+        PaymentMethodSales("Credit Card", Decimal(40), Decimal(0), Decimal(40), 4, 4, 0.4),
+    ]
+    (pie,) = charts.payment_methods_chart(rows).data
+    assert pie.type == "pie" and pie.hole == 0.5
+    assert list(pie.labels) == ["Cash", "Credit Card"]
+    assert list(pie.values) == [60.0, 40.0]
+    assert list(pie.customdata) == [6, 4]
