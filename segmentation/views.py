@@ -1,7 +1,188 @@
+"""The Customers page: the active segmentation run as charts and tables. Viewers see aggregates
+only; analysts also get the per-segment customer export (the analyst-only API endpoint)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.cache import cache
 from django.views.generic import TemplateView
 
+from analytics.selectors.filters import SalesFilter
+from analytics.selectors.sales import overview_get
+from analytics.services.rollups import data_version_get
+from retail_platform.charts import Chart
 from retail_platform.pages import ViewerRequiredMixin
+from retail_platform.templatetags.formatting import money
+from segmentation import charts, rfm
+from segmentation.selectors import (
+    KINDS,
+    Kind,
+    RunInfo,
+    SegmentSummary,
+    category_by_segment_get,
+    rfm_scatter_sample,
+    rfm_score_grid_get,
+    segment_movement_get,
+    segment_summary_list,
+    segmentation_run_active_get,
+    segmentation_run_list,
+)
+
+CACHE_SECONDS = 24 * 60 * 60
+KIND_LABELS: dict[str, str] = {"kmeans": "K-Means segments", "rfm": "RFM segments"}
+RFM_DESCRIPTIONS = {rule.segment: rule.description for rule in rfm.SEGMENT_RULES}
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    summary: SegmentSummary
+    description: str
+
+
+@dataclass(frozen=True)
+class CutPointRow:
+    score: int
+    recency: dict[str, Any] | None
+    frequency: dict[str, Any] | None
+    monetary: dict[str, Any] | None
+
+
+def _kmeans_description(run: RunInfo, name: str) -> str:
+    for cluster in run.clusters:
+        if cluster.name == name:
+            activity = "Active" if cluster.active else "Lapsed"
+            value = "high value" if cluster.high_value else "low value"
+            return (
+                f"{activity}, {value}: the centre of the cluster bought {cluster.recency_days:,.0f} days ago, "
+                f"{cluster.frequency:,.1f} times, for {money(cluster.monetary)} in all."
+            )
+    return ""
+
+
+def _segment_rows(run: RunInfo, kind: Kind, summaries: list[SegmentSummary]) -> tuple[SegmentRow, ...]:
+    return tuple(
+        SegmentRow(
+            summary=row,
+            description=RFM_DESCRIPTIONS.get(row.segment, "")
+            if kind == "rfm"
+            else _kmeans_description(run, row.segment),
+        )
+        for row in summaries
+    )
+
+
+def _cut_point_rows(cut_points: dict[str, list[dict[str, Any]]]) -> tuple[CutPointRow, ...]:
+    by_score = {
+        dimension: {int(entry["score"]): entry for entry in cut_points.get(dimension, [])}
+        for dimension in ("recency", "frequency", "monetary")
+    }
+    return tuple(
+        CutPointRow(
+            score=score,
+            recency=by_score["recency"].get(score),
+            frequency=by_score["frequency"].get(score),
+            monetary=by_score["monetary"].get(score),
+        )
+        for score in reversed(rfm.SCORES)
+    )
+
+
+def _run_page(run: RunInfo, kind: Kind) -> dict[str, Any]:
+    """Everything the page shows about one run. A run never changes once it succeeded, so this is
+    cached under the run, the data version (category sales) and the two latest runs (movement)."""
+    latest = "-".join(str(info.id) for info in segmentation_run_list(limit=2))
+    key = f"pages:customers:run{run.id}:{kind}:v{data_version_get()}:latest{latest}"
+    page = cache.get(key)
+    if page is not None:
+        return page
+    summaries = segment_summary_list(kind=kind, run_id=run.id)
+    segments = tuple(row.segment for row in summaries)
+    grids = [rfm_score_grid_get(column="monetary", run_id=run.id)]
+    if run.frequency_informative:
+        grids.insert(0, rfm_score_grid_get(column="frequency", run_id=run.id))
+    category = category_by_segment_get(kind=kind, run_id=run.id)
+    movement = segment_movement_get(kind=kind)
+    label = KIND_LABELS[kind]
+    page_charts = {
+        "sizes": Chart.from_figure(
+            charts.segment_sizes_chart(summaries),
+            key="segment-sizes",
+            title="Share of customers and of net sales per segment",
+            description=f"Grouped bar chart of each of the {label}' share of customers and of net sales; "
+            "the segment table below lists the same figures.",
+        ),
+        "profile": Chart.from_figure(
+            charts.segment_profile_chart(summaries),
+            key="segment-profile",
+            title="Mean recency, frequency and monetary value per segment",
+            description="Three bar charts: mean days since the last purchase, mean purchases and mean net "
+            "amount per customer of each segment.",
+        ),
+        "scatter": Chart.from_figure(
+            charts.rfm_scatter_chart(rfm_scatter_sample(run_id=run.id), kind=kind, segments=segments),
+            key="rfm-scatter",
+            title="Recency against monetary value (a sample of customers)",
+            description="Scatter plot of a random sample of customers: days since the last purchase against "
+            "net amount, coloured by segment.",
+        ),
+        "grids": [
+            Chart.from_figure(
+                charts.rfm_grid_chart(grid),
+                key=f"rfm-grid-{grid.column}",
+                title=f"Customers by R and {grid.column[0].upper()} score",
+                description=f"Heatmap of customers per recency score and {grid.column} score, counts written in.",
+            )
+            for grid in grids
+        ],
+        "category": Chart.from_figure(
+            charts.category_by_segment_chart(category),
+            key="category-by-segment",
+            title="What each segment buys: share of its net sales by category",
+            description="Stacked bar chart of each segment's net sales split by category.",
+        )
+        if category.rows
+        else None,
+        "movement": Chart.from_figure(
+            charts.movement_chart(movement),
+            key="movement",
+            title=f"Customers moving from run #{movement.from_run.id} to run #{movement.to_run.id}",
+            description="Heatmap of customers by their segment in the earlier run (rows) and the later run (columns).",
+        )
+        if movement is not None
+        else None,
+    }
+    page = {
+        "segments": _segment_rows(run, kind, summaries),
+        "cut_point_rows": _cut_point_rows(run.cut_points),
+        "movement": movement,
+        "charts": page_charts,
+    }
+    cache.set(key, page, CACHE_SECONDS)
+    return page
 
 
 class CustomersView(ViewerRequiredMixin, TemplateView):
     template_name = "segmentation/customers.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        kind: Kind = "rfm" if self.request.GET.get("kind") == "rfm" else "kmeans"
+        run = segmentation_run_active_get()
+        context.update(
+            kind=kind,
+            kind_label=KIND_LABELS[kind],
+            kinds=[{"value": value, "label": KIND_LABELS[value], "selected": value == kind} for value in KINDS],
+            run=run,
+            definitions=rfm.DEFINITIONS,
+        )
+        if run is None:
+            latest = segmentation_run_list(limit=1)
+            context.update(
+                has_sales=overview_get(sales_filter=SalesFilter()).first_date is not None,
+                latest_run=latest[0] if latest else None,
+            )
+            return context
+        context.update(_run_page(run, kind))
+        return context
