@@ -27,7 +27,7 @@ REST_FRAMEWORK = {
         "anon": _env("API_THROTTLE_ANON", default="60/minute"),
         "user": _env("API_THROTTLE_USER", default="100000/hour"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "retail_platform.api.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "retail_platform.api.pagination.PageNumberPagination",
     "EXCEPTION_HANDLER": "retail_platform.api.errors.api_exception_handler",
