@@ -221,7 +221,8 @@ class CustomerSegmentFilter(django_filters.FilterSet):
     ordering = django_filters.ChoiceFilter(
         method="order",
         choices=[(name, name) for name in selectors.CUSTOMER_ORDERINGS],
-        help_text="Sort order: customer_id (default), -monetary, monetary, recency_days or -frequency.",
+        help_text="Sort order: imported (default: the order customers first appeared in the imports), customer_id, "
+        "-monetary, monetary, recency_days or -frequency.",
     )
 
     class Meta:

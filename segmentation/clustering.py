@@ -138,9 +138,13 @@ def _new_pipeline(k: int) -> Pipeline:
 
 
 def pairwise_distances(points: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Euclidean distances between all points, by one matrix product (a few dimensions, a few thousand points)."""
+    """Euclidean distances between all points, by one matrix product (a few dimensions, a few thousand
+    points), computed in place so the n x n matrix exists once."""
     squared = np.einsum("ij,ij->i", points, points)
-    distances = squared[:, None] + squared[None, :] - 2.0 * (points @ points.T)
+    distances = points @ points.T
+    distances *= -2.0
+    distances += squared[:, None]
+    distances += squared[None, :]
     np.maximum(distances, 0.0, out=distances)
     np.fill_diagonal(distances, 0.0)
     return np.sqrt(distances, out=distances)
@@ -286,6 +290,7 @@ def _fit(
             raise ClusteringError(
                 "The customers are too alike to form two or more segments; choose k explicitly or import more data."
             )
+        del distances
         best = max(silhouette_by_k.values())
         chosen_k = min(c for c, score in silhouette_by_k.items() if score == best)
     else:

@@ -252,7 +252,10 @@ class CustomerSegmentRow(TypedDict):
     segment: str
 
 
+# "imported" (the default) is the order customers first appeared in the imports: it reads straight off
+# the (run, customer) index, so any page is fast; the others sort the run's rows.
 CUSTOMER_ORDERINGS = {
+    "imported": ("customer_id",),
     "customer_id": ("customer__external_id",),
     "-monetary": ("-monetary", "customer_id"),
     "monetary": ("monetary", "customer_id"),
@@ -266,7 +269,7 @@ def customer_segment_list(
     run_id: int | None = None,
     segment: str | None = None,
     rfm_segment: str | None = None,
-    ordering: str = "customer_id",
+    ordering: str = "imported",
 ) -> QuerySet[Any]:
     """The customers of a run (active unless given) as `CustomerSegmentRow` dicts, optionally only
     those of one K-Means segment and/or one RFM segment. Lazy: paginate it or stream `.iterator()`."""
@@ -275,7 +278,7 @@ def customer_segment_list(
 
 
 def customer_segment_queryset(
-    *, run_id: int, segment: str | None = None, rfm_segment: str | None = None, ordering: str = "customer_id"
+    *, run_id: int, segment: str | None = None, rfm_segment: str | None = None, ordering: str = "imported"
 ) -> QuerySet[Any]:
     """As customer_segment_list, for a run already known to be readable (no query until evaluated)."""
     queryset = CustomerSegment.objects.filter(run_id=run_id)
