@@ -1,6 +1,7 @@
 from django.urls import path
 
 from analytics import views
+from analytics.apis import imports as import_apis
 from analytics.apis import sales as sales_apis
 from retail_platform.routing import api_path
 
@@ -19,4 +20,10 @@ api_urlpatterns: list = [
     api_path("insights/discount-impact", sales_apis.DiscountImpactApi.as_view(), name="discount-impact"),
     api_path("insights/payment-methods", sales_apis.PaymentMethodApi.as_view(), name="payment-methods"),
     api_path("customers/repeat-vs-onetime", sales_apis.CustomerTypeApi.as_view(), name="repeat-vs-onetime"),
+    api_path("imports", import_apis.ImportListCreateApi.as_view(), name="imports"),
+    api_path(r"imports/(?P<batch_id>[0-9]+)", import_apis.ImportDetailApi.as_view(), name="import-detail"),
+    api_path(
+        r"imports/(?P<batch_id>[0-9]+)/errors\.csv", import_apis.ImportErrorsCsvApi.as_view(), name="import-errors-csv"
+    ),
+    api_path(r"imports/(?P<batch_id>[0-9]+)/retry", import_apis.ImportRetryApi.as_view(), name="import-retry"),
 ]
