@@ -7,6 +7,8 @@ Error responses (the API's one error shape) are added to the schema by the proje
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -18,8 +20,9 @@ from rest_framework.views import APIView
 
 from analytics.selectors.customers import customer_type_list
 from analytics.selectors.discounts import discount_impact_get
-from analytics.selectors.filters import sales_filter_from_params
+from analytics.selectors.filters import SalesFilter, sales_filter_from_params
 from analytics.selectors.sales import overview_get, payment_method_list, store_performance_list
+from analytics.selectors.sales_rollups import cached
 from analytics.selectors.seasonality import seasonality_get
 
 FILTER_PARAMETERS = [
@@ -187,6 +190,12 @@ class PaymentMethodListSerializer(serializers.Serializer):
     results = PaymentMethodSerializer(many=True, help_text="One row per payment method, by net sales, highest first.")
 
 
+def _payload(name: str, sales_filter: SalesFilter, render: Callable[[], Any]) -> dict[str, Any]:
+    """The rendered answer, cached like the selectors' (per data version and filter): a cached request
+    then costs one query (the data version) and no serializer work."""
+    return cached(f"api:{name}", sales_filter, lambda _scope: json.loads(json.dumps(render())))
+
+
 def _schema(summary: str, description: str, serializer: type[serializers.Serializer]) -> Any:
     return extend_schema(
         summary=summary,
@@ -204,15 +213,25 @@ class OverviewApi(APIView):
         OverviewSerializer,
     )
     def get(self, request: Request) -> Response:
-        overview = overview_get(sales_filter=sales_filter_from_params(request.query_params))
-        return Response(OverviewSerializer(overview).data)
+        sales_filter = sales_filter_from_params(request.query_params)
+        return Response(
+            _payload("overview", sales_filter, lambda: OverviewSerializer(overview_get(sales_filter=sales_filter)).data)
+        )
 
 
 class StorePerformanceApi(APIView):
     @_schema("Store performance", "One row per store, sorted by net sales.", StorePerformanceListSerializer)
     def get(self, request: Request) -> Response:
-        rows = store_performance_list(sales_filter=sales_filter_from_params(request.query_params))
-        return Response(StorePerformanceListSerializer({"results": rows}).data)
+        sales_filter = sales_filter_from_params(request.query_params)
+        return Response(
+            _payload(
+                "store_performance",
+                sales_filter,
+                lambda: (
+                    StorePerformanceListSerializer({"results": store_performance_list(sales_filter=sales_filter)}).data
+                ),
+            )
+        )
 
 
 class SeasonalityApi(APIView):
@@ -222,8 +241,14 @@ class SeasonalityApi(APIView):
         SeasonalitySerializer,
     )
     def get(self, request: Request) -> Response:
-        seasonality = seasonality_get(sales_filter=sales_filter_from_params(request.query_params))
-        return Response(SeasonalitySerializer(seasonality).data)
+        sales_filter = sales_filter_from_params(request.query_params)
+        return Response(
+            _payload(
+                "seasonality",
+                sales_filter,
+                lambda: SeasonalitySerializer(seasonality_get(sales_filter=sales_filter)).data,
+            )
+        )
 
 
 class DiscountImpactApi(APIView):
@@ -234,8 +259,14 @@ class DiscountImpactApi(APIView):
         DiscountImpactSerializer,
     )
     def get(self, request: Request) -> Response:
-        impact = discount_impact_get(sales_filter=sales_filter_from_params(request.query_params))
-        return Response(DiscountImpactSerializer(impact).data)
+        sales_filter = sales_filter_from_params(request.query_params)
+        return Response(
+            _payload(
+                "discount_impact",
+                sales_filter,
+                lambda: DiscountImpactSerializer(discount_impact_get(sales_filter=sales_filter)).data,
+            )
+        )
 
 
 class CustomerTypeApi(APIView):
@@ -246,8 +277,14 @@ class CustomerTypeApi(APIView):
         CustomerTypeListSerializer,
     )
     def get(self, request: Request) -> Response:
-        rows = customer_type_list(sales_filter=sales_filter_from_params(request.query_params))
-        return Response(CustomerTypeListSerializer({"results": rows}).data)
+        sales_filter = sales_filter_from_params(request.query_params)
+        return Response(
+            _payload(
+                "customer_types",
+                sales_filter,
+                lambda: CustomerTypeListSerializer({"results": customer_type_list(sales_filter=sales_filter)}).data,
+            )
+        )
 
 
 class PaymentMethodApi(APIView):
@@ -257,5 +294,11 @@ class PaymentMethodApi(APIView):
         PaymentMethodListSerializer,
     )
     def get(self, request: Request) -> Response:
-        rows = payment_method_list(sales_filter=sales_filter_from_params(request.query_params))
-        return Response(PaymentMethodListSerializer({"results": rows}).data)
+        sales_filter = sales_filter_from_params(request.query_params)
+        return Response(
+            _payload(
+                "payment_methods",
+                sales_filter,
+                lambda: PaymentMethodListSerializer({"results": payment_method_list(sales_filter=sales_filter)}).data,
+            )
+        )

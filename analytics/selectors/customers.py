@@ -3,7 +3,7 @@
 A customer's transactions are counted within the filter (dates, stores, categories): a *repeat*
 customer has two or more transactions in scope, a *one-time* customer exactly one (a transaction
 is one invoice on one day in one store; returns-only invoices are not transactions, see
-`analytics.selectors._rollups`). Customers without a transaction in scope belong to neither.
+`analytics.selectors.sales_rollups`). Customers without a transaction in scope belong to neither.
 
 `net_sales` of a type is the net amount of every line in scope of its customers, their returns
 included. `share_of_sales` divides it by the net sales of everything in scope (the overview's), so
@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from analytics.selectors._rollups import Scope, cached, fetch, money, ratio
 from analytics.selectors.filters import SalesFilter
+from analytics.selectors.sales_rollups import Scope, cached, fetch, money, ratio
 
 REPEAT = "repeat"
 ONE_TIME = "one_time"

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from analytics.selectors._rollups import Scope, cached, fetch, money, ratio
 from analytics.selectors.filters import SalesFilter
+from analytics.selectors.sales_rollups import Scope, cached, fetch, money, ratio
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Every selector takes a `SalesFilter` and returns frozen dataclasses; money is Decimal rounded to
 cents, shares are floats. Definitions (transactions, customers, returns) are in
-`analytics.selectors._rollups`. Results are cached per data version and filter.
+`analytics.selectors.sales_rollups`. Results are cached per data version and filter.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from analytics.selectors._rollups import Scope, cached, fetch, money, ratio
 from analytics.selectors.filters import SalesFilter
+from analytics.selectors.sales_rollups import Scope, cached, fetch, money, ratio
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from analytics.selectors._rollups import Scope, cached, fetch, money
 from analytics.selectors.filters import SalesFilter
+from analytics.selectors.sales_rollups import Scope, cached, fetch, money
 
 
 @dataclass(frozen=True)

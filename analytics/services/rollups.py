@@ -35,7 +35,7 @@ import time
 
 from django.db import connection, transaction
 
-from analytics.models import DataVersion, RollupBuild
+from analytics.models import RollupBuild
 from retail_platform.locks import data_write_lock
 
 logger = logging.getLogger(__name__)
@@ -82,8 +82,11 @@ INSERT INTO analytics_salestransaction
 
 def data_version_get() -> int:
     """The current data version (0 before the first import)."""
-    version = DataVersion.objects.filter(pk=1).values_list("version", flat=True).first()
-    return version or 0
+    # Read on every API request: plain SQL, no ORM query compilation.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version FROM analytics_dataversion WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else 0
 
 
 @transaction.atomic

@@ -1,4 +1,5 @@
-"""Shared plumbing of the sales selectors: the filter turned into SQL over the rollups, and the cache.
+"""Shared plumbing of the sales selectors: the filter turned into SQL over the rollups, and the cache
+(also used by the API to cache its rendered answers the same way).
 
 Definitions every selector shares (documented once, here and in the API schema):
 
