@@ -1,0 +1,142 @@
+"""Import a CSV file of transaction lines: `import_transactions FILE [--mapping NAME|FILE.json] [--sync]`.
+
+Without --sync the batch is queued for the django-q2 worker and its id printed. With --sync the import
+and its follow-up jobs (the aggregates and the segmentation refit) run in this process. The command
+exits non-zero when the import fails.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from analytics.models import ImportBatch
+from analytics.services.import_batches import import_batch_create, import_batch_run
+from retail_platform.errors import ApplicationError
+
+FIRST_ERRORS_SHOWN = 20
+
+
+class Command(BaseCommand):
+    help = "Import a CSV file of transaction lines (queued for the worker, or in this process with --sync)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help="The CSV file to import.")
+        parser.add_argument(
+            "--mapping",
+            default="mall",
+            help="A preset name (mall, online_retail_ii or a saved mapping) or a JSON mapping file. Default: mall.",
+        )
+        parser.add_argument("--sync", action="store_true", help="Import now, in this process, with the follow-ups.")
+        parser.add_argument("--skip-invalid", action="store_true", help="Import the valid rows and report the others.")
+        parser.add_argument("--json", action="store_true", help="Print one JSON object with the outcome.")
+        parser.add_argument(
+            "--no-refit", action="store_true", help="With --sync: skip the segmentation refit (benchmarks)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file.")
+        mapping_name, mapping = _mapping_option(options["mapping"])
+        try:
+            batch = import_batch_create(
+                path_or_file=path,
+                file_name=path.name,
+                source=ImportBatch.Source.COMMAND,
+                mapping_name=mapping_name,
+                mapping=mapping,
+                skip_invalid=options["skip_invalid"],
+                enqueue=not options["sync"],
+            )
+        except ApplicationError as error:
+            raise CommandError(error.message) from error
+
+        if not options["sync"]:
+            self._report(batch, options, queued=True)
+            return
+
+        batch = import_batch_run(batch_id=batch.id, queue_refit=False)
+        refit_error = None
+        if batch.status == ImportBatch.Status.SUCCEEDED:
+            refit_error = self._follow_ups(batch, refit=not options["no_refit"])
+        self._report(batch, options, queued=False, refit_error=refit_error)
+        if batch.status != ImportBatch.Status.SUCCEEDED:
+            raise CommandError(batch.message or "The import failed.", returncode=1)
+        if refit_error:
+            raise CommandError(f"The import succeeded, but the refit failed: {refit_error}", returncode=2)
+
+    def _follow_ups(self, batch: ImportBatch, *, refit: bool) -> str | None:
+        """The jobs the worker would run after the import: the transaction rollup and the refit."""
+        from analytics.services.rollups import rollups_transactions_rebuild
+
+        timings = dict(batch.timings)
+        started = time.perf_counter()
+        rollups_transactions_rebuild()
+        timings["transactions_rollup"] = round(time.perf_counter() - started, 3)
+        error = None
+        if refit:
+            from segmentation.services import segmentation_run_create
+
+            started = time.perf_counter()
+            run = segmentation_run_create(import_batch_id=batch.id)
+            timings["refit"] = round(time.perf_counter() - started, 3)
+            if getattr(run, "status", "") == "failed":
+                error = getattr(run, "message", "") or "the refit failed"
+        ImportBatch.objects.filter(pk=batch.pk).update(timings=timings)
+        batch.timings = timings
+        return error
+
+    def _report(
+        self, batch: ImportBatch, options: dict[str, Any], *, queued: bool, refit_error: str | None = None
+    ) -> None:
+        if options["json"]:
+            payload = {
+                "batch_id": batch.id,
+                "status": batch.status,
+                "rows_read": batch.rows_read,
+                "imported": batch.imported,
+                "rejected": batch.rejected,
+                "duplicates": batch.duplicates,
+                "errors": batch.errors[:FIRST_ERRORS_SHOWN],
+                "error_count": batch.error_count,
+                "warnings": batch.warnings,
+                "message": batch.message,
+                "timings": batch.timings,
+            }
+            if refit_error:
+                payload["refit_error"] = refit_error
+            self.stdout.write(json.dumps(payload))
+            return
+        if queued:
+            self.stdout.write(f"Queued import batch {batch.id} ({batch.file_name}) for the worker.")
+            return
+        self.stdout.write(batch.message)
+        for warning in batch.warnings:
+            self.stdout.write(f"warning: {warning}")
+        for error in batch.errors[:FIRST_ERRORS_SHOWN]:
+            column = f", column '{error['column']}'" if error["column"] else ""
+            self.stdout.write(f"row {error['row']}{column}: {error['reason']} ({error['value']!r})")
+        if batch.error_count > FIRST_ERRORS_SHOWN:
+            self.stdout.write(f"... and {batch.error_count - FIRST_ERRORS_SHOWN} more problems.")
+        if batch.timings:
+            stages = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in batch.timings.items())
+            self.stdout.write(f"Batch {batch.id}: {batch.status}. Timings: {stages}.")
+
+
+def _mapping_option(value: str) -> tuple[str, dict[str, Any] | None]:
+    """A preset name, or a JSON mapping file (its name ends with .json)."""
+    if not value.lower().endswith(".json"):
+        return value, None
+    path = Path(value)
+    try:
+        mapping = json.loads(path.read_text(encoding="utf-8-sig"))
+    except OSError as error:
+        raise CommandError(f"{value}: cannot read the mapping file ({error.strerror}).") from error
+    except ValueError as error:
+        raise CommandError(f"{value}: the mapping file is not valid JSON ({error}).") from error
+    return path.stem[:100], mapping

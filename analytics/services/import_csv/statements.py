@@ -1,0 +1,355 @@
+"""The SQL of an import, built from a mapping and a file's header.
+
+Every cell lands in a staging table as text (`c0`, `c1`, ... in the file's column order). From there
+the statements here check the cells (one reason per bad cell), fill the dimension tables and turn
+the rows into transaction lines with one INSERT ... SELECT. Identifiers come from this module only;
+values from the file never enter the SQL text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from analytics.mappings import DIMENSIONS, MAX_LENGTHS, ColumnMappingSpec
+
+# Money columns hold numeric(14,2); a line amount is capped below that so unit prices fit too.
+AMOUNT_TYPE = "numeric(12,2)"
+MAX_LINE_AMOUNT = "1e10"
+DATESTYLES = {"auto": "ISO, DMY", "dmy": "ISO, DMY", "mdy": "ISO, MDY", "ymd": "ISO, YMD"}
+DATE_EXAMPLES = {
+    "auto": "day/month/year such as 5/8/2022, or ISO such as 2022-08-05",
+    "dmy": "day/month/year such as 5/8/2022",
+    "mdy": "month/day/year such as 8/5/2022",
+    "ymd": "year-month-day such as 2022-08-05",
+}
+EARLIEST_DATE = "1900-01-01"
+LATEST_DATE = "2100-12-31"
+LOOKUP_TABLES = {"store": "imp_store", "category": "imp_category", "payment_method": "imp_payment"}
+DIMENSION_TABLES = {
+    "store": "analytics_store",
+    "category": "analytics_category",
+    "payment_method": "analytics_paymentmethod",
+}
+# Fields hashed into a line's row key, in this order (the file's raw cells).
+KEY_FIELDS = (
+    "invoice",
+    "customer",
+    "date",
+    "store",
+    "category",
+    "payment_method",
+    "quantity",
+    "price",
+    "discount",
+    "cost",
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One kind of problem in one column: `bad` is a SQL condition on the row, `reason` a SQL text."""
+
+    field: str
+    bad: str
+    reason: str
+
+
+def _text(value: str) -> str:
+    """A SQL string literal for text written in this module (never for file content)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+class ImportStatements:
+    def __init__(self, *, spec: ColumnMappingSpec, positions: dict[str, int], headers: list[str], staging: str):
+        self.spec = spec
+        self.positions = positions
+        self.headers = headers
+        self.staging = staging
+        self.cell_count = len(headers)
+
+    # --- cells -----------------------------------------------------------------------------------
+
+    def has(self, field: str) -> bool:
+        return field in self.positions
+
+    def raw(self, field: str) -> str:
+        return f"s.c{self.positions[field]}"
+
+    def value(self, field: str) -> str:
+        """The trimmed cell, NULL when empty."""
+        return f"nullif(btrim({self.raw(field)}), '')"
+
+    def filled(self, field: str) -> str:
+        """True when the cell holds more than spaces (cells are never NULL in the staging table)."""
+        return f"(btrim({self.raw(field)}) <> '')"
+
+    def number_text(self, field: str) -> str:
+        cell = self.raw(field)
+        if self.spec.decimal_separator == ",":
+            return f"replace(replace({cell}, '.', ''), ',', '.')"
+        return cell
+
+    def column_name(self, field: str) -> str:
+        return self.headers[self.positions[field]].replace("\ufeff", "").strip()
+
+    @property
+    def datestyle(self) -> str:
+        return DATESTYLES[self.spec.date_format]
+
+    # --- checks ----------------------------------------------------------------------------------
+
+    def _number_ok(self, field: str, sql_type: str) -> str:
+        text = self.number_text(field)
+        # NaN is a valid numeric but not an amount.
+        return f"(pg_input_is_valid({text}, '{sql_type}') AND strpos({text}, 'n') = 0 AND strpos({text}, 'N') = 0)"
+
+    def checks(self) -> list[Check]:
+        """Every problem a row can have, one list per column (the first that applies is reported)."""
+        checks: list[Check] = []
+        required = set(self.spec.required_fields())
+        for field in sorted(self.positions, key=lambda name: self.positions[name]):
+            if field in required:
+                what = {"price": "an amount", "date": "a date", "quantity": "a quantity"}.get(field, f"a {field}")
+                checks.append(Check(field, f"NOT {self.filled(field)}", _text(f"empty: {what} is required")))
+            if field in MAX_LENGTHS:
+                limit = MAX_LENGTHS[field]
+                checks.append(
+                    Check(
+                        field, f"length(btrim({self.raw(field)})) > {limit}", _text(f"longer than {limit} characters")
+                    )
+                )
+            if field == "date":
+                example = DATE_EXAMPLES[self.spec.date_format]
+                checks.append(
+                    Check(
+                        field,
+                        f"{self.filled(field)} AND dt.d IS NULL",
+                        _text(f"not a readable date (expected {example})"),
+                    )
+                )
+            elif field in ("price", "cost") or (field == "discount" and self.spec.discount_is == "amount"):
+                checks.append(
+                    Check(
+                        field,
+                        f"{self.filled(field)} AND NOT {self._number_ok(field, AMOUNT_TYPE)}",
+                        _text("not a number (or larger than 10,000,000,000)"),
+                    )
+                )
+            elif field == "discount":
+                text = self.number_text(field)
+                checks.append(
+                    Check(
+                        field,
+                        f"{self.filled(field)} AND NOT CASE WHEN {self._number_ok(field, 'numeric(12,6)')} "
+                        f"THEN {text}::numeric BETWEEN 0 AND 1 ELSE false END",
+                        _text("not a discount fraction between 0 and 1"),
+                    )
+                )
+            elif field == "quantity":
+                checks.append(
+                    Check(
+                        field,
+                        f"{self.filled(field)} AND NOT pg_input_is_valid({self.raw(field)}, 'integer')",
+                        _text("not a whole number"),
+                    )
+                )
+            elif field == "age":
+                checks.append(
+                    Check(
+                        field,
+                        f"{self.filled(field)} AND NOT CASE WHEN pg_input_is_valid({self.raw(field)}, 'smallint') "
+                        f"THEN {self.raw(field)}::smallint BETWEEN 0 AND 150 ELSE false END",
+                        _text("not an age (a whole number from 0 to 150)"),
+                    )
+                )
+        checks.extend(self._line_size_checks())
+        return checks
+
+    def _line_size_checks(self) -> list[Check]:
+        """Quantity x unit price must fit the money columns."""
+        checks = []
+        if not self.has("quantity"):
+            return checks
+        quantity_ok = f"pg_input_is_valid({self.raw('quantity')}, 'integer')"
+        for field, kind in (("price", self.spec.price_is), ("cost", self.spec.cost_is)):
+            if self.has(field) and kind == "unit_price":
+                checks.append(
+                    Check(
+                        field,
+                        f"CASE WHEN {quantity_ok} AND {self._number_ok(field, AMOUNT_TYPE)} "
+                        f"THEN abs({self.raw('quantity')}::numeric * {self.number_text(field)}::numeric) "
+                        f">= {MAX_LINE_AMOUNT} ELSE false END",
+                        _text("quantity x unit price is larger than 10,000,000,000"),
+                    )
+                )
+        return checks
+
+    def bad_row(self) -> str:
+        """A SQL condition true for every row with at least one problem."""
+        conditions = [f"({check.bad})" for check in self.checks()]
+        conditions.append("s.cells IS NOT NULL")
+        return " OR ".join(conditions)
+
+    def date_join(self) -> str:
+        return f"LEFT JOIN imp_dates dt ON dt.raw = {self.raw('date')}"
+
+    def count_sql(self) -> str:
+        return f"SELECT count(*), count(*) FILTER (WHERE {self.bad_row()}) FROM {self.staging} s {self.date_join()}"
+
+    def errors_sql(self, *, limit: int) -> tuple[str, str]:
+        """(the first `limit` problems in file order, the number of problems)."""
+        entries = [
+            "(0, '', NULL::text, CASE WHEN s.cells IS NOT NULL THEN "
+            f"format('has %s cells; the header has {self.cell_count}', s.cells) END)"
+        ]
+        by_field: dict[str, list[Check]] = {}
+        for check in self.checks():
+            by_field.setdefault(check.field, []).append(check)
+        for field, checks in by_field.items():
+            cases = " ".join(f"WHEN {check.bad} THEN {check.reason}" for check in checks)
+            entries.append(
+                f"({self.positions[field] + 1}, {_text(self.column_name(field))}, left({self.raw(field)}, 200), "
+                f"CASE WHEN s.cells IS NOT NULL THEN NULL {cases} END)"
+            )
+        numbered = f"SELECT coalesce(s.n, row_number() OVER (ORDER BY s.ctid) + 1) AS row_no, s.* FROM {self.staging} s"
+        base = (
+            f"FROM ({numbered}) s {self.date_join()} "
+            f"CROSS JOIN LATERAL (VALUES {', '.join(entries)}) AS e(position, column_name, value, reason) "
+            "WHERE e.reason IS NOT NULL"
+        )
+        listing = (
+            f"SELECT s.row_no, e.column_name, e.value, e.reason {base} ORDER BY s.row_no, e.position LIMIT {limit}"
+        )
+        return listing, f"SELECT count(*) {base}"
+
+    # --- dimensions ------------------------------------------------------------------------------
+
+    def distinct_values_sql(self, *, only_valid: bool) -> str | None:
+        """Distinct raw cells of the date and dimension columns, in one pass: rows of (field, raw)."""
+        fields = [field for field in ("date", *DIMENSIONS) if self.has(field)]
+        if not fields:
+            return None
+        columns = ", ".join(f"{self.raw(field)} AS {field}" for field in fields)
+        sets = ", ".join(f"({field})" for field in fields)
+        which = " ".join(f"WHEN GROUPING({field}) = 0 THEN '{field}'" for field in fields)
+        raw = "coalesce(" + ", ".join(fields) + ")"
+        where = ""
+        if only_valid:
+            where = f"WHERE NOT ({self.bad_row()})"
+        return (
+            f"SELECT CASE {which} END AS field, {raw} AS raw "
+            f"FROM (SELECT {columns} FROM {self.staging} s {self.date_join() if only_valid else ''} {where}) s "
+            f"GROUP BY GROUPING SETS ({sets})"
+        )
+
+    def customers_sql(self, *, only_valid: bool) -> str:
+        """The distinct customer cells, with one gender and age each (a temporary table)."""
+        gender = f"any_value({self.raw('gender')})" if self.has("gender") else "NULL::text"
+        age = f"any_value({self.raw('age')})" if self.has("age") else "NULL::text"
+        joins = self.date_join() if only_valid else ""
+        where = f"WHERE NOT ({self.bad_row()})" if only_valid else ""
+        return (
+            f"CREATE TEMP TABLE imp_customers ON COMMIT DROP AS "
+            f"SELECT {self.raw('customer')} AS raw, {gender} AS gender, {age} AS age "
+            f"FROM {self.staging} s {joins} {where} GROUP BY 1"
+        )
+
+    # --- lines -----------------------------------------------------------------------------------
+
+    def _lookup(self, field: str) -> tuple[str, str]:
+        """(join clause, id expression) for a dimension."""
+        table = LOOKUP_TABLES[field]
+        alias = f"l_{field}"
+        if self.has(field):
+            return f"JOIN {table} {alias} ON {alias}.raw = {self.raw(field)}", f"{alias}.id"
+        return "", f"(SELECT id FROM {table} WHERE raw = '')"
+
+    def key_text(self) -> str:
+        parts = [f"{self.raw(field)}" for field in KEY_FIELDS if self.has(field)]
+        return "concat(" + ", chr(31), ".join(parts) + ")"
+
+    def lines_select(self, *, batch_id: int, only_valid: bool, row_key: str | None = None) -> str:
+        """SELECT of the rows to insert, as transaction-line columns."""
+        spec = self.spec
+        quantity = f"{self.raw('quantity')}::integer" if self.has("quantity") else "1"
+        if self.has("quantity"):
+            quantity = f"coalesce(nullif(btrim({self.raw('quantity')}), '')::integer, 1)"
+        price = f"{self.number_text('price')}::numeric"
+        amount = price if spec.price_is == "line_amount" else f"({price} * q)"
+        returned = ["q < 0", "amount < 0"]
+        if spec.return_invoice_prefix and self.has("invoice"):
+            returned.append(f"starts_with(invoice_no, {_text(spec.return_invoice_prefix)})")
+        if self.has("discount"):
+            discount = f"coalesce({self.number_text('discount')}::numeric, 0)"
+            discount = discount if spec.discount_is == "amount" else f"(abs(amount) * {discount})"
+        else:
+            discount = "0"
+        if self.has("cost"):
+            cost = f"{self.number_text('cost')}::numeric"
+            cost = cost if spec.cost_is == "line_amount" else f"({cost} * q)"
+        else:
+            cost = "NULL::numeric"
+        if self.has("invoice"):
+            invoice = f"coalesce(btrim({self.raw('invoice')}), '')"
+        else:
+            # Without an invoice column, a customer's purchases on one day form one invoice.
+            invoice = f"left(btrim({self.raw('customer')}), 88) || '/' || dt.d::text"
+        joins, ids = [], {}
+        for field in DIMENSIONS:
+            join, id_sql = self._lookup(field)
+            joins.append(join)
+            ids[field] = id_sql
+        where = f"WHERE NOT ({self.bad_row()})" if only_valid else ""
+        key = row_key or f"md5({self.key_text()})::uuid"
+        inner = (
+            f"SELECT {key} AS row_key, {invoice} AS invoice_no, cu.id AS customer_id, "
+            f"{ids['store']} AS store_id, {ids['category']} AS category_id, "
+            f"{ids['payment_method']} AS payment_method_id, dt.d AS date, "
+            f"{amount} AS amount, {discount} AS discount, {cost} AS cost, q "
+            f"FROM (SELECT s.*, {quantity} AS q FROM {self.staging} s) s {self.date_join()} "
+            f"JOIN imp_customer_ids cu ON cu.raw = {self.raw('customer')} "
+            f"{' '.join(joins)} {where}"
+        )
+        is_return = " OR ".join(returned)
+        return (
+            "SELECT row_key, "
+            f"{batch_id}, invoice_no, customer_id, store_id, category_id, payment_method_id, date, "
+            "CASE WHEN r THEN -abs(q) ELSE q END, "
+            "CASE WHEN q <> 0 THEN round(abs(amount) / abs(q), 4) ELSE round(abs(amount), 4) END, "
+            "gross, sign * round(abs(discount), 2), gross - sign * round(abs(discount), 2), "
+            "sign * round(abs(cost), 2), r "
+            "FROM (SELECT *, CASE WHEN r THEN -1 ELSE 1 END AS sign, "
+            "CASE WHEN r THEN -round(abs(amount), 2) ELSE round(amount, 2) END AS gross "
+            f"FROM (SELECT *, ({is_return}) AS r FROM ({inner}) lines) lines) lines"
+        )
+
+    LINE_COLUMNS = (
+        "row_key, batch_id, invoice_no, customer_id, store_id, category_id, payment_method_id, date, "
+        "quantity, unit_price, gross_amount, discount_amount, net_amount, cost, is_return"
+    )
+
+    def insert_sql(self, *, batch_id: int, only_valid: bool) -> str:
+        return (
+            f"INSERT INTO analytics_transactionline ({self.LINE_COLUMNS}) "
+            f"{self.lines_select(batch_id=batch_id, only_valid=only_valid)} "
+            "ON CONFLICT (row_key) DO NOTHING"
+        )
+
+    def repeated_lines_sql(self, *, batch_id: int, only_valid: bool) -> str:
+        """Insert the 2nd, 3rd, ... copies of lines repeated within the file, each under its own key.
+
+        Copies of one line are identical, so one row of each group stands for all of them."""
+        key = f"md5({self.key_text()})::uuid"
+        where = f"AND NOT ({self.bad_row()})" if only_valid else ""
+        # DISTINCT ON keeps one row per key; the occurrences then fan out again below.
+        repeated = (
+            f"SELECT s.*, g.occurrence FROM (SELECT DISTINCT ON (d.k) s.*, d.k, d.copies FROM ("
+            f"SELECT {key} AS k, count(*) AS copies FROM {self.staging} s {self.date_join()} "
+            f"WHERE true {where} GROUP BY 1 HAVING count(*) > 1) d "
+            f"JOIN {self.staging} s ON {key} = d.k) s "
+            f"CROSS JOIN LATERAL generate_series(2, s.copies) AS g(occurrence)"
+        )
+        select = self.lines_select(
+            batch_id=batch_id, only_valid=False, row_key="md5(s.k::text || ':' || s.occurrence)::uuid"
+        ).replace(f"FROM {self.staging} s) s", f"FROM ({repeated}) s) s", 1)
+        return f"INSERT INTO analytics_transactionline ({self.LINE_COLUMNS}) {select} ON CONFLICT (row_key) DO NOTHING"

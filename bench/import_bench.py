@@ -1,0 +1,158 @@
+"""Import benchmark: N generated rows in the mall layout, imported next to a bare COPY of the same file.
+
+    .venv/bin/python bench/import_bench.py --rows 1000000
+
+It runs on its own database (`bench_importer` on the same server as DATABASE_URL, or the embedded
+server), which it creates, migrates and empties first. It times:
+
+- a bare `COPY` of the file into a plain table with typed columns and no index (the yardstick);
+- `manage.py import_transactions FILE --sync --json --no-refit` in a subprocess: the import stages
+  (read, validate, load, aggregates) as the import reports them, and the subprocess's peak RSS.
+
+and prints rows/s for both, their ratio (goal: at least 0.35) and the peak memory (goal: under 1 GB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from analytics.demo_data import demo_rows_write  # noqa: E402
+
+IMPORT_STAGES = ("read", "validate", "load", "aggregates")
+BARE_TABLE_SQL = """
+CREATE TABLE bench_bare_copy (
+    invoice_no text, customer_id text, gender text, age integer, category text, quantity integer,
+    price numeric(14, 2), payment_method text, invoice_date date, shopping_mall text,
+    discount numeric(14, 2), cost numeric(14, 2)
+)
+"""
+
+
+def _server_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        from retail_platform.embedded_db import embedded_database_url
+
+        url = embedded_database_url()
+    return url
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def _psycopg_url(url: str) -> str:
+    return url.replace("postgres://", "postgresql://", 1)
+
+
+def database_prepare(server_url: str, name: str) -> str:
+    with psycopg.connect(_psycopg_url(_with_database(server_url, "postgres")), autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            admin.execute(f'CREATE DATABASE "{name}"')
+    url = _with_database(server_url, name)
+    env = {**os.environ, "DATABASE_URL": url}
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=PROJECT, env=env, check=True)
+    with psycopg.connect(_psycopg_url(url), autocommit=True) as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND ("
+                "tablename LIKE 'analytics\\_%%' OR tablename LIKE 'segmentation\\_%%') "
+                "AND tablename NOT IN ('analytics_columnmapping')"
+            ).fetchall()
+        ]
+        conn.execute("TRUNCATE " + ", ".join(tables) + " CASCADE")
+        conn.execute("DROP TABLE IF EXISTS bench_bare_copy")
+        conn.execute("CHECKPOINT")
+    return url
+
+
+def bare_copy_seconds(url: str, path: Path) -> float:
+    with psycopg.connect(_psycopg_url(url), autocommit=True) as conn:
+        conn.execute("SET datestyle = 'ISO, DMY'")
+        conn.execute(BARE_TABLE_SQL)
+        started = time.perf_counter()
+        with (
+            conn.cursor() as cursor,
+            cursor.copy("COPY bench_bare_copy FROM STDIN WITH (FORMAT csv, HEADER true)") as copy,
+            path.open("rb") as source,
+        ):
+            while chunk := source.read(1024 * 1024):
+                copy.write(chunk)
+        seconds = time.perf_counter() - started
+        conn.execute("DROP TABLE bench_bare_copy")
+        conn.execute("CHECKPOINT")
+    return seconds
+
+
+def import_run(url: str, path: Path) -> tuple[dict, float, int]:
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "retail_platform.settings.dev"}
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "import_transactions", str(path), "--sync", "--json", "--no-refit"],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - started
+    # ru_maxrss of the children: the import subprocess is the largest one (kilobytes on Linux).
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
+    if completed.returncode != 0 or not lines:
+        sys.stderr.write(completed.stdout + completed.stderr)
+        raise SystemExit(f"The import failed (exit {completed.returncode}).")
+    return json.loads(lines[-1]), wall, peak_kb
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--database", default="bench_importer")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    url = database_prepare(_server_url(), args.database)
+    with tempfile.TemporaryDirectory(prefix="import-bench-") as folder:
+        path = Path(folder) / f"mall_{args.rows}.csv"
+        started = time.perf_counter()
+        demo_rows_write(path, rows=args.rows, seed=args.seed, return_share=0.01)
+        generated = time.perf_counter() - started
+        size_mb = path.stat().st_size / 1_048_576
+        print(f"file: {args.rows:,} rows, {size_mb:,.1f} MB (generated in {generated:.1f} s)")
+
+        copy_seconds = bare_copy_seconds(url, path)
+        report, wall, peak_kb = import_run(url, path)
+
+    timings = report["timings"]
+    import_seconds = sum(timings.get(stage, 0.0) for stage in IMPORT_STAGES)
+    copy_rate = args.rows / copy_seconds
+    import_rate = args.rows / import_seconds
+    print(f"bare COPY:  {copy_seconds:7.2f} s  {copy_rate:12,.0f} rows/s")
+    print(f"import:     {import_seconds:7.2f} s  {import_rate:12,.0f} rows/s  (process wall time {wall:.1f} s)")
+    print("  stages:   " + ", ".join(f"{stage} {timings.get(stage, 0.0):.2f} s" for stage in IMPORT_STAGES))
+    print(f"ratio:      {import_rate / copy_rate:.2f} of bare COPY throughput (goal >= 0.35)")
+    print(f"peak RSS:   {peak_kb / 1024:,.0f} MB (goal < 1024 MB)")
+    print(
+        f"batch {report['batch_id']}: {report['status']}, rows_read {report['rows_read']:,}, "
+        f"imported {report['imported']:,}, rejected {report['rejected']:,}, duplicates {report['duplicates']:,}"
+    )
+
+
+if __name__ == "__main__":
+    main()
