@@ -76,7 +76,8 @@ def profit_by_discount_chart(curve: DiscountCurve, *, chosen_discount: float) ->
             name=f"Best discount: {curve.best_discount:.0%}",
             marker={"color": PALETTE[2], "size": 14, "symbol": "star"},
             text=[f"best {curve.best_discount:.0%}"],
-            textposition="top center",
+            textposition="top right",
+            cliponaxis=False,
             hovertemplate="Best discount %{x:.0%}<br>Profit %{y:,.0f}<extra></extra>",
         )
     )
