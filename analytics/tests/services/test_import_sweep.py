@@ -92,3 +92,14 @@ def test_finished_batches_are_left_alone_however_old(settings) -> None:
     assert import_batches_sweep().failed == []
     assert ImportBatch.objects.get(pk=done.id).status == Status.SUCCEEDED
     assert ImportBatch.objects.get(pk=failed.id).message == failed_message
+
+
+def test_the_scheduled_task_reports_what_it_failed(settings) -> None:
+    from analytics.tasks import import_batches_sweep_task
+
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": 60, "retry": 120}
+    settings.IMPORT_MAX_ATTEMPTS = 3
+    stuck = _batch(Status.RUNNING, age=timedelta(hours=1))
+    over = _batch(Status.RUNNING, age=timedelta(seconds=1), attempts=4)
+
+    assert import_batches_sweep_task() == {"stuck": [stuck.id], "too_many_attempts": [over.id]}
