@@ -8,6 +8,7 @@ import io
 import logging
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 
 import joblib
 import numpy as np
@@ -42,6 +43,7 @@ _COPY_COLUMNS = (
     "cluster",
     "segment",
 )
+_COPY_TYPES = ("int8", "int8", "int4", "int4", "numeric", "int2", "int2", "int2", "text", "int2", "text")
 
 
 class _RefitImpossible(Exception):
@@ -189,27 +191,29 @@ def _refit(run: SegmentationRun, *, k: int | None, as_of: datetime.date | None, 
 def _copy_assignments(
     run_id: int, frame: pd.DataFrame, scores: rfm.RfmScores, fitted: clustering.ClusteringResult
 ) -> None:
-    rows = pd.DataFrame(
-        {
-            "run_id": np.full(len(frame), run_id, dtype=np.int64),
-            "customer_id": frame["customer_id"].to_numpy(),
-            "recency_days": frame["recency_days"].to_numpy(),
-            "frequency": frame["frequency"].to_numpy(),
-            # Exact: a float with two decimals prints back to the cents it came from.
-            "monetary": frame["monetary_cents"].to_numpy() / 100.0,
-            "r_score": scores.r.scores,
-            "f_score": scores.f.scores,
-            "m_score": scores.m.scores,
-            "rfm_segment": scores.segments,
-            "cluster": fitted.clusters,
-            "segment": fitted.names,
-        }
+    """COPY the run's assignments in binary: rows of Python values that psycopg encodes in C, several
+    times faster than formatting a text COPY with pandas."""
+    customers = len(frame)
+    columns = (
+        np.full(customers, run_id, dtype=np.int64).tolist(),
+        frame["customer_id"].tolist(),
+        frame["recency_days"].tolist(),
+        frame["frequency"].tolist(),
+        # Exact cents, as Decimal: never through a float.
+        [Decimal(cents).scaleb(-2) for cents in frame["monetary_cents"].tolist()],
+        scores.r.scores.tolist(),
+        scores.f.scores.tolist(),
+        scores.m.scores.tolist(),
+        scores.segments.tolist(),
+        fitted.clusters.tolist(),
+        fitted.names.tolist(),
     )
-    text = rows.to_csv(sep="\t", header=False, index=False, float_format="%.2f", lineterminator="\n")
-    columns = ", ".join(_COPY_COLUMNS)
     table = CustomerSegment._meta.db_table
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        copy.write(text)
+    statement = f"COPY {table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        copy.set_types(_COPY_TYPES)
+        for row in zip(*columns, strict=True):
+            copy.write_row(row)
 
 
 def _prune_old_assignments() -> None:
