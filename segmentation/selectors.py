@@ -18,6 +18,7 @@ from django.db import connection
 from django.db.models import Avg, Count, F, Q, QuerySet, Sum
 
 from analytics.models import Category, Store, TransactionLine
+from analytics.services.rollups import data_version_get
 from retail_platform.errors import ApplicationError
 from segmentation import rfm
 from segmentation.models import CustomerSegment, SegmentationRun
@@ -496,9 +497,7 @@ def category_by_segment_get(
 
 
 def _category_cache_key(run_id: int, kind: str, *parts: Any) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT coalesce(max(version), 0) FROM analytics_dataversion")
-        version = cursor.fetchone()[0]
+    version = data_version_get()
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
     return f"segmentation:category_by_segment:{run_id}:{kind}:v{version}:{digest}"
 
