@@ -42,6 +42,8 @@ from retail_platform import roles
 from retail_platform.csv_export import csv_streaming_response
 from retail_platform.errors import ApplicationError
 
+STAGE_ORDER = ("read", "validate", "load", "aggregates", "refit")
+
 
 def _form_error(error: ApplicationError) -> ValidationError:
     return ValidationError(error.message, code="too_large" if error.status == 413 else "invalid")
@@ -197,7 +199,9 @@ class ImportBatchAdmin(admin.ModelAdmin):
         timings = batch.timings or {}
         if not timings:
             return "-"
-        return " · ".join(f"{stage} {float(seconds):.2f} s" for stage, seconds in timings.items())
+        # JSONB keeps keys in its own order: show the stages in the order they run.
+        stages = sorted(timings, key=lambda stage: (STAGE_ORDER.index(stage) if stage in STAGE_ORDER else 99, stage))
+        return " · ".join(f"{stage} {float(timings[stage]):.2f} s" for stage in stages)
 
     @admin.display(description="warnings")
     def warnings_display(self, batch: ImportBatch) -> str:
