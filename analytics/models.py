@@ -228,3 +228,16 @@ class RollupBuild(models.Model):
     data_version = models.PositiveBigIntegerField(default=0)
     built_at = models.DateTimeField(auto_now=True)
     seconds = models.FloatField(default=0)
+
+
+class SalesAnswer(models.Model):
+    """Answers of the sales selectors shared by every web worker and process: the second level of the
+    cache behind each process's own (see analytics.selectors.sales_rollups.cached). The key carries the
+    data version and the filter; every import empties the table, and the rebuild task fills in the
+    unfiltered answers for the new version."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    data_version = models.PositiveBigIntegerField()
+    # The selector's frozen dataclasses, pickled (written only by this application).
+    value = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
