@@ -1,9 +1,14 @@
 import datetime
+import threading
+import time
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from analytics.selectors.customer_activity import customer_rfm_frame
+from retail_platform.errors import ApplicationError
+from retail_platform.locks import DATA_WRITE_LOCK_KEY
 from segmentation import clustering, rfm
 from segmentation.models import CustomerSegment, SegmentationRun
 from segmentation.services import (
@@ -145,8 +150,6 @@ def test_activating_an_older_run_switches_the_active_one() -> None:
 
 def test_a_failed_run_cannot_be_activated() -> None:
     failed = segmentation_run_create()
-    from retail_platform.errors import ApplicationError
-
     with pytest.raises(ApplicationError, match="did not succeed"):
         segmentation_run_activate(run_id=failed.pk)
 
@@ -176,3 +179,35 @@ def test_the_stored_pipeline_scores_new_customers_like_the_run() -> None:
     assert [(s.r_score, s.f_score, s.m_score, s.rfm_segment) for s in scored] == [
         (row.r_score, row.f_score, row.m_score, row.rfm_segment) for row in rows
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refit_waits_while_an_import_holds_the_data_write_lock() -> None:
+    load_sales(build_sales(customers=20))
+    outcome: dict[str, SegmentationRun] = {}
+
+    def refit() -> None:
+        try:
+            outcome["run"] = segmentation_run_create()
+        finally:
+            connection.close()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [DATA_WRITE_LOCK_KEY])  # as an import's transaction would
+        worker = threading.Thread(target=refit)
+        worker.start()
+        waiting = 0
+        for _ in range(200):
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND NOT granted",
+                [DATA_WRITE_LOCK_KEY],
+            )
+            waiting = cursor.fetchone()[0]
+            if waiting:
+                break
+            time.sleep(0.05)
+        assert waiting == 1  # PostgreSQL shows the refit queued on the lock
+        assert worker.is_alive() and "run" not in outcome
+        cursor.execute("SELECT pg_advisory_unlock(%s)", [DATA_WRITE_LOCK_KEY])
+    worker.join(timeout=60)
+    assert outcome["run"].status == SegmentationRun.Status.SUCCEEDED
