@@ -5,10 +5,12 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -244,18 +246,25 @@ class CampaignExportApi(APIView):
         return response
 
 
-class ScenarioListApi(APIView):
+class ScenarioListApi(ListAPIView):
     permission_classes = [IsAnalyst]
+    serializer_class = ScenarioSerializer
+    pagination_class = PageNumberPagination
+    filter_backends: list = []
+
+    def get_queryset(self) -> QuerySet[Scenario]:
+        return selectors.scenario_list()
 
     @extend_schema(
         summary="List saved campaign scenarios",
         description="Newest first, paginated (`page`, `page_size`).",
-        responses=ScenarioSerializer(many=True),
+        responses={
+            200: ScenarioSerializer(many=True),
+            404: OpenApiResponse(description="No such page (`page` beyond the last)."),
+        },
     )
-    def get(self, request: Request) -> Response:
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(selectors.scenario_list(), request, view=self)
-        return paginator.get_paginated_response(ScenarioSerializer(page, many=True).data)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         summary="Save a campaign simulation as a named scenario",
