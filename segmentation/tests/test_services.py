@@ -1,14 +1,18 @@
 import datetime
 import threading
 import time
+from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection
 
 from analytics.selectors.customer_activity import customer_rfm_frame
 from retail_platform.errors import ApplicationError
 from retail_platform.locks import DATA_WRITE_LOCK_KEY
+from retail_platform.roles import ROLE_GROUPS
 from segmentation import clustering, rfm
 from segmentation.models import CustomerSegment, SegmentationRun
 from segmentation.services import (
@@ -179,6 +183,16 @@ def test_the_stored_pipeline_scores_new_customers_like_the_run() -> None:
     assert [(s.r_score, s.f_score, s.m_score, s.rfm_segment) for s in scored] == [
         (row.r_score, row.f_score, row.m_score, row.rfm_segment) for row in rows
     ]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _role_groups_back_after_the_flush(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """The transactional test below ends with a flush that empties every table, the role groups of the
+    data migration included; put them back for the tests that run after this module."""
+    yield
+    with django_db_blocker.unblock():
+        for name in ROLE_GROUPS:
+            Group.objects.get_or_create(name=name)
 
 
 @pytest.mark.django_db(transaction=True)
