@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.OverviewView.as_view(), name="overview"),
     path("trends/", views.TrendsView.as_view(), name="trends"),
     path("imports/", views.ImportsView.as_view(), name="imports"),
+    path("imports/status/", views.ImportStatusView.as_view(), name="import-status"),
 ]
 
 api_urlpatterns: list = [

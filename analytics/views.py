@@ -1,21 +1,37 @@
-"""Pages: Overview, Performance & Trends, Imports. Each view parses the query string, calls the
-analytics selectors, builds figures with analytics.charts and renders; no business rule lives here."""
+"""Pages: Overview, Performance & Trends, Imports. Each view parses the request, calls the analytics
+selectors (or, for an upload, import_batch_create), builds figures with analytics.charts and
+renders; no business rule lives here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from django.http import HttpRequest
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import TemplateView
+from rest_framework.exceptions import APIException
 
-from analytics import charts
+from analytics import charts, import_inputs
+from analytics.models import ImportBatch
 from analytics.selectors.customers import REPEAT, customer_type_list
 from analytics.selectors.discounts import discount_impact_get
 from analytics.selectors.filters import SalesFilter, dimensions_get, sales_filter_from_params
+from analytics.selectors.import_reports import import_batch_list, import_batch_progress
 from analytics.selectors.sales import Overview, overview_get, payment_method_list, store_performance_list
 from analytics.selectors.seasonality import seasonality_get
+from analytics.services.import_batches import import_batch_create
 from analytics.services.rollups import data_version_get
+from retail_platform import roles
 from retail_platform.charts import Chart
 from retail_platform.errors import ApplicationError
 from retail_platform.pages import ViewerRequiredMixin
@@ -175,5 +191,126 @@ class TrendsView(ViewerRequiredMixin, TemplateView):
         return context
 
 
-class ImportsView(ViewerRequiredMixin, TemplateView):
+IMPORTS_SHOWN = 50
+ACTIVE_STATUSES = (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING)
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label="Transaction file (CSV)", help_text="A CSV file of transaction lines.")
+    mapping_name = forms.ChoiceField(
+        label="Column mapping",
+        help_text="How the file's columns map to ours: a shipped preset or a mapping saved in the admin.",
+    )
+    skip_invalid = forms.BooleanField(
+        required=False,
+        label="Skip invalid rows",
+        help_text="Import the valid rows and report the rest, instead of rejecting the whole file.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["mapping_name"].choices = import_inputs.mapping_choices()
+        self.fields["mapping_name"].initial = "mall"
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        try:
+            import_inputs.upload_size_check(upload.size)
+        except ApplicationError as error:
+            raise forms.ValidationError(error.message, code="too_large") from error
+        return upload
+
+
+def _batch_state(batch: ImportBatch, *, with_message: bool) -> dict[str, Any]:
+    """What the progress poller needs about one batch (counts only; the message, which can quote the
+    file, only for staff)."""
+    state: dict[str, Any] = {
+        "id": batch.pk,
+        "status": batch.status,
+        "stage": batch.stage,
+        "progress": import_batch_progress(batch),
+        "rows_read": batch.rows_read,
+        "imported": batch.imported,
+        "rejected": batch.rejected,
+        "duplicates": batch.duplicates,
+        "error_count": batch.error_count,
+    }
+    if with_message:
+        state["message"] = batch.message
+    return state
+
+
+@method_decorator(csrf_exempt, name="dispatch")  # checked in post(), once the body is read (see there)
+class ImportsView(ViewerRequiredMixin, View):
+    """The import batches, newest first, with live progress; staff also get the upload form and
+    each batch's error report."""
+
     template_name = "analytics/imports.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = ImportUploadForm() if roles.user_is_staff(request.user) else None
+        return self._render(request, form)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if not roles.user_is_staff(request.user):
+            raise PermissionDenied
+        # Read the body here, not in the CSRF middleware, so that an upload over the size limit
+        # (refused by retail_platform.uploads while it streams in) becomes a form error; the CSRF
+        # check then runs as usual before anything is done with the form.
+        try:
+            request.POST  # noqa: B018 - parse the body now, with the project's upload handlers
+        except (SuspiciousOperation, APIException) as error:
+            if getattr(error, "status_code", None) != 413 and not isinstance(error, RequestDataTooBig):
+                raise
+            form = ImportUploadForm()
+            form.cleaned_data = {}
+            form.add_error("file", import_inputs.upload_too_large_message())
+            return self._render(request, form, status=413)
+        return csrf_protect(self._upload)(request)
+
+    def _upload(self, request: HttpRequest) -> HttpResponse:
+        form = ImportUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                with transaction.atomic():
+                    batch = import_batch_create(
+                        path_or_file=upload,
+                        file_name=upload.name,
+                        source=ImportBatch.Source.ADMIN,
+                        uploaded_by=request.user,
+                        mapping_name=form.cleaned_data["mapping_name"],
+                        skip_invalid=form.cleaned_data["skip_invalid"],
+                    )
+            except ApplicationError as error:
+                form.add_error("file" if error.status == 413 else None, error.message)
+            else:
+                messages.success(request, f"Import #{batch.pk} of {batch.file_name} is queued; progress shows below.")
+                return redirect(f"{reverse('analytics:imports')}#batch-{batch.pk}")
+        too_large = any(error.code == "too_large" for error in form.errors.as_data().get("file", []))
+        return self._render(request, form, status=413 if too_large else 400)
+
+    def _render(self, request: HttpRequest, form: ImportUploadForm | None, *, status: int = 200) -> HttpResponse:
+        batches = list(import_batch_list()[:IMPORTS_SHOWN])
+        context = {
+            "form": form,
+            "batches": [
+                {"batch": batch, "progress": import_batch_progress(batch), "active": batch.status in ACTIVE_STATUSES}
+                for batch in batches
+            ],
+            "any_active": any(batch.status in ACTIVE_STATUSES for batch in batches),
+            "max_upload_bytes": settings.IMPORT_MAX_UPLOAD_BYTES,
+        }
+        return render(request, self.template_name, context, status=status)
+
+
+class ImportStatusView(ViewerRequiredMixin, View):
+    """GET /imports/status/?ids=3,4 -> {"batches": [...]}: what static/js/imports.js polls."""
+
+    def get(self, request: HttpRequest) -> JsonResponse:
+        ids = [int(part) for part in request.GET.get("ids", "").split(",") if part.strip().isdigit()][:IMPORTS_SHOWN]
+        with_message = roles.user_is_staff(request.user)
+        batches = import_batch_list().filter(pk__in=ids) if ids else import_batch_list().none()
+        response = JsonResponse({"batches": [_batch_state(batch, with_message=with_message) for batch in batches]})
+        response["Cache-Control"] = "no-store"
+        return response
