@@ -61,7 +61,7 @@ def _resolve_segments(segments: list[str]) -> tuple[selectors.ActiveSegmentation
     valid = list(active.segment_names) if active else []
     if active is None:
         raise ApplicationError(
-            "There is no customer segmentation yet: run one (Customers page or `manage.py segment`) first.",
+            "There is no customer segmentation yet: import transactions (a refit follows) or ask staff to refit.",
             {"field": "segment", "valid_segments": valid},
         )
     names = tuple(dict.fromkeys(name.strip() for name in segments if name and name.strip()))
