@@ -42,6 +42,14 @@ def user_is_viewer(user: Any) -> bool:
     return bool(user and user.is_authenticated and user.is_active and VIEWER in _group_names(user))
 
 
+def role_groups_ensure(*, using: str = "default") -> None:
+    """Create the role groups that are missing (idempotent; they carry no model permissions)."""
+    from django.contrib.auth.models import Group
+
+    for name in ROLE_GROUPS:
+        Group.objects.using(using).get_or_create(name=name)
+
+
 def roles_context(request: HttpRequest) -> dict[str, bool]:
     """Template context: what the signed-in person may do (navigation hides what they may not)."""
     user = getattr(request, "user", None)

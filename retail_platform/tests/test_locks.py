@@ -33,7 +33,7 @@ def test_a_second_writer_waits_and_then_sees_the_whole_first_write() -> None:
     """An import (writer A) holds the lock while it writes 50 stores; a refit (writer B) that starts
     meanwhile waits, and then sees all 50, never a part."""
     a_has_lock = threading.Event()
-    a_committed_at: list[float] = []
+    a_committing_at: list[float] = []
     b_result: dict[str, float | int] = {}
 
     def import_like() -> None:
@@ -45,7 +45,7 @@ def test_a_second_writer_waits_and_then_sees_the_whole_first_write() -> None:
                     Store.objects.create(name=f"Store {n}")
                     if n == 25:
                         time.sleep(HOLD_SECONDS)
-            a_committed_at.append(time.monotonic())
+                a_committing_at.append(time.monotonic())
         finally:
             connections.close_all()
 
@@ -72,7 +72,7 @@ def test_a_second_writer_waits_and_then_sees_the_whole_first_write() -> None:
     writer_b.join(15)
 
     assert seen_waiting == 1  # PostgreSQL shows writer B queued on the advisory lock
-    assert b_result["got"] >= a_committed_at[0]
+    assert b_result["got"] >= a_committing_at[0]
     assert b_result["got"] - b_result["asked"] >= HOLD_SECONDS / 2
     assert b_result["stores"] == 50
 
