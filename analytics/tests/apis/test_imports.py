@@ -142,6 +142,7 @@ def test_mapping_preset_and_skip_invalid_reach_the_batch(staff_session):
     assert response.status_code == 202, response.content
     batch = ImportBatch.objects.get()
     assert (batch.mapping_name, batch.mapping, batch.skip_invalid) == ("online_retail_ii", None, True)
+    assert import_batch_run(batch_id=batch.id).imported == 2
 
 
 def test_json_mapping_is_used_for_that_file(staff_session):
