@@ -15,9 +15,10 @@ Definitions every selector shares (documented once, here and in the API schema):
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from typing import Any, TypeVar
 
 from django.core.cache import cache
@@ -45,13 +46,16 @@ def ratio(part: Decimal | int, whole: Decimal | int) -> float | None:
     return float(Decimal(part) / Decimal(whole))
 
 
-@dataclass(frozen=True)
 class Scope:
     """A SalesFilter resolved against one data version: ids instead of names, and SQL fragments."""
 
-    data_version: int
-    dimensions: Dimensions
-    sales_filter: SalesFilter
+    def __init__(self, *, data_version: int, sales_filter: SalesFilter) -> None:
+        self.data_version = data_version
+        self.sales_filter = sales_filter
+
+    @cached_property
+    def dimensions(self) -> Dimensions:
+        return dimensions_get(data_version=self.data_version)
 
     @property
     def store_ids(self) -> list[int]:
@@ -108,14 +112,27 @@ def fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
 
 
 def cached(name: str, sales_filter: SalesFilter, compute: Callable[[Scope], T]) -> T:
-    """compute(scope), cached in Django's cache under the data version and the filter."""
+    """compute(scope), cached under the data version and the filter, at two levels.
+
+    First this process's Django cache; then `SalesAnswer`, shared by every worker and process (so
+    a new web worker does not compute again what another has, and the unfiltered answers the
+    rebuild task precomputed are read, not computed). A computed answer is stored in both.
+    """
     data_version = data_version_get()
     key = f"analytics:{name}:v{data_version}:{sales_filter.cache_key}"
     result = cache.get(key)
-    if result is None:
-        scope = Scope(
-            data_version=data_version, dimensions=dimensions_get(data_version=data_version), sales_filter=sales_filter
-        )
+    if result is not None:
+        return result
+    stored = fetch("SELECT value FROM analytics_salesanswer WHERE key = %s", [key])
+    if stored:
+        result = pickle.loads(stored[0][0])  # noqa: S301 (written by this application only)
+    else:
+        scope = Scope(data_version=data_version, sales_filter=sales_filter)
         result = compute(scope)
-        cache.set(key, result, CACHE_SECONDS)
+        fetch(
+            "INSERT INTO analytics_salesanswer (key, data_version, value, created_at) VALUES (%s, %s, %s, now()) "
+            "ON CONFLICT (key) DO NOTHING RETURNING 1",
+            [key, data_version, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)],
+        )
+    cache.set(key, result, CACHE_SECONDS)
     return result

@@ -17,11 +17,12 @@ Two tables, because sums and distinct counts behave differently:
 million lines): it rebuilds `SalesDaily` only (TRUNCATE + INSERT ... SELECT ... GROUP BY, one pass
 over the lines) and bumps the data version. The transaction table needs a grouping with about as
 many groups as lines, several seconds at a million lines, so it is rebuilt right after the import
-commits, by a django-q2 task (`rollups_transactions_rebuild`). Until that task has caught up with
-the current data version, the selectors compute the same rows on the fly from the lines (the very
-same SELECT, `TRANSACTIONS_SELECT_SQL`), so answers are exact at every moment, only slower in that
-window; `transactions_source()` says which one to read. Results are cached per data version and
-filter (see `analytics.selectors.cache`).
+commits, by a django-q2 task (`rollups_transactions_rebuild`), which then precomputes the
+unfiltered answer of every selector into the answer cache shared by all processes (`SalesAnswer`).
+Until that task has caught up with the current data version, the selectors compute the same rows
+on the fly from the lines (the very same SELECT, `TRANSACTIONS_SELECT_SQL`), so answers are exact
+at every moment, only slower in that window; `transactions_source()` says which one to read.
+Answers are cached per data version and filter (`analytics.selectors.sales_rollups.cached`).
 
 Everything is plain SQL (GROUP BY, arrays, unnest): it would run unchanged on a distributed
 PostgreSQL. TRUNCATE takes an exclusive lock on the rollup table until the import commits, so a
@@ -99,6 +100,8 @@ def rollups_rebuild() -> int:
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE analytics_salesdaily")
         cursor.execute(_DAILY_REBUILD_SQL)
+        # Answers of older versions are never read again. DELETE, not TRUNCATE: readers are not blocked.
+        cursor.execute("DELETE FROM analytics_salesanswer")
         cursor.execute(
             "INSERT INTO analytics_dataversion (id, version, updated_at) VALUES (1, 1, now()) "
             "ON CONFLICT (id) DO UPDATE SET version = analytics_dataversion.version + 1, updated_at = now() "
@@ -151,4 +154,25 @@ def rollups_transactions_rebuild() -> int:
         name=TRANSACTIONS_ROLLUP,
         defaults={"data_version": version, "seconds": round(time.monotonic() - started, 3)},
     )
+    sales_answers_warm()
     return version
+
+
+def sales_answers_warm() -> None:
+    """Compute the unfiltered answer of every sales selector into the shared cache (SalesAnswer)."""
+    from analytics.selectors.customers import customer_type_list
+    from analytics.selectors.discounts import discount_impact_get
+    from analytics.selectors.filters import SalesFilter
+    from analytics.selectors.sales import overview_get, payment_method_list, store_performance_list
+    from analytics.selectors.seasonality import seasonality_get
+
+    everything = SalesFilter()
+    for selector in (
+        overview_get,
+        store_performance_list,
+        seasonality_get,
+        discount_impact_get,
+        customer_type_list,
+        payment_method_list,
+    ):
+        selector(sales_filter=everything)

@@ -4,6 +4,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from analytics.selectors.filters import SalesFilter
@@ -260,16 +261,17 @@ def test_token_authentication_works(django_user_model, sales_lines: list[Line], 
     assert client.get(path).status_code == 200
 
 
-# Queries of a cache miss: the data version and the dimensions (stores, categories, payment methods)
-# for the API's rendered answer, the data version again for the selector's, the transaction rollup's
-# build version, then the endpoint's aggregates.
+# Queries of a cache miss: the data version and the shared answer (SalesAnswer) looked up for the
+# API's rendered answer, then again for the selector's; the transaction rollup's build version; both
+# answers stored (7); then the aggregates, and the dimensions (3: stores, categories, payment methods)
+# where rows are named.
 MISS_QUERIES = {
-    "/api/overview": 6 + 2,
-    "/api/performance/stores": 6 + 2,
-    "/api/insights/seasonality": 6 + 2,
-    "/api/insights/discount-impact": 5 + 2,  # reads no transactions: no build version
-    "/api/customers/repeat-vs-onetime": 6 + 2,
-    "/api/insights/payment-methods": 6 + 2,
+    "/api/overview": 7 + 2,
+    "/api/performance/stores": 7 + 2 + 3,
+    "/api/insights/seasonality": 7 + 2,
+    "/api/insights/discount-impact": 6 + 2 + 3,  # reads no transactions: no build version
+    "/api/customers/repeat-vs-onetime": 7 + 2,
+    "/api/insights/payment-methods": 7 + 2 + 3,
 }
 
 
@@ -277,9 +279,26 @@ MISS_QUERIES = {
 def test_query_count_is_fixed_and_a_cached_answer_reads_only_the_data_version(
     viewer_client: APIClient, sales_lines: list[Line], path: str, django_assert_num_queries
 ) -> None:
+    cache.clear()
     # +1: the viewer's groups (the permission check).
     with django_assert_num_queries(MISS_QUERIES[path] + 1):
         first = viewer_client.get(path + "?date_from=2022-01-01").json()
     # The viewer's groups are remembered on the (forced) user object now: only the data version is read.
     with django_assert_num_queries(1):
         assert viewer_client.get(path + "?date_from=2022-01-01").json() == first
+    # Another process (an empty local cache) reads the answer the first one stored.
+    cache.clear()
+    with django_assert_num_queries(2):
+        assert viewer_client.get(path + "?date_from=2022-01-01").json() == first
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_unfiltered_answers_are_precomputed_by_the_rebuild(
+    viewer_client: APIClient, sales_lines: list[Line], path: str, django_assert_max_num_queries
+) -> None:
+    cache.clear()
+    # Data version and rendered answer looked up, then the precomputed selector answer read (no
+    # aggregate query), and the rendered answer stored.
+    with django_assert_max_num_queries(5 + 1) as queries:
+        assert viewer_client.get(path).status_code == 200
+    assert not any("analytics_salesdaily" in query["sql"] for query in queries.captured_queries)

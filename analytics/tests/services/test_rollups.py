@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from analytics.models import DataVersion, RollupBuild, SalesDaily, SalesTransaction
@@ -17,6 +18,12 @@ from analytics.tests.selectors import sales_dataset as ref
 from analytics.tests.selectors.sales_dataset import generate_lines, store_lines
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    # Test databases roll back, so data version 1 means different data in each test.
+    cache.clear()
 
 
 def test_rebuild_bumps_the_data_version() -> None:
@@ -109,3 +116,20 @@ def test_rebuild_queues_the_transaction_rollup_after_commit(django_capture_on_co
 
     (queued,) = OrmQ.objects.all()
     assert SignedPackage.loads(queued.payload)["func"] == "analytics.services.rollups.rollups_transactions_rebuild"
+
+
+def test_transaction_rebuild_precomputes_the_unfiltered_answers_and_an_import_drops_them() -> None:
+    from analytics.models import SalesAnswer
+
+    store_lines(generate_lines())
+    version = rollups_rebuild()
+    rollups_transactions_rebuild()
+
+    keys = sorted(SalesAnswer.objects.values_list("key", flat=True))
+    assert [key.split(":")[1] for key in keys] == sorted(
+        ["overview", "store_performance", "seasonality", "discount_impact", "customer_types", "payment_methods"]
+    )
+    assert all(f":v{version}:" in key for key in keys)
+
+    rollups_rebuild()
+    assert not SalesAnswer.objects.exists()
