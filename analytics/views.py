@@ -4,12 +4,14 @@ renders; no business rule lives here."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -92,6 +94,99 @@ def filter_state_from_request(request: HttpRequest) -> FilterState:
     )
 
 
+PAGE_CACHE_SECONDS = 24 * 60 * 60
+
+
+def cached_page(name: str, sales_filter: SalesFilter, build: Callable[[SalesFilter], dict[str, Any]]) -> dict[str, Any]:
+    """A page's figures and tables, built once per data version and filter: the selectors' answers
+    are cached already, and this keeps the Plotly figure building off every request too."""
+    key = f"pages:{name}:v{data_version_get()}:{sales_filter.cache_key}"
+    page = cache.get(key)
+    if page is None:
+        page = build(sales_filter)
+        cache.set(key, page, PAGE_CACHE_SECONDS)
+    return page
+
+
+def overview_page(sales_filter: SalesFilter) -> dict[str, Any]:
+    overview = overview_get(sales_filter=sales_filter)
+    stores = store_performance_list(sales_filter=sales_filter)
+    if not (overview.transactions or stores):
+        return {"charts": {}}
+    customer_types = {row.customer_type: row for row in customer_type_list(sales_filter=sales_filter)}
+    repeat = customer_types.get(REPEAT)
+    customers_with_type = sum(row.customers for row in customer_types.values())
+    monthly = seasonality_get(sales_filter=sales_filter).monthly
+    return {
+        "overview": overview,
+        "discount_rate": float(overview.discount / overview.gross_sales) if overview.gross_sales else None,
+        "repeat_customer_share": (repeat.customers / customers_with_type) if repeat and customers_with_type else None,
+        "repeat_sales_share": repeat.share_of_sales if repeat else None,
+        "stores": stores,
+        "charts": {
+            "stores": Chart.from_figure(
+                charts.store_performance_chart(stores),
+                key="stores",
+                title="Net sales by store",
+                description="Horizontal bar chart of net sales per store, highest first; the table below "
+                "lists the same figures.",
+            ),
+            "over_time": Chart.from_figure(
+                charts.sales_over_time_chart(monthly),
+                key="over-time",
+                title="Gross and net sales per month",
+                description="Line chart of gross and net sales per month.",
+            ),
+        },
+    }
+
+
+def trends_page(sales_filter: SalesFilter) -> dict[str, Any]:
+    seasonality = seasonality_get(sales_filter=sales_filter)
+    if not seasonality.monthly:
+        return {"charts": {}}
+    discounts = discount_impact_get(sales_filter=sales_filter)
+    payments = payment_method_list(sales_filter=sales_filter)
+    return {
+        "seasonality": seasonality,
+        "discounts": discounts,
+        "payments": payments,
+        "charts": {
+            "monthly": Chart.from_figure(
+                charts.monthly_sales_chart(seasonality.monthly),
+                key="monthly",
+                title="Net sales per month",
+                description="Bar chart of net sales for each month in the selection.",
+            ),
+            "quarterly": Chart.from_figure(
+                charts.quarterly_sales_chart(seasonality.quarterly),
+                key="quarterly",
+                title="Gross and net sales per quarter",
+                description="Grouped bar chart of gross and net sales for each quarter.",
+            ),
+            "month_of_year": Chart.from_figure(
+                charts.month_of_year_chart(seasonality.month_of_year),
+                key="month-of-year",
+                title="Month-of-year pattern",
+                description="Bar chart of the average net sales of each calendar month over the years present.",
+            ),
+            "discounts": Chart.from_figure(
+                charts.discount_impact_chart(discounts.categories),
+                key="discounts",
+                title="Gross sales, net sales and discount per category",
+                description="Grouped bar chart of gross sales, net sales and discount for each category; "
+                "the table below lists the same figures.",
+            ),
+            "payments": Chart.from_figure(
+                charts.payment_methods_chart(payments),
+                key="payments",
+                title="Share of net sales by payment method",
+                description="Ring chart of each payment method's share of net sales.",
+            ),
+        },
+    }
+
+
 class OverviewView(ViewerRequiredMixin, TemplateView):
     template_name = "analytics/overview.html"
 
@@ -99,39 +194,8 @@ class OverviewView(ViewerRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         state = filter_state_from_request(self.request)
         context.update(state.context())
-        if not state.has_data:
-            return context
-        sales_filter = state.sales_filter
-        overview = overview_get(sales_filter=sales_filter)
-        stores = store_performance_list(sales_filter=sales_filter)
-        customer_types = {row.customer_type: row for row in customer_type_list(sales_filter=sales_filter)}
-        repeat = customer_types.get(REPEAT)
-        customers_with_type = sum(row.customers for row in customer_types.values())
-        monthly = seasonality_get(sales_filter=sales_filter).monthly
-        context.update(
-            overview=overview,
-            discount_rate=float(overview.discount / overview.gross_sales) if overview.gross_sales else None,
-            repeat_customer_share=(repeat.customers / customers_with_type) if repeat and customers_with_type else None,
-            repeat_sales_share=repeat.share_of_sales if repeat else None,
-            stores=stores,
-            charts={
-                "stores": Chart.from_figure(
-                    charts.store_performance_chart(stores),
-                    key="stores",
-                    title="Net sales by store",
-                    description="Horizontal bar chart of net sales per store, highest first; the table below "
-                    "lists the same figures.",
-                ),
-                "over_time": Chart.from_figure(
-                    charts.sales_over_time_chart(monthly),
-                    key="over-time",
-                    title="Gross and net sales per month",
-                    description="Line chart of gross and net sales per month.",
-                ),
-            }
-            if overview.transactions or stores
-            else {},
-        )
+        if state.has_data:
+            context.update(cached_page("overview", state.sales_filter, overview_page))
         return context
 
 
@@ -142,52 +206,8 @@ class TrendsView(ViewerRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         state = filter_state_from_request(self.request)
         context.update(state.context())
-        if not state.has_data:
-            return context
-        sales_filter = state.sales_filter
-        seasonality = seasonality_get(sales_filter=sales_filter)
-        discounts = discount_impact_get(sales_filter=sales_filter)
-        payments = payment_method_list(sales_filter=sales_filter)
-        context.update(
-            seasonality=seasonality,
-            discounts=discounts,
-            payments=payments,
-            charts={
-                "monthly": Chart.from_figure(
-                    charts.monthly_sales_chart(seasonality.monthly),
-                    key="monthly",
-                    title="Net sales per month",
-                    description="Bar chart of net sales for each month in the selection.",
-                ),
-                "quarterly": Chart.from_figure(
-                    charts.quarterly_sales_chart(seasonality.quarterly),
-                    key="quarterly",
-                    title="Gross and net sales per quarter",
-                    description="Grouped bar chart of gross and net sales for each quarter.",
-                ),
-                "month_of_year": Chart.from_figure(
-                    charts.month_of_year_chart(seasonality.month_of_year),
-                    key="month-of-year",
-                    title="Month-of-year pattern",
-                    description="Bar chart of the average net sales of each calendar month over the years present.",
-                ),
-                "discounts": Chart.from_figure(
-                    charts.discount_impact_chart(discounts.categories),
-                    key="discounts",
-                    title="Gross sales, net sales and discount per category",
-                    description="Grouped bar chart of gross sales, net sales and discount for each category; "
-                    "the table below lists the same figures.",
-                ),
-                "payments": Chart.from_figure(
-                    charts.payment_methods_chart(payments),
-                    key="payments",
-                    title="Share of net sales by payment method",
-                    description="Ring chart of each payment method's share of net sales.",
-                ),
-            }
-            if seasonality.monthly
-            else {},
-        )
+        if state.has_data:
+            context.update(cached_page("trends", state.sales_filter, trends_page))
         return context
 
 

@@ -8,14 +8,18 @@ Percentages are typed as people write them (10 for 10 %) and handed to the servi
 
 from __future__ import annotations
 
+import hashlib
+import json
 from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.views import View
 
+from analytics.services.rollups import data_version_get
 from campaigns import charts
 from campaigns.selectors import active_segmentation_get
 from campaigns.services import PARAMETERS, campaign_discount_curve, campaign_simulate
@@ -26,6 +30,7 @@ from retail_platform.pages import AnalystRequiredMixin
 from retail_platform.templatetags.formatting import money, percent, thousands
 from segmentation.rfm import SEGMENTS as RFM_SEGMENTS
 
+PAGE_CACHE_SECONDS = 60 * 60
 PERCENT_FIELDS = ("discount", "response_rate", "baseline_rate", "margin")
 HUNDRED = Decimal(100)
 
@@ -144,6 +149,41 @@ def model_text(result: SimulationResult) -> str:
     return "\n".join(lines)
 
 
+def simulation_page(*, active_run_id: int, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The simulation, its discount curve and both figures. Seeded, so the same inputs on the same
+    run and data give the same answer: cached under them (a new import or run changes the key)."""
+    digest = hashlib.sha256(json.dumps(arguments, sort_keys=True).encode()).hexdigest()[:32]
+    key = f"pages:simulator:run{active_run_id}:v{data_version_get()}:{digest}"
+    page = cache.get(key)
+    if page is not None:
+        return page
+    result = campaign_simulate(**arguments)
+    curve = campaign_discount_curve(result=result)
+    page = {
+        "result": result,
+        "curve": curve,
+        "model_text": model_text(result),
+        "charts": {
+            "histogram": Chart.from_figure(
+                charts.simulated_profit_histogram(result),
+                key="profit-histogram",
+                title=f"Incremental profit over {result.assumptions.simulations:,} simulated campaigns",
+                description="Histogram of the simulated incremental profit, with the 5th, 50th and 95th "
+                "percentiles and zero marked.",
+            ),
+            "curve": Chart.from_figure(
+                charts.profit_by_discount_chart(curve, chosen_discount=result.assumptions.discount),
+                key="profit-by-discount",
+                title="Expected incremental profit by discount, 0 to 50 %",
+                description=f"Line chart of expected incremental profit against the discount; the best "
+                f"discount, {curve.best_discount:.0%}, is marked.",
+            ),
+        },
+    }
+    cache.set(key, page, PAGE_CACHE_SECONDS)
+    return page
+
+
 class SimulatorView(AnalystRequiredMixin, View):
     template_name = "campaigns/simulator.html"
 
@@ -166,41 +206,21 @@ class SimulatorView(AnalystRequiredMixin, View):
             # First visit: simulate the first segment on its defaults, so every default is shown.
             first = (kmeans or rfm)[:1]
             form = SimulationForm({"segments": list(first)}, kmeans=kmeans, rfm=rfm)
-        result = None
+        page: dict[str, Any] = {}
         if form.is_valid():
             try:
-                result = campaign_simulate(**form.service_arguments())
+                page = simulation_page(active_run_id=active.run_id, arguments=form.service_arguments())
             except ApplicationError as error:
                 field = error.extra.get("field")
                 form.add_error(field if field in form.fields else None, error.message)
+        result = page.get("result")
         context: dict[str, Any] = {
             "active": active,
             "form": form,
             "submitted": submitted,
             "assumption_rows": _assumption_rows(form, result),
             "result": result,
+            **page,
         }
-        if result is not None:
-            curve = campaign_discount_curve(result=result)
-            context.update(
-                curve=curve,
-                model_text=model_text(result),
-                charts={
-                    "histogram": Chart.from_figure(
-                        charts.simulated_profit_histogram(result),
-                        key="profit-histogram",
-                        title=f"Incremental profit over {result.assumptions.simulations:,} simulated campaigns",
-                        description="Histogram of the simulated incremental profit, with the 5th, 50th and 95th "
-                        "percentiles and zero marked.",
-                    ),
-                    "curve": Chart.from_figure(
-                        charts.profit_by_discount_chart(curve, chosen_discount=result.assumptions.discount),
-                        key="profit-by-discount",
-                        title="Expected incremental profit by discount, 0 to 50 %",
-                        description=f"Line chart of expected incremental profit against the discount; the best "
-                        f"discount, {curve.best_discount:.0%}, is marked.",
-                    ),
-                },
-            )
         status = 400 if submitted and form.errors else 200
         return render(request, self.template_name, context, status=status)

@@ -29,3 +29,19 @@ def test_chart_names_its_json_script_after_its_key() -> None:
     chart = Chart.from_figure(go.Figure(), key="stores", title="Store performance")
     assert chart.script_id == "figure-stores"
     assert chart.description == "Store performance"
+
+
+def test_figures_carry_the_small_house_template_not_plotlys() -> None:
+    payload = figure_to_dict(styled(go.Figure(go.Bar(x=[1], y=[2]))))
+    template = payload["layout"]["template"]
+    assert template["layout"]["plot_bgcolor"] == "white"
+    assert "data" not in template  # plotly's own templates style every trace type, kilobytes per chart
+    assert len(json.dumps(payload)) < 2_000
+
+
+def test_styled_keeps_what_the_figure_already_has() -> None:
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1]))
+    fig.add_vline(x=0.5)
+    styled(fig, margin={"t": 5})
+    assert len(fig.layout.shapes) == 1
+    assert fig.layout.margin.t == 5 and fig.layout.margin.l == 56
