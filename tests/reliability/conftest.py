@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -8,5 +9,19 @@ from tests.reliability.data import sample_data_create
 
 
 @pytest.fixture
-def sample_data(db: None) -> dict[str, Any]:
-    return sample_data_create()
+def media_root(settings: Any, tmp_path: Path) -> Path:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def sample_data(db: None, media_root: Path, tmp_path: Path) -> dict[str, Any]:
+    return sample_data_create(directory=tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    # Answers are cached per data version, and every test's data rolls back to the same version.
+    from django.core.cache import cache
+
+    cache.clear()

@@ -40,7 +40,6 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from retail_platform.roles import ANALYST
-from tests.reliability.data import sample_data_create
 
 # Operations that enqueue heavy work, by path (see the module docstring).
 HEAVY_OPERATIONS = r"^/api/(imports|segmentation/refit|segments/refit|refits?)(/.*)?$"
@@ -80,8 +79,7 @@ CASES = [
 
 
 @pytest.fixture
-def api_token(db: None) -> str:
-    sample_data_create()
+def api_token(sample_data: dict[str, Any]) -> str:
     user = User.objects.create_user("fuzzer", password="pw-fuzzer", is_staff=True)
     user.groups.add(Group.objects.get(name=ANALYST))
     cache.clear()  # throttle counters from other tests

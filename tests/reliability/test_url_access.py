@@ -154,7 +154,6 @@ def test_signed_in_people_get_what_their_role_allows_and_no_more(
                 assert not _customer_level_leaks(response), f"{where}: {_customer_level_leaks(response)}"
 
 
-@pytest.mark.skip(reason="until the customer-level endpoints land (segmentation, analytics API)")
 def test_an_analyst_does_see_customer_level_data(sample_data: dict[str, Any], analyst: User) -> None:
     """Makes the viewer checks above meaningful: customer-level data is somewhere to be seen."""
     client = _client(analyst)

@@ -5,12 +5,15 @@ Shared by the reliability tests that visit every page or endpoint (access, page 
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlencode
 
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern, RoutePattern
@@ -164,9 +167,51 @@ def param_value(name: str, kind: str, data: dict[str, Any]) -> str:
     return "sample"
 
 
-def address_of(route: Route, data: dict[str, Any]) -> str:
+@functools.cache
+def _api_spec() -> dict[str, Any]:
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.renderers import OpenApiJsonRenderer
+
+    return json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(request=None, public=True)))
+
+
+# Values for required query parameters that must name something real to get past validation.
+def _segment_name(data: dict[str, Any]) -> str:
+    from segmentation.selectors import segment_names_list
+
+    return segment_names_list().kmeans[0]
+
+
+QUERY_SAMPLES: dict[str, Callable[[dict[str, Any]], str]] = {"segment": _segment_name}
+
+
+def required_query(route: Route, method: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The API's required query parameters for this operation, filled in (from the OpenAPI schema)."""
+    if not route.is_api:
+        return {}
+    paths = _api_spec()["paths"]
+    item = paths.get(route.path_template) or paths.get(route.path_template.rstrip("/") + "/") or {}
+    query: dict[str, Any] = {}
+    for parameter in item.get(method.lower(), {}).get("parameters", []):
+        if parameter["in"] != "query" or not parameter.get("required"):
+            continue
+        name, schema = parameter["name"], parameter.get("schema", {})
+        if name in QUERY_SAMPLES:
+            value: Any = QUERY_SAMPLES[name](data)
+        elif schema.get("enum"):
+            value = schema["enum"][0]
+        elif schema.get("type") == "integer":
+            value = 1
+        else:
+            value = "sample"
+        query[name] = [value] if schema.get("type") == "array" else value
+    return query
+
+
+def address_of(route: Route, data: dict[str, Any], method: str = "GET") -> str:
     values = {name: param_value(name, kind, data) for name, kind in route.params}
     address = route.path_template.format(**values)
     match = resolve(address)
     assert match.func == route.pattern.callback, f"{address} resolves to another view than {route}"
-    return address
+    query = required_query(route, method, data)
+    return f"{address}?{urlencode(query, doseq=True)}" if query else address
