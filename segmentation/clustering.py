@@ -21,15 +21,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
-from sklearn.cluster import KMeans
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
-from threadpoolctl import threadpool_limits
+
+if TYPE_CHECKING:
+    from sklearn.cluster import KMeans
+    from sklearn.pipeline import Pipeline
+
+# scikit-learn and pandas are imported where a fit runs: the web processes import this module for its
+# constants (NAMING_RULE, K_CANDIDATES) and would otherwise carry ~150 MB of libraries they never use.
 
 RANDOM_STATE = 42
 K_CANDIDATES = tuple(range(2, 9))
@@ -124,10 +126,16 @@ def _feature_matrix(
 
 
 def _distinct_rows(matrix: npt.NDArray[np.float64]) -> int:
+    import pandas as pd
+
     return int((~pd.DataFrame(matrix).duplicated()).sum())
 
 
 def _new_pipeline(k: int) -> Pipeline:
+    from sklearn.cluster import KMeans
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
     return Pipeline(
         [
             ("log1p", FunctionTransformer(log1p_nonnegative)),
@@ -224,6 +232,8 @@ def fit_clusters(
 
     KMeans's thread pools are capped (one thread by default): OpenMP threads that spin while other
     processes hold the cores make a fit many times slower than a single thread."""
+    from threadpoolctl import threadpool_limits
+
     with threadpool_limits(limits=threads):
         return _fit(
             np.asarray(recency_days, dtype=np.float64),

@@ -9,21 +9,27 @@ import logging
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-import joblib
 import numpy as np
-import pandas as pd
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from analytics.models import ImportBatch
-from analytics.selectors.customer_activity import customer_rfm_frame
 from retail_platform.errors import ApplicationError
 from retail_platform.locks import data_write_lock
-from segmentation import clustering, rfm
+from segmentation import rfm
 from segmentation.models import CustomerSegment, SegmentationRun
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from segmentation import clustering
+
+# pandas, scikit-learn and joblib are imported inside the functions that fit or score: web processes
+# import this module (admin, API) but never fit, and those libraries would cost them ~150 MB each.
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +57,8 @@ class _RefitImpossible(Exception):
 
 
 def _definitions() -> dict[str, object]:
+    from segmentation import clustering
+
     return {
         **rfm.DEFINITIONS,
         "rfm_segment_rules": [
@@ -110,6 +118,11 @@ def _mark_failed(run: SegmentationRun, message: str, started: float) -> None:
 
 
 def _refit(run: SegmentationRun, *, k: int | None, as_of: datetime.date | None, started: float) -> None:
+    import joblib
+
+    from analytics.selectors.customer_activity import customer_rfm_frame
+    from segmentation import clustering
+
     timings: dict[str, float] = {}
 
     mark = time.perf_counter()
@@ -269,6 +282,8 @@ def segmentation_customers_score(
     run = SegmentationRun.objects.filter(pk=run_id, status=SegmentationRun.Status.SUCCEEDED).first()
     if run is None or not run.pipeline:
         raise ApplicationError(f"Run #{run_id} has no stored pipeline to score with.", status=404)
+    import joblib
+
     # Only this module writes the pipeline column, so loading it runs no foreign pickle.
     segmenter: clustering.FittedSegmenter = joblib.load(io.BytesIO(bytes(run.pipeline)))
     clusters, names = segmenter.predict(recency_days, frequency, monetary)
