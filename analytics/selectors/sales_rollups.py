@@ -28,6 +28,9 @@ from analytics.selectors.filters import CACHE_SECONDS, Dimensions, SalesFilter, 
 from analytics.services.rollups import data_version_get, transactions_source
 
 T = TypeVar("T")
+# Part of every cache key: bump it when a selector's dataclasses change shape, so that answers stored
+# by the previous code (SalesAnswer outlives a deploy) are not read back.
+ANSWER_FORMAT = 1
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
@@ -119,14 +122,14 @@ def cached(name: str, sales_filter: SalesFilter, compute: Callable[[Scope], T]) 
     rebuild task precomputed are read, not computed). A computed answer is stored in both.
     """
     data_version = data_version_get()
-    key = f"analytics:{name}:v{data_version}:{sales_filter.cache_key}"
+    key = f"analytics:{name}:v{data_version}:f{ANSWER_FORMAT}:{sales_filter.cache_key}"
     result = cache.get(key)
     if result is not None:
         return result
     stored = fetch("SELECT value FROM analytics_salesanswer WHERE key = %s", [key])
     if stored:
         result = pickle.loads(stored[0][0])  # noqa: S301 (written by this application only)
-    else:
+    if result is None:
         scope = Scope(data_version=data_version, sales_filter=sales_filter)
         result = compute(scope)
         fetch(
