@@ -98,6 +98,12 @@ class ImportStatements:
 
     # --- checks ----------------------------------------------------------------------------------
 
+    def _number(self, field: str) -> str:
+        """The cell as a numeric. NaN reads as a number; turning it into text that is not one makes
+        the cast fail, as it does for any other cell that is not a number."""
+        text = self.number_text(field)
+        return f"(CASE WHEN strpos({text}, 'n') + strpos({text}, 'N') = 0 THEN {text} ELSE {text} || '?' END)::numeric"
+
     def _number_ok(self, field: str, sql_type: str) -> str:
         text = self.number_text(field)
         # NaN is a valid numeric but not an amount.
@@ -115,7 +121,10 @@ class ImportStatements:
                 limit = MAX_LENGTHS[field]
                 checks.append(
                     Check(
-                        field, f"length(btrim({self.raw(field)})) > {limit}", _text(f"longer than {limit} characters")
+                        field,
+                        # octet_length first: it costs nothing and rules out almost every cell.
+                        f"octet_length({self.raw(field)}) > {limit} AND length(btrim({self.raw(field)})) > {limit}",
+                        _text(f"longer than {limit} characters"),
                     )
                 )
             if field == "date":
@@ -224,34 +233,28 @@ class ImportStatements:
 
     # --- dimensions ------------------------------------------------------------------------------
 
-    def distinct_values_sql(self, *, only_valid: bool) -> str | None:
+    def distinct_values_sql(self) -> str | None:
         """Distinct raw cells of the date and dimension columns, in one pass: rows of (field, raw)."""
-        fields = [field for field in ("date", *DIMENSIONS) if self.has(field)]
+        fields = [field for field in ("date", *DIMENSIONS, "gender", "age") if self.has(field)]
         if not fields:
             return None
         columns = ", ".join(f"{self.raw(field)} AS {field}" for field in fields)
         sets = ", ".join(f"({field})" for field in fields)
         which = " ".join(f"WHEN GROUPING({field}) = 0 THEN '{field}'" for field in fields)
         raw = "coalesce(" + ", ".join(fields) + ")"
-        where = ""
-        if only_valid:
-            where = f"WHERE NOT ({self.bad_row()})"
         return (
             f"SELECT CASE {which} END AS field, {raw} AS raw "
-            f"FROM (SELECT {columns} FROM {self.staging} s {self.date_join() if only_valid else ''} {where}) s "
-            f"GROUP BY GROUPING SETS ({sets})"
+            f"FROM (SELECT {columns} FROM {self.staging} s) s GROUP BY GROUPING SETS ({sets})"
         )
 
-    def customers_sql(self, *, only_valid: bool) -> str:
+    def customers_sql(self) -> str:
         """The distinct customer cells, with one gender and age each (a temporary table)."""
         gender = f"any_value({self.raw('gender')})" if self.has("gender") else "NULL::text"
         age = f"any_value({self.raw('age')})" if self.has("age") else "NULL::text"
-        joins = self.date_join() if only_valid else ""
-        where = f"WHERE NOT ({self.bad_row()})" if only_valid else ""
         return (
             f"CREATE TEMP TABLE imp_customers ON COMMIT DROP AS "
             f"SELECT {self.raw('customer')} AS raw, {gender} AS gender, {age} AS age "
-            f"FROM {self.staging} s {joins} {where} GROUP BY 1"
+            f"FROM {self.staging} s GROUP BY 1"
         )
 
     # --- lines -----------------------------------------------------------------------------------
@@ -261,36 +264,43 @@ class ImportStatements:
         table = LOOKUP_TABLES[field]
         alias = f"l_{field}"
         if self.has(field):
-            return f"JOIN {table} {alias} ON {alias}.raw = {self.raw(field)}", f"{alias}.id"
+            # LEFT JOIN: a name the lookup lacks (too long) gives NULL, and the NOT NULL column fails.
+            return f"LEFT JOIN {table} {alias} ON {alias}.raw = {self.raw(field)}", f"{alias}.id"
         return "", f"(SELECT id FROM {table} WHERE raw = '')"
 
     def key_text(self) -> str:
         parts = [f"{self.raw(field)}" for field in KEY_FIELDS if self.has(field)]
         return "concat(" + ", chr(31), ".join(parts) + ")"
 
-    def lines_select(self, *, batch_id: int, only_valid: bool, row_key: str | None = None) -> str:
-        """SELECT of the rows to insert, as transaction-line columns."""
+    def lines_select(self, *, batch_id: int, source: str | None = None, row_key: str | None = None) -> str:
+        """SELECT of the rows to insert, as transaction-line columns.
+
+        Each level computes its values once per row: OFFSET 0 keeps PostgreSQL from inlining a
+        level into the next, which would parse the same cell again for every use of it."""
         spec = self.spec
-        quantity = f"{self.raw('quantity')}::integer" if self.has("quantity") else "1"
+        quantity = "1"
         if self.has("quantity"):
-            quantity = f"coalesce(nullif(btrim({self.raw('quantity')}), '')::integer, 1)"
-        price = f"{self.number_text('price')}::numeric"
-        amount = price if spec.price_is == "line_amount" else f"({price} * q)"
+            quantity = f"nullif(btrim({self.raw('quantity')}), '')::integer"
+            if "quantity" not in spec.required_fields():
+                quantity = f"coalesce({quantity}, 1)"
+        price = self._number("price")
+        amount = price if spec.price_is == "line_amount" else f"({price} * s.q)"
         returned = ["q < 0", "amount < 0"]
         if spec.return_invoice_prefix and self.has("invoice"):
             returned.append(f"starts_with(invoice_no, {_text(spec.return_invoice_prefix)})")
+        discount = "0::numeric"
         if self.has("discount"):
-            discount = f"coalesce({self.number_text('discount')}::numeric, 0)"
-            discount = discount if spec.discount_is == "amount" else f"(abs(amount) * {discount})"
-        else:
-            discount = "0"
+            discount = f"CASE WHEN {self.filled('discount')} THEN {self._number('discount')} ELSE 0 END"
+            if spec.discount_is == "fraction":
+                text = self.number_text("discount")
+                discount = f"CASE WHEN {discount} BETWEEN 0 AND 1 THEN {discount} ELSE ({text} || '?')::numeric END"
+        discount_amount = "discount" if spec.discount_is == "amount" else "abs(amount) * discount"
+        cost = "NULL::numeric"
         if self.has("cost"):
-            cost = f"{self.number_text('cost')}::numeric"
-            cost = cost if spec.cost_is == "line_amount" else f"({cost} * q)"
-        else:
-            cost = "NULL::numeric"
+            cost = f"CASE WHEN {self.filled('cost')} THEN {self._number('cost')} END"
+            cost = cost if spec.cost_is == "line_amount" else f"({cost} * s.q)"
         if self.has("invoice"):
-            invoice = f"coalesce(btrim({self.raw('invoice')}), '')"
+            invoice = f"btrim({self.raw('invoice')})"
         else:
             # Without an invoice column, a customer's purchases on one day form one invoice.
             invoice = f"left(btrim({self.raw('customer')}), 88) || '/' || dt.d::text"
@@ -299,28 +309,30 @@ class ImportStatements:
             join, id_sql = self._lookup(field)
             joins.append(join)
             ids[field] = id_sql
-        where = f"WHERE NOT ({self.bad_row()})" if only_valid else ""
         key = row_key or f"md5({self.key_text()})::uuid"
-        inner = (
+        source = source or self.staging
+        typed = (
             f"SELECT {key} AS row_key, {invoice} AS invoice_no, cu.id AS customer_id, "
             f"{ids['store']} AS store_id, {ids['category']} AS category_id, "
-            f"{ids['payment_method']} AS payment_method_id, dt.d AS date, "
-            f"{amount} AS amount, {discount} AS discount, {cost} AS cost, q "
-            f"FROM (SELECT s.*, {quantity} AS q FROM {self.staging} s) s {self.date_join()} "
-            f"JOIN imp_customer_ids cu ON cu.raw = {self.raw('customer')} "
-            f"{' '.join(joins)} {where}"
+            f"{ids['payment_method']} AS payment_method_id, dt.d AS date, s.q, "
+            f"{amount} AS amount, {discount} AS discount, {cost} AS cost "
+            f"FROM (SELECT s.*, {quantity} AS q FROM {source} s OFFSET 0) s {self.date_join()} "
+            f"LEFT JOIN imp_customer_ids cu ON cu.raw = {self.raw('customer')} "
+            f"{' '.join(joins)} OFFSET 0"
         )
-        is_return = " OR ".join(returned)
+        flagged = f"SELECT *, ({' OR '.join(returned)}) AS r FROM ({typed}) AS lines OFFSET 0"
+        signed = (
+            "SELECT *, CASE WHEN r THEN -1 ELSE 1 END AS sign, "
+            "CASE WHEN r THEN -round(abs(amount), 2) ELSE round(amount, 2) END AS gross, "
+            f"round(abs({discount_amount}), 2) AS discount_abs "
+            f"FROM ({flagged}) AS lines OFFSET 0"
+        )
         return (
-            "SELECT row_key, "
-            f"{batch_id}, invoice_no, customer_id, store_id, category_id, payment_method_id, date, "
-            "CASE WHEN r THEN -abs(q) ELSE q END, "
-            "CASE WHEN q <> 0 THEN round(abs(amount) / abs(q), 4) ELSE round(abs(amount), 4) END, "
-            "gross, sign * round(abs(discount), 2), gross - sign * round(abs(discount), 2), "
-            "sign * round(abs(cost), 2), r "
-            "FROM (SELECT *, CASE WHEN r THEN -1 ELSE 1 END AS sign, "
-            "CASE WHEN r THEN -round(abs(amount), 2) ELSE round(amount, 2) END AS gross "
-            f"FROM (SELECT *, ({is_return}) AS r FROM ({inner}) lines) lines) lines"
+            f"SELECT row_key, {int(batch_id)}, invoice_no, customer_id, store_id, category_id, payment_method_id, "
+            "date, CASE WHEN r THEN -abs(q) ELSE q END, "
+            "coalesce(round(abs(amount) / nullif(abs(q), 0), 4), round(abs(amount), 4)), "
+            "gross, sign * discount_abs, gross - sign * discount_abs, sign * round(abs(cost), 2), r "
+            f"FROM ({signed}) AS lines"
         )
 
     LINE_COLUMNS = (
@@ -328,28 +340,52 @@ class ImportStatements:
         "quantity, unit_price, gross_amount, discount_amount, net_amount, cost, is_return"
     )
 
-    def insert_sql(self, *, batch_id: int, only_valid: bool) -> str:
+    def insert_sql(self, *, batch_id: int) -> str:
         return (
             f"INSERT INTO analytics_transactionline ({self.LINE_COLUMNS}) "
-            f"{self.lines_select(batch_id=batch_id, only_valid=only_valid)} "
+            f"{self.lines_select(batch_id=batch_id)} "
             "ON CONFLICT (row_key) DO NOTHING"
         )
 
-    def repeated_lines_sql(self, *, batch_id: int, only_valid: bool) -> str:
+    def bulk_insert_sql(self, *, batch_id: int) -> str:
+        """The insert for the bulk path, while the table has no primary key: lines already present
+        are left out by an anti-join (copies within the file all go in; see `keys_renumber_sql`)."""
+        return (
+            f"INSERT INTO analytics_transactionline ({self.LINE_COLUMNS}) "
+            f"SELECT * FROM ({self.lines_select(batch_id=batch_id)}) AS new "
+            "WHERE NOT EXISTS (SELECT 1 FROM analytics_transactionline t WHERE t.row_key = new.row_key)"
+        )
+
+    def plain_insert_sql(self, *, batch_id: int) -> str:
+        """The insert for the bulk path into an empty table."""
+        return f"INSERT INTO analytics_transactionline ({self.LINE_COLUMNS}) {self.lines_select(batch_id=batch_id)}"
+
+    @staticmethod
+    def keys_renumber_sql(*, batch_id: int) -> str:
+        """Give the 2nd, 3rd, ... copy of a line repeated within the batch its own key (as
+        `repeated_lines_sql` would have), so that the primary key can be built again."""
+        return (
+            "UPDATE analytics_transactionline t "
+            "SET row_key = md5(d.row_key::text || ':' || d.occurrence)::uuid FROM ("
+            "SELECT ctid AS tid, row_key, row_number() OVER (PARTITION BY row_key) AS occurrence "
+            f"FROM analytics_transactionline WHERE batch_id = {int(batch_id)} AND row_key IN ("
+            f"SELECT row_key FROM analytics_transactionline WHERE batch_id = {int(batch_id)} "
+            "GROUP BY row_key HAVING count(*) > 1)) d "
+            "WHERE t.ctid = d.tid AND d.occurrence > 1"
+        )
+
+    def repeated_lines_sql(self, *, batch_id: int) -> str:
         """Insert the 2nd, 3rd, ... copies of lines repeated within the file, each under its own key.
 
         Copies of one line are identical, so one row of each group stands for all of them."""
         key = f"md5({self.key_text()})::uuid"
-        where = f"AND NOT ({self.bad_row()})" if only_valid else ""
-        # DISTINCT ON keeps one row per key; the occurrences then fan out again below.
         repeated = (
             f"SELECT s.*, g.occurrence FROM (SELECT DISTINCT ON (d.k) s.*, d.k, d.copies FROM ("
-            f"SELECT {key} AS k, count(*) AS copies FROM {self.staging} s {self.date_join()} "
-            f"WHERE true {where} GROUP BY 1 HAVING count(*) > 1) d "
+            f"SELECT {key} AS k, count(*) AS copies FROM {self.staging} s GROUP BY 1 HAVING count(*) > 1) d "
             f"JOIN {self.staging} s ON {key} = d.k) s "
             f"CROSS JOIN LATERAL generate_series(2, s.copies) AS g(occurrence)"
         )
         select = self.lines_select(
-            batch_id=batch_id, only_valid=False, row_key="md5(s.k::text || ':' || s.occurrence)::uuid"
-        ).replace(f"FROM {self.staging} s) s", f"FROM ({repeated}) s) s", 1)
+            batch_id=batch_id, source=f"({repeated})", row_key="md5(s.k::text || ':' || s.occurrence)::uuid"
+        )
         return f"INSERT INTO analytics_transactionline ({self.LINE_COLUMNS}) {select} ON CONFLICT (row_key) DO NOTHING"
