@@ -41,8 +41,9 @@ from schemathesis.specs.openapi.checks import (
 
 from retail_platform.roles import ANALYST
 
-# Operations that enqueue heavy work, by path (see the module docstring).
-HEAVY_OPERATIONS = r"^/api/(imports|segmentation/refit|segments/refit|refits?)(/.*)?$"
+# Operations that enqueue heavy work (see the module docstring): an upload, a retry, a refit.
+HEAVY_METHOD = "POST"
+HEAVY_PATHS = r"^/api/(imports|imports/\{batch_id\}/retry|segmentation/refit)/?$"
 EXAMPLES_PER_OPERATION = 25
 
 CHECKS = [
@@ -60,7 +61,7 @@ def _generated_schema() -> dict[str, Any]:
 
 
 SPEC = _generated_schema()
-SCHEMA = schemathesis.openapi.from_dict(SPEC).exclude(path_regex=HEAVY_OPERATIONS)
+SCHEMA = schemathesis.openapi.from_dict(SPEC).exclude(method=HEAVY_METHOD, path_regex=HEAVY_PATHS)
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 
 
@@ -115,9 +116,9 @@ def test_every_operation_is_fuzzed_except_the_heavy_ones() -> None:
     documented = {(method.upper(), path) for path, item in SPEC["paths"].items() for method in item}
     fuzzed = {(operation.method.upper(), operation.path) for operation in OPERATIONS}
     assert fuzzed, "no API operation to fuzz"
-    assert {path for _, path in documented - fuzzed} == {
-        path for _, path in documented if re.match(HEAVY_OPERATIONS, path)
-    }
+    heavy = {(method, path) for method, path in documented if method == HEAVY_METHOD and re.match(HEAVY_PATHS, path)}
+    assert len(heavy) == 3, heavy  # the upload, the retry and the refit are still where this file expects
+    assert documented - fuzzed == heavy
 
 
 @pytest.mark.django_db
