@@ -257,8 +257,9 @@ def header_resolve(spec: ColumnMappingSpec, header: list[str]) -> ResolvedColumn
     ignored = {header_key(column) for column in spec.ignore_columns}
     unknown = tuple(
         text.replace("\ufeff", "").strip()
-        for position, text in enumerate(header)
-        if position not in used and header_key(text) not in ignored and header_key(text)
+        for key, position in first_position.items()
+        if position not in used and key not in ignored and key
+        for text in [header[position]]
     )
     return ResolvedColumns(
         positions=positions, missing_required=missing, unknown=unknown, duplicate_headers=tuple(duplicates)
