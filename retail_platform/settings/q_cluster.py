@@ -7,17 +7,24 @@ attempts on the batch and gives up after IMPORT_MAX_ATTEMPTS (see analytics.serv
 """
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 _env = environ.Env()
 
 Q_TASK_TIMEOUT = _env.int("Q_TASK_TIMEOUT", default=1800)
+Q_TASK_RETRY = _env.int("Q_TASK_RETRY", default=Q_TASK_TIMEOUT + 300)
+if Q_TASK_RETRY <= Q_TASK_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"Q_TASK_RETRY ({Q_TASK_RETRY} s) must be above Q_TASK_TIMEOUT ({Q_TASK_TIMEOUT} s): the queue would hand "
+        "a task that is still running to a second worker."
+    )
 
 Q_CLUSTER = {
     "name": "retail",
     "orm": "default",
     "workers": _env.int("Q_WORKERS", default=2),
     "timeout": Q_TASK_TIMEOUT,
-    "retry": Q_TASK_TIMEOUT + 300,
+    "retry": Q_TASK_RETRY,
     "max_attempts": 3,
     "ack_failures": True,
     "catch_up": False,
