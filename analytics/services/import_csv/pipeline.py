@@ -365,6 +365,8 @@ def _dates_lookup(cursor: Any, raws: list[str | None]) -> bool:
         r"UPDATE imp_dates SET d = CASE WHEN raw ~ '^\s*[0-9]' AND pg_input_is_valid(raw, 'date') THEN raw::date END"
     )
     cursor.execute("UPDATE imp_dates SET d = NULL WHERE d < %s OR d > %s", [EARLIEST_DATE, LATEST_DATE])
+    # A year of one or three digits is a typo, not a date (two digits read as 1970-2069).
+    cursor.execute(r"UPDATE imp_dates SET d = NULL WHERE raw ~ '^\s*\d{1,2}[/.-]\d{1,2}[/.-](\d|\d{3})(\D|$)'")
     cursor.execute("ANALYZE imp_dates")
     cursor.execute("SELECT EXISTS (SELECT 1 FROM imp_dates WHERE d IS NULL)")
     return cursor.fetchone()[0]
