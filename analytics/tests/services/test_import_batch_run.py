@@ -218,3 +218,48 @@ def test_a_json_mapping_without_invoice_column_groups_a_customers_day_into_one_i
     assert Category.objects.get().name == "Uncategorised"
     assert PaymentMethod.objects.get().name == "Unknown"
     assert sorted(Customer.objects.values_list("external_id", flat=True)) == ["A7", "B8"]
+
+
+def test_mapping_options_decimal_comma_discount_fraction_unit_cost_and_month_first_dates(run_import):
+    mapping = {
+        "columns": {
+            "invoice": "Beleg",
+            "customer": "Kunde",
+            "date": "Datum",
+            "price": "Preis",
+            "quantity": "Menge",
+            "discount": "Rabatt",
+            "cost": "Einkauf",
+            "category": "Gruppe",
+        },
+        "price_is": "unit_price",
+        "discount_is": "fraction",
+        "cost_is": "unit_price",
+        "date_format": "mdy",
+        "decimal_separator": ",",
+    }
+    content = "Beleg;Kunde;Datum;Menge;Preis;Rabatt;Einkauf;Gruppe\nB1;K1;12/31/2022;3;1.234,50;0,1;800;\n"
+
+    batch = run_import(content, mapping_name="custom", mapping=mapping)
+
+    assert batch.status == ImportBatch.Status.SUCCEEDED, batch.message
+    sale = line("B1")
+    assert sale.date == dt.date(2022, 12, 31)
+    assert (sale.unit_price, sale.gross_amount) == (Decimal("1234.5000"), Decimal("3703.50"))
+    assert (sale.discount_amount, sale.net_amount) == (Decimal("370.35"), Decimal("3333.15"))
+    assert sale.cost == Decimal("2400.00")
+    assert sale.category.name == "Uncategorised"
+
+
+def test_a_discount_fraction_above_one_is_refused(run_import):
+    mapping = {
+        "columns": {"customer": "c", "date": "d", "price": "p", "discount": "r"},
+        "discount_is": "fraction",
+    }
+
+    batch = run_import("c,d,p,r\nA,1/2/2022,10,1.5\n", mapping_name="custom", mapping=mapping)
+
+    assert batch.status == ImportBatch.Status.FAILED
+    assert batch.errors == [
+        {"row": 2, "column": "r", "value": "1.5", "reason": "not a discount fraction between 0 and 1"}
+    ]
