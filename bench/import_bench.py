@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -29,8 +28,6 @@ import psycopg
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
-
-from analytics.demo_data import demo_rows_write  # noqa: E402
 
 IMPORT_STAGES = ("read", "validate", "load", "aggregates")
 BARE_TABLE_SQL = """
@@ -100,24 +97,39 @@ def bare_copy_seconds(url: str, path: Path) -> float:
     return seconds
 
 
+def demo_file_write(path: Path, *, rows: int, seed: int) -> None:
+    """Generate the file in a child process: this process stays small, so the import it starts next
+    does not inherit a large memory footprint (a child's peak RSS counts what it had before exec)."""
+    code = (
+        "import sys; from analytics.demo_data import demo_rows_write; "
+        "demo_rows_write(sys.argv[1], rows=int(sys.argv[2]), seed=int(sys.argv[3]), return_share=0.01)"
+    )
+    subprocess.run([sys.executable, "-c", code, str(path), str(rows), str(seed)], cwd=PROJECT, check=True)
+
+
 def import_run(url: str, path: Path) -> tuple[dict, float, int]:
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "retail_platform.settings.dev"}
     started = time.perf_counter()
-    completed = subprocess.run(
-        [sys.executable, "manage.py", "import_transactions", str(path), "--sync", "--json", "--no-refit"],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    wall = time.perf_counter() - started
-    # ru_maxrss of the children: the import subprocess is the largest one (kilobytes on Linux).
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    lines = [line for line in completed.stdout.splitlines() if line.startswith("{")]
-    if completed.returncode != 0 or not lines:
-        sys.stderr.write(completed.stdout + completed.stderr)
-        raise SystemExit(f"The import failed (exit {completed.returncode}).")
-    return json.loads(lines[-1]), wall, peak_kb
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "import_transactions", str(path), "--sync", "--json", "--no-refit"],
+            cwd=PROJECT,
+            env=env,
+            stdout=out,
+            stderr=err,
+        )
+        # The import process's own resource usage; ru_maxrss is its peak RSS in kilobytes on Linux.
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
+    if process.returncode != 0 or not lines:
+        sys.stderr.write(stdout + stderr)
+        raise SystemExit(f"The import failed (exit {process.returncode}).")
+    return json.loads(lines[-1]), wall, usage.ru_maxrss
 
 
 def main() -> None:
@@ -131,7 +143,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="import-bench-") as folder:
         path = Path(folder) / f"mall_{args.rows}.csv"
         started = time.perf_counter()
-        demo_rows_write(path, rows=args.rows, seed=args.seed, return_share=0.01)
+        demo_file_write(path, rows=args.rows, seed=args.seed)
         generated = time.perf_counter() - started
         size_mb = path.stat().st_size / 1_048_576
         print(f"file: {args.rows:,} rows, {size_mb:,.1f} MB (generated in {generated:.1f} s)")

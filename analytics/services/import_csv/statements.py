@@ -303,7 +303,7 @@ class ImportStatements:
             invoice = f"btrim({self.raw('invoice')})"
         else:
             # Without an invoice column, a customer's purchases on one day form one invoice.
-            invoice = f"left(btrim({self.raw('customer')}), 88) || '/' || dt.d::text"
+            invoice = f"left(btrim({self.raw('customer')}), 88) || '/' || s.d::text"
         joins, ids = [], {}
         for field in DIMENSIONS:
             join, id_sql = self._lookup(field)
@@ -314,24 +314,25 @@ class ImportStatements:
         typed = (
             f"SELECT {key} AS row_key, {invoice} AS invoice_no, cu.id AS customer_id, "
             f"{ids['store']} AS store_id, {ids['category']} AS category_id, "
-            f"{ids['payment_method']} AS payment_method_id, dt.d AS date, s.q, "
+            f"{ids['payment_method']} AS payment_method_id, s.d AS date, s.q, "
             f"{amount} AS amount, {discount} AS discount, {cost} AS cost "
-            f"FROM (SELECT s.*, {quantity} AS q FROM {source} s OFFSET 0) s {self.date_join()} "
+            # Dates are cast directly: the validate stage checked every distinct date cell.
+            f"FROM (SELECT s.*, {quantity} AS q, {self.raw('date')}::date AS d FROM {source} s OFFSET 0) s "
             f"LEFT JOIN imp_customer_ids cu ON cu.raw = {self.raw('customer')} "
             f"{' '.join(joins)} OFFSET 0"
         )
         flagged = f"SELECT *, ({' OR '.join(returned)}) AS r FROM ({typed}) AS lines OFFSET 0"
+        # Gross and discount are rounded here so that net = gross - discount holds to the cent; the
+        # other money columns are rounded by their column type.
         signed = (
-            "SELECT *, CASE WHEN r THEN -1 ELSE 1 END AS sign, "
-            "CASE WHEN r THEN -round(abs(amount), 2) ELSE round(amount, 2) END AS gross, "
-            f"round(abs({discount_amount}), 2) AS discount_abs "
+            "SELECT *, CASE WHEN r THEN -round(abs(amount), 2) ELSE round(amount, 2) END AS gross, "
+            f"CASE WHEN r THEN -round(abs({discount_amount}), 2) ELSE round(abs({discount_amount}), 2) END AS off "
             f"FROM ({flagged}) AS lines OFFSET 0"
         )
         return (
             f"SELECT row_key, {int(batch_id)}, invoice_no, customer_id, store_id, category_id, payment_method_id, "
-            "date, CASE WHEN r THEN -abs(q) ELSE q END, "
-            "coalesce(round(abs(amount) / nullif(abs(q), 0), 4), round(abs(amount), 4)), "
-            "gross, sign * discount_abs, gross - sign * discount_abs, sign * round(abs(cost), 2), r "
+            "date, CASE WHEN r THEN -abs(q) ELSE q END, abs(amount) / coalesce(nullif(abs(q), 0), 1), "
+            "gross, off, gross - off, CASE WHEN r THEN -abs(cost) ELSE abs(cost) END, r "
             f"FROM ({signed}) AS lines"
         )
 
