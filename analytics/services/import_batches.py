@@ -213,6 +213,10 @@ def _batch_import(batch: ImportBatch, *, progress: ProgressWriter, queue_refit: 
     label = "given at import" if batch.mapping is not None else batch.mapping_name
     with transaction.atomic():
         data_write_lock()
+        # A second delivery of the task may have waited on the lock while the first one finished.
+        ended = ImportBatch.objects.filter(pk=batch.pk, status__in=ENDED).first()
+        if ended is not None:
+            return ended
         outcome: ImportOutcome = import_file_run(
             batch_id=batch.id,
             file_name=batch.file_name,

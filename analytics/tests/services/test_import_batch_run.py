@@ -263,3 +263,52 @@ def test_a_discount_fraction_above_one_is_refused(run_import):
     assert batch.errors == [
         {"row": 2, "column": "r", "value": "1.5", "reason": "not a discount fraction between 0 and 1"}
     ]
+
+
+def test_a_file_whose_latin1_bytes_come_late_is_read_as_latin1(run_import):
+    rows = [f"I{n},C{n % 50},Female,28,Clothing,1,300.08,Cash,5/8/2022,Kanyon" for n in range(6000)]
+    content = mall_csv(*rows).encode("ascii") + "L1,C1,Female,28,Clothing,1,300.08,Cash,5/8/2022,Café\n".encode(
+        "latin-1"
+    )
+
+    batch = run_import(content)
+
+    assert len(content) > 256 * 1024
+    assert batch.status == ImportBatch.Status.SUCCEEDED, batch.message
+    assert batch.imported == 6001
+    assert line("L1").store.name == "Café"
+    assert "Latin-1" in " ".join(batch.warnings)
+
+
+def test_blank_lines_and_quoted_cells_with_line_breaks_are_read(run_import):
+    content = mall_csv(ROW_1, "", 'I7,C7,Male,33,Books,1,15.15,Cash,5/8/2022,"Kanyon\nWest"', ROW_2) + "\n"
+
+    batch = run_import(content)
+
+    assert batch.status == ImportBatch.Status.SUCCEEDED, batch.message
+    assert batch.imported == 3
+    assert line("I7").store.name == "Kanyon\nWest"
+
+
+def test_a_second_delivery_that_waited_for_the_lock_finds_the_batch_done(media, monkeypatch):
+    import io
+
+    from analytics.services import import_batches
+
+    batch = import_batches.import_batch_create(
+        path_or_file=io.BytesIO(mall_csv(ROW_1).encode()), file_name="a.csv", source="api", enqueue=False
+    )
+    real_lock = import_batches.data_write_lock
+
+    def lock_then_find_it_done() -> None:
+        real_lock()
+        # Meanwhile the first delivery finished the batch and released the lock.
+        ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.SUCCEEDED, imported=1)
+
+    monkeypatch.setattr(import_batches, "data_write_lock", lock_then_find_it_done)
+
+    again = import_batches.import_batch_run(batch_id=batch.pk)
+
+    assert again.status == ImportBatch.Status.SUCCEEDED
+    assert again.imported == 1
+    assert TransactionLine.objects.count() == 0
