@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from django.db import DataError, IntegrityError, OperationalError, connection, transaction
+from django.db import DatabaseError, DataError, IntegrityError, OperationalError, connection, transaction
 
 from analytics.mappings import DIMENSIONS, MAX_LENGTHS, ColumnMappingSpec, header_resolve
 from analytics.services.import_csv.progress import ProgressWriter
@@ -45,6 +45,7 @@ BULK_LOCK_WAIT = "5s"
 LINE_BYTES_ESTIMATE = 150  # heap bytes per transaction line, to estimate the table's rows from its size
 LOCK_NOT_AVAILABLE = "55P03"
 MAX_AGE = 150
+TEMP_BUFFERS = "256MB"
 logger = logging.getLogger(__name__)
 TEMP_TABLES = ("imp_dates", "imp_customers", "imp_customer_values", "imp_customer_ids", *LOOKUP_TABLES.values())
 
@@ -102,6 +103,7 @@ def import_file_run(
         cursor.execute("SET LOCAL enable_nestloop = off")
         for table in TEMP_TABLES:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        _temp_buffers_raise(cursor)
         staging_create(cursor, table=staging, cell_count=len(facts.header))
         outcome.encoding = staging_load(
             cursor,
@@ -161,6 +163,18 @@ def import_file_run(
         cursor.execute("SET LOCAL enable_nestloop = on")
         outcome.timings["load"] = time.perf_counter() - started - checking
     return outcome
+
+
+def _temp_buffers_raise(cursor: Any) -> None:
+    """Let the staging table live in memory (PostgreSQL's default is 8 MB of temporary buffers).
+
+    The setting only takes before the session first uses a temporary table, so it is made once per
+    connection, for the whole session; later imports on the connection keep it."""
+    try:
+        with transaction.atomic():
+            cursor.execute(f"SET temp_buffers = '{TEMP_BUFFERS}'")
+    except DatabaseError:
+        logger.debug("temp_buffers stays as it is: this session already used temporary tables")
 
 
 class _InvalidCells(Exception):

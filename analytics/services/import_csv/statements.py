@@ -269,8 +269,10 @@ class ImportStatements:
         return "", f"(SELECT id FROM {table} WHERE raw = '')"
 
     def key_text(self) -> str:
+        """The mapped cells joined by a unit separator (staging cells are never NULL, so no cell
+        is skipped and the fields cannot shift)."""
         parts = [f"{self.raw(field)}" for field in KEY_FIELDS if self.has(field)]
-        return "concat(" + ", chr(31), ".join(parts) + ")"
+        return "concat_ws(chr(31), " + ", ".join(parts) + ")"
 
     def lines_select(self, *, batch_id: int, source: str | None = None, row_key: str | None = None) -> str:
         """SELECT of the rows to insert, as transaction-line columns.
