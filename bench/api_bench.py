@@ -17,7 +17,9 @@ trivial authenticated DRF endpoint (`/api/ping`) under the same server in the sa
   any cache yet, unless it is an unfiltered one the rebuild precomputed), then /api/ping and the
   case, each a 2 s warm-up and a measured run, back to back so that the ratio compares runs made
   under the same machine load. Printed: req/s, ratio to ping (target >= 0.5), p99 (target
-  < 50 ms), and the web workers' peak resident memory (target < 200 MB).
+  < 50 ms), the web workers' CPU milliseconds per request for the case and for ping (what the
+  worker itself spends, whatever else the machine is doing), and the web workers' peak resident
+  memory (target < 200 MB).
 """
 
 from __future__ import annotations
@@ -197,7 +199,16 @@ def _unit_ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def run_wrk(wrk: str, url: str, token: str, *, duration: int, connections: int) -> tuple[float, float, int]:
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time used so far by these processes."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def run_wrk(wrk: str, url: str, token: str, *, duration: int, connections: int) -> tuple[float, float, int, int]:
     out = subprocess.run(
         [wrk, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-H", f"Authorization: Token {token}", url],
         check=True,
@@ -207,7 +218,8 @@ def run_wrk(wrk: str, url: str, token: str, *, duration: int, connections: int) 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = _unit_ms(re.search(r"\s99%\s+([\d.]+\w+)", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return rps, p99, int(errors.group(1)) if errors else 0
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return rps, p99, int(errors.group(1)) if errors else 0, requests
 
 
 def _get(url: str, token: str) -> tuple[int, float]:
@@ -267,11 +279,17 @@ def main() -> None:
         workers = _worker_pids(server.pid)
         print(f"gunicorn 2 workers on {base}; wrk {args.connections} connections, {args.duration} s per case\n")
 
-        def measure(url: str) -> tuple[float, float, int]:
+        def measure(url: str) -> tuple[float, float, int, float]:
+            """req/s, p99 ms, errors, and the web workers' CPU ms per request (independent of the load)."""
             run_wrk(wrk, url, token, duration=2, connections=args.connections)  # warm-up
-            return run_wrk(wrk, url, token, duration=args.duration, connections=args.connections)
+            cpu = _cpu_seconds(workers)
+            rps, p99, errors, requests = run_wrk(wrk, url, token, duration=args.duration, connections=args.connections)
+            return rps, p99, errors, (_cpu_seconds(workers) - cpu) * 1000 / max(requests, 1)
 
-        print(f"{'case':<72} {'cold ms':>7} {'req/s':>6} {'ping':>6} {'ratio':>5} {'p99 ms':>6}  verdict")
+        print(
+            f"{'case':<72} {'cold ms':>7} {'req/s':>6} {'ping':>6} {'ratio':>5} {'p99 ms':>6} "
+            f"{'cpu ms':>6} {'ping':>5}  verdict"
+        )
         failures = 0
         ping_p99s = []
         for path in ENDPOINTS:
@@ -280,17 +298,18 @@ def main() -> None:
                 status, cold_ms = _get(url, token)
                 # The baseline is measured right before each case: the ratio compares like with like
                 # even when the machine's load drifts during the run.
-                ping_rps, ping_p99, ping_errors = measure(base + "/api/ping")
+                ping_rps, ping_p99, ping_errors, ping_cpu = measure(base + "/api/ping")
                 ping_p99s.append(ping_p99)
-                rps, p99, errors = measure(url)
+                rps, p99, errors, cpu = measure(url)
                 ok = status == 200 and errors == 0 and ping_errors == 0 and rps >= 0.5 * ping_rps and p99 < 50
                 failures += not ok
                 note = f" ({errors + ping_errors} errors)" if errors or ping_errors else ""
                 print(
                     f"{path + query:<72} {cold_ms:>7.0f} {rps:>6.0f} {ping_rps:>6.0f} {rps / ping_rps:>5.2f} "
-                    f"{p99:>6.1f}  {'ok' if ok else 'MISSED'}{note}"
+                    f"{p99:>6.1f} {cpu:>6.2f} {ping_cpu:>5.2f}  {'ok' if ok else 'MISSED'}{note}"
                 )
         print(f"/api/ping p99 over the runs: {min(ping_p99s):.1f}-{max(ping_p99s):.1f} ms")
+        print(f"load average at the end: {os.getloadavg()[0]:.1f} (the machine has {os.cpu_count()} cores)")
         rss = {pid: (_rss_mb(pid), _hwm_mb(pid)) for pid in workers}
         print()
         for pid, (now, peak) in rss.items():
