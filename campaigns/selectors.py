@@ -1,5 +1,6 @@
 """Reads for the simulator: the active segmentation's segments, a segment's history (order values,
-baseline rate, margin from cost) in one SQL pass, the targeted customers, and saved scenarios."""
+baseline rate, margin from cost) as the refit saved it with the run, the targeted customers, and saved
+scenarios."""
 
 from __future__ import annotations
 
@@ -12,13 +13,12 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import QuerySet
 
-from analytics.services.rollups import data_version_get
 from campaigns.models import Scenario
 from campaigns.simulation import SegmentStats
 from segmentation import selectors as segmentation_selectors
 
-# Segment histories are cached per segmentation run and data version: a new import or a new run
-# changes the key, so a cached history is never stale.
+# Segment histories are saved with each segmentation run (an import is followed by a refit, which makes
+# a new run), so a history cached per run is never stale.
 HISTORY_CACHE_SECONDS = 60 * 60
 
 
@@ -104,56 +104,30 @@ def _customers_query(*, active: ActiveSegmentation, segments: tuple[str, ...]) -
 
 
 def segment_history_get(*, active: ActiveSegmentation, segments: tuple[str, ...]) -> SegmentHistory:
-    """The targeted customers' history, in one pass over their purchase lines (cached)."""
+    """The targeted customers' history as the segmentation refit saved it with the run (a few rows per
+    segment; the transaction lines are not read). Cached per run."""
     names = tuple(sorted(segments))
-    key = f"campaigns:history:{active.run_id}:{data_version_get()}:{'|'.join(names)}"
+    key = f"campaigns:history:{active.run_id}:{'|'.join(names)}"
     history = cache.get(key)
     if history is None:
-        history = _segment_history_query(active=active, segments=names)
+        history = _segment_history_read(active=active, segments=names)
         cache.set(key, history, HISTORY_CACHE_SECONDS)
     return history
 
 
-def _segment_history_query(*, active: ActiveSegmentation, segments: tuple[str, ...]) -> SegmentHistory:
-    customers_sql, customers_params = _customers_query(active=active, segments=segments)
-    # One GROUP BY invoice over the targeted customers' purchase lines, folded into one row: the
-    # order values and each buyer's days since their last purchase as arrays, and the cost totals.
-    sql = f"""
-        WITH targeted AS (SELECT DISTINCT customer_id FROM ({customers_sql}) AS chosen),
-        purchases AS (
-            SELECT l.customer_id,
-                   SUM(l.net_amount) AS value,
-                   MAX(l.date) AS last_date,
-                   SUM(l.cost) AS cost,
-                   SUM(l.net_amount) FILTER (WHERE l.cost IS NOT NULL) AS net_with_cost,
-                   COUNT(l.cost) AS cost_lines
-            FROM analytics_transactionline l
-            WHERE l.customer_id IN (SELECT customer_id FROM targeted) AND NOT l.is_return AND l.date < %s
-            GROUP BY l.customer_id, l.invoice_no
-        ),
-        buyers AS (SELECT %s::date - MAX(last_date) AS days FROM purchases GROUP BY customer_id)
-        SELECT (SELECT COUNT(*) FROM targeted),
-               (SELECT COALESCE(array_agg(value::float8), '{{}}') FROM purchases WHERE value > 0),
-               (SELECT COALESCE(array_agg(days), '{{}}') FROM buyers),
-               COALESCE(SUM(cost_lines), 0),
-               SUM(cost),
-               SUM(net_with_cost)
-        FROM purchases
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (*customers_params, active.as_of, active.as_of))
-        customers, values, days, cost_lines, cost, net_with_cost = cursor.fetchone()
+def _segment_history_read(*, active: ActiveSegmentation, segments: tuple[str, ...]) -> SegmentHistory:
+    saved = segmentation_selectors.segment_purchase_history_get(segments=list(segments), run_id=active.run_id)
     margin = None
-    if cost_lines and net_with_cost and net_with_cost > 0:
-        margin = float(min(1, max(0, 1 - cost / net_with_cost)))
+    if saved.cost_lines and saved.cost is not None and saved.net_with_cost and saved.net_with_cost > 0:
+        margin = float(min(1, max(0, 1 - saved.cost / saved.net_with_cost)))
     return SegmentHistory(
         segments=segments,
         run_id=active.run_id,
         as_of=active.as_of,
-        customers=int(customers),
-        order_values=np.asarray(values, dtype=np.float64),
-        days_since_purchase=np.asarray(days, dtype=np.int64),
-        cost_lines=int(cost_lines),
+        customers=saved.customers,
+        order_values=saved.order_values,
+        days_since_purchase=saved.days_since_purchase,
+        cost_lines=saved.cost_lines,
         margin_from_cost=margin,
     )
 

@@ -3,6 +3,7 @@ assignments each successful run wrote: R, F, M, their scores, the RFM segment an
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 
@@ -43,6 +44,17 @@ class SegmentationRun(models.Model):
     pipeline = models.BinaryField(null=True, blank=True, editable=False)
     # Assignments of old runs are deleted to bound the table; the run's figures stay.
     assignments_pruned = models.BooleanField(default=False)
+    # What the pages read instead of the transaction lines, saved once by the refit (see
+    # segmentation.services.segmentation_run_summaries_save); False for a run made before they existed.
+    summaries_saved = models.BooleanField(default=False)
+    # Net sales of the run's customers per category, K-Means segment and RFM segment, over every line
+    # at refit time: [[category, segment, rfm_segment, "net"], ...].
+    category_sales = models.JSONField(default=list, blank=True)
+    # The R vs M scatter sample (SCATTER_SAMPLE customers, SCATTER_SEED), without customer ids:
+    # [[recency_days, frequency, monetary, segment, rfm_segment, cluster], ...].
+    scatter_sample = models.JSONField(default=list, blank=True)
+    # Movement from the previous kept run: {"from_run": id, "kmeans": [[from, to, customers]], "rfm": [...]}.
+    movement = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -96,3 +108,30 @@ class CustomerSegment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} in run {self.run_id}: {self.segment} / {self.rfm_segment}"
+
+
+class SegmentCell(models.Model):
+    """The purchase history of the customers of one run in one K-Means segment x RFM segment, saved by
+    the refit for the campaign simulator. Any choice of segments is a union of cells, so the simulator
+    reads a few rows, never the transaction lines."""
+
+    run = models.ForeignKey(SegmentationRun, on_delete=models.CASCADE, related_name="cells")
+    segment = models.CharField(max_length=60)
+    rfm_segment = models.CharField(max_length=40)
+    customers = models.PositiveIntegerField()
+    # Net value of each purchase (one invoice's purchase lines before the as-of date) above zero.
+    order_values = ArrayField(models.FloatField())
+    # Per customer: days from the last purchase to the run's as-of date (1 = the day before).
+    days_since_purchase = ArrayField(models.IntegerField())
+    # Purchase lines before the as-of date that carry cost, their cost and their net amount.
+    cost_lines = models.BigIntegerField()
+    cost = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+    net_with_cost = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "segment", "rfm_segment"], name="segmentation_one_cell_per_run"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.segment} / {self.rfm_segment} in run {self.run_id}"

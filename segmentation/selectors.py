@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal, TypedDict
 
+import numpy as np
+import numpy.typing as npt
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Avg, Count, F, Q, QuerySet, Sum
@@ -21,7 +24,7 @@ from analytics.models import Category, Store, TransactionLine
 from analytics.services.rollups import data_version_get
 from retail_platform.errors import ApplicationError
 from segmentation import rfm
-from segmentation.models import CustomerSegment, SegmentationRun
+from segmentation.models import CustomerSegment, SegmentationRun, SegmentCell
 
 Kind = Literal["kmeans", "rfm"]
 KINDS: tuple[Kind, ...] = ("kmeans", "rfm")
@@ -318,6 +321,53 @@ def segment_customer_ids(*, segments: list[str], run_id: int | None = None) -> Q
 
 
 @dataclass(frozen=True)
+class PurchaseHistory:
+    """The purchases of the customers in some segments of a run, before its as-of date, as the refit
+    saved them (segmentation_run_summaries_save); no transaction line is read."""
+
+    run_id: int
+    customers: int
+    # Net value of each purchase (one invoice's purchase lines) above zero.
+    order_values: npt.NDArray[np.float64] = field(repr=False, compare=False)
+    # Per customer: days from the last purchase to the as-of date (1 = the day before).
+    days_since_purchase: npt.NDArray[np.int64] = field(repr=False, compare=False)
+    # Purchase lines that carry cost, their cost and their net amount (None when no line has cost).
+    cost_lines: int
+    cost: Decimal | None
+    net_with_cost: Decimal | None
+
+
+def segment_purchase_history_get(*, segments: list[str], run_id: int | None = None) -> PurchaseHistory:
+    """The purchase history of the customers in any of the named segments (K-Means or RFM names, as
+    in segment_customer_ids): the union of the run's saved K-Means x RFM cells that hold them."""
+    run = _readable_run(run_id)
+    kmeans = [name for name in segments if name not in rfm.SEGMENTS]
+    by_rfm = [name for name in segments if name in rfm.SEGMENTS]
+    saved = SegmentationRun.objects.filter(pk=run.id).values_list("summaries_saved", flat=True)[0]
+    if not saved:
+        raise NoSegmentationRun(
+            f"Run #{run.id} was made before purchase histories were saved with each run: refit to read them."
+        )
+    cells = list(
+        SegmentCell.objects.filter(run_id=run.id)
+        .filter(Q(segment__in=kmeans) | Q(rfm_segment__in=by_rfm))
+        .order_by("segment", "rfm_segment")
+        .values_list("customers", "order_values", "days_since_purchase", "cost_lines", "cost", "net_with_cost")
+    )
+    costs = [cost for *_, cost, _ in cells if cost is not None]
+    nets = [net for *_, net in cells if net is not None]
+    return PurchaseHistory(
+        run_id=run.id,
+        customers=sum(cell[0] for cell in cells),
+        order_values=np.fromiter(itertools.chain.from_iterable(cell[1] for cell in cells), dtype=np.float64),
+        days_since_purchase=np.fromiter(itertools.chain.from_iterable(cell[2] for cell in cells), dtype=np.int64),
+        cost_lines=sum(cell[3] for cell in cells),
+        cost=sum(costs, Decimal(0)) if costs else None,
+        net_with_cost=sum(nets, Decimal(0)) if nets else None,
+    )
+
+
+@dataclass(frozen=True)
 class MovementCell:
     from_segment: str
     to_segment: str
@@ -344,8 +394,19 @@ class Movement:
         return [[counts.get((a, b), 0) for b in self.to_segments] for a in self.from_segments]
 
 
+def movement_sql(table: str, column: str) -> str:
+    """Customers per (segment in the earlier run, segment in the later one); params: later, earlier run."""
+    return (
+        f"SELECT a.{column}, b.{column}, count(*) FROM {table} a JOIN {table} b "
+        "ON b.customer_id = a.customer_id AND b.run_id = %s WHERE a.run_id = %s GROUP BY 1, 2"
+    )
+
+
 def segment_movement_get(*, kind: Kind = "kmeans") -> Movement | None:
-    """Movement between the two latest successful runs whose assignments are kept; None with fewer."""
+    """Movement between the two latest successful runs whose assignments are kept; None with fewer.
+
+    The refit saves the later run's movement from the earlier one; it is computed here (from the two
+    runs' assignments, never the lines) only when the two latest runs are not such a pair."""
     latest = list(
         _runs()
         .filter(status=SegmentationRun.Status.SUCCEEDED, assignments_pruned=False)
@@ -355,14 +416,14 @@ def segment_movement_get(*, kind: Kind = "kmeans") -> Movement | None:
         return None
     to_run, from_run = (_run_info(run) for run in latest)
     column = "segment" if kind == "kmeans" else "rfm_segment"
-    table = CustomerSegment._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT a.{column}, b.{column}, count(*) FROM {table} a JOIN {table} b "
-            "ON b.customer_id = a.customer_id AND b.run_id = %s WHERE a.run_id = %s GROUP BY 1, 2",
-            [to_run.id, from_run.id],
-        )
-        cells = tuple(MovementCell(a, b, count) for a, b, count in cursor.fetchall())
+    saved = SegmentationRun.objects.filter(pk=to_run.id).values_list("movement", flat=True).first() or {}
+    if saved.get("from_run") == from_run.id and kind in saved:
+        found = saved[kind]
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(movement_sql(CustomerSegment._meta.db_table, column), [to_run.id, from_run.id])
+            found = cursor.fetchall()
+    cells = tuple(MovementCell(a, b, count) for a, b, count in found)
     both = sum(cell.customers for cell in cells)
 
     def names(run: RunInfo) -> tuple[str, ...]:
@@ -435,18 +496,26 @@ class ScatterPoint:
     cluster: int
 
 
+def scatter_sample_sql(table: str) -> str:
+    """A run's seeded sample (params: run id, seed, limit): the same customers for the same run and seed."""
+    return (
+        "SELECT recency_days, frequency, monetary::float8, segment, rfm_segment, cluster "
+        f"FROM {table} WHERE run_id = %s ORDER BY md5(customer_id::text || ':' || %s), customer_id LIMIT %s"
+    )
+
+
 def rfm_scatter_sample(
     *, run_id: int | None = None, limit: int = SCATTER_SAMPLE, seed: int = SCATTER_SEED
 ) -> list[ScatterPoint]:
-    """Up to `limit` customers of the run, the same ones for the same run and seed (no ids)."""
+    """Up to `limit` customers of the run, the same ones for the same run and seed (no ids). The
+    default sample is the one the refit saved with the run; any other is drawn from the assignments."""
     run = _readable_run(run_id)
-    table = CustomerSegment._meta.db_table
+    if limit == SCATTER_SAMPLE and seed == SCATTER_SEED:
+        saved, sample = SegmentationRun.objects.filter(pk=run.id).values_list("summaries_saved", "scatter_sample")[0]
+        if saved:
+            return [ScatterPoint(*row) for row in sample]
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT recency_days, frequency, monetary::float8, segment, rfm_segment, cluster "
-            f"FROM {table} WHERE run_id = %s ORDER BY md5(customer_id::text || ':' || %s), customer_id LIMIT %s",
-            [run.id, str(seed), limit],
-        )
+        cursor.execute(scatter_sample_sql(CustomerSegment._meta.db_table), [run.id, str(seed), limit])
         return [ScatterPoint(*row) for row in cursor.fetchall()]
 
 
@@ -479,13 +548,25 @@ def category_by_segment_get(
 ) -> CategoryBySegment:
     """Net sales per category and segment of the run's customers, over the lines in scope (dates
     inclusive, stores and categories by name; empty means all). Customers the run did not segment
-    (those with only returns) are left out. Cached per run, data version and filter."""
+    (those with only returns) are left out.
+
+    Unfiltered, the answer is the one the refit saved with the run: the lines as they were at the
+    refit (every import is followed by one), read without touching the lines. Filtered, it is
+    computed from the lines on demand, then cached per run, data version and filter."""
     run = _readable_run(run_id)
-    key = _category_cache_key(run.id, kind, date_from, date_to, stores, categories)
-    rows = cache.get(key)
+    rows = None
+    if not (date_from or date_to or stores or categories):
+        saved, category_sales = SegmentationRun.objects.filter(pk=run.id).values_list(
+            "summaries_saved", "category_sales"
+        )[0]
+        if saved:
+            rows = _category_rows(_fold_category_sales(category_sales, kind))
     if rows is None:
-        rows = _category_by_segment_rows(run.id, kind, date_from, date_to, stores, categories)
-        cache.set(key, rows, CACHE_SECONDS)
+        key = _category_cache_key(run.id, kind, date_from, date_to, stores, categories)
+        rows = cache.get(key)
+        if rows is None:
+            rows = _category_by_segment_rows(run.id, kind, date_from, date_to, stores, categories)
+            cache.set(key, rows, CACHE_SECONDS)
     segments = run.segment_names if kind == "kmeans" else rfm.SEGMENTS
     return CategoryBySegment(
         run=run,
@@ -548,6 +629,19 @@ def _category_by_segment_rows(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
+    return _category_rows(found)
+
+
+def _fold_category_sales(category_sales: list[list[str]], kind: Kind) -> list[tuple[str, str, Decimal]]:
+    """The run's saved [category, segment, rfm_segment, net] rows summed per category and segment of one kind."""
+    totals: dict[tuple[str, str], Decimal] = {}
+    for category, segment, rfm_segment, net in category_sales:
+        key = (category, segment if kind == "kmeans" else rfm_segment)
+        totals[key] = totals.get(key, Decimal(0)) + Decimal(net)
+    return [(category, segment, net) for (category, segment), net in totals.items()]
+
+
+def _category_rows(found: list[tuple[str, str, Decimal]]) -> tuple[CategorySegmentSales, ...]:
     by_segment: dict[str, Decimal] = {}
     by_category: dict[str, Decimal] = {}
     for category, segment, net in found:

@@ -9,19 +9,20 @@ import logging
 import time
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
-from analytics.models import ImportBatch
+from analytics.models import Category, ImportBatch, TransactionLine
 from retail_platform.errors import ApplicationError
 from retail_platform.locks import data_write_lock
 from segmentation import rfm
-from segmentation.models import CustomerSegment, SegmentationRun
+from segmentation.models import CustomerSegment, SegmentationRun, SegmentCell
+from segmentation.selectors import SCATTER_SAMPLE, SCATTER_SEED, movement_sql, scatter_sample_sql
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -193,12 +194,17 @@ def _refit(run: SegmentationRun, *, k: int | None, as_of: datetime.date | None, 
     buffer = io.BytesIO()
     joblib.dump(fitted.segmenter, buffer)
     run.pipeline = buffer.getvalue()
-    timings["total"] = round(time.perf_counter() - started, 3)
-    run.timings = timings
-    run.duration_seconds = timings["total"]
     run.finished_at = timezone.now()
     run.save()
     _prune_old_assignments()
+
+    mark = time.perf_counter()
+    segmentation_run_summaries_save(run_id=run.pk)
+    timings["summaries"] = round(time.perf_counter() - mark, 3)
+    timings["total"] = round(time.perf_counter() - started, 3)
+    run.timings = timings
+    run.duration_seconds = timings["total"]
+    run.save(update_fields=["timings", "duration_seconds"])
 
 
 def _copy_assignments(
@@ -229,6 +235,132 @@ def _copy_assignments(
             copy.write_row(row)
 
 
+@transaction.atomic
+def segmentation_run_summaries_save(*, run_id: int) -> None:
+    """Compute from a successful run's assignments (and, once, the transaction lines) what the pages
+    and the simulator read: the scatter sample, the movement from the previous kept run, net sales
+    per category x segment, and per K-Means x RFM cell the customers' purchase history. Called by
+    the refit; replaces what the run had."""
+    run = SegmentationRun.objects.only("id", "as_of", "created_at").get(pk=run_id)
+    table = CustomerSegment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(scatter_sample_sql(table), [run.pk, str(SCATTER_SEED), SCATTER_SAMPLE])
+        sample = [list(row) for row in cursor.fetchall()]
+        movement = _movement_from_previous(cursor, run)
+        cells, category_sales = _segment_cells(cursor, run)
+    SegmentCell.objects.filter(run_id=run.pk).delete()
+    SegmentCell.objects.bulk_create(cells)
+    SegmentationRun.objects.filter(pk=run.pk).update(
+        scatter_sample=sample, movement=movement, category_sales=category_sales, summaries_saved=True
+    )
+
+
+def _movement_from_previous(cursor: Any, run: SegmentationRun) -> dict[str, Any]:
+    previous = (
+        SegmentationRun.objects.filter(status=SegmentationRun.Status.SUCCEEDED, assignments_pruned=False)
+        .exclude(pk=run.pk)
+        .filter(Q(created_at__lt=run.created_at) | Q(created_at=run.created_at, id__lt=run.pk))
+        .order_by("-created_at", "-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    if previous is None:
+        return {}
+    movement: dict[str, Any] = {"from_run": previous}
+    for kind, column in (("kmeans", "segment"), ("rfm", "rfm_segment")):
+        cursor.execute(movement_sql(CustomerSegment._meta.db_table, column), [run.pk, previous])
+        movement[kind] = sorted([a, b, count] for a, b, count in cursor.fetchall())
+    return movement
+
+
+def _segment_cells(cursor: Any, run: SegmentationRun) -> tuple[list[SegmentCell], list[list[str]]]:
+    """Two passes over the lines: net per category x cell (with the cells' cost figures), and the net
+    value of every purchase (invoice), brought to numpy and put in its customer's cell there (a join
+    in PostgreSQL would hash the ~half a million invoices a second time)."""
+    lines = TransactionLine._meta.db_table
+    assignments = CustomerSegment._meta.db_table
+    as_of = run.as_of
+    purchase = "NOT l.is_return AND l.date < %s" if as_of else "NOT l.is_return"
+    purchase_params = [as_of] if as_of else []
+    cursor.execute("SET LOCAL work_mem = '256MB'")
+    cursor.execute(
+        f"SELECT c.name, s.segment, s.rfm_segment, sum(l.net_amount), "
+        f"count(l.cost) FILTER (WHERE {purchase}), sum(l.cost) FILTER (WHERE {purchase}), "
+        f"sum(l.net_amount) FILTER (WHERE {purchase} AND l.cost IS NOT NULL) "
+        f"FROM {lines} l JOIN {assignments} s ON s.customer_id = l.customer_id AND s.run_id = %s "
+        f"JOIN {Category._meta.db_table} c ON c.id = l.category_id GROUP BY 1, 2, 3",
+        [*purchase_params, *purchase_params, *purchase_params, run.pk],
+    )
+    by_category = cursor.fetchall()
+    cursor.execute(
+        f"SELECT customer_id, segment, rfm_segment, recency_days FROM {assignments} "
+        "WHERE run_id = %s ORDER BY customer_id",
+        [run.pk],
+    )
+    customers = cursor.fetchall()
+    invoices = _purchase_values(cursor, as_of)
+
+    cell_keys = sorted({(segment, rfm_segment) for _, segment, rfm_segment, _ in customers})
+    cell_index = {key: number for number, key in enumerate(cell_keys)}
+    customer_ids = np.array([row[0] for row in customers], dtype=np.int64)
+    customer_cells = np.array([cell_index[(row[1], row[2])] for row in customers], dtype=np.int64)
+    recency = np.array([row[3] for row in customers], dtype=np.int64)
+    invoice_customers = invoices["customer_id"].to_numpy(np.int64)
+    position = np.clip(np.searchsorted(customer_ids, invoice_customers), 0, max(len(customer_ids) - 1, 0))
+    known = customer_ids[position] == invoice_customers if len(customer_ids) else np.zeros(0, dtype=bool)
+    invoice_cells = customer_cells[position[known]]
+    values = invoices["value"].to_numpy(np.float64)[known]
+
+    costs: dict[tuple[str, str], list[Any]] = {key: [0, None, None] for key in cell_keys}
+    for _, segment, rfm_segment, _, cost_lines, cost, net_with_cost in by_category:
+        totals = costs[(segment, rfm_segment)]
+        totals[0] += cost_lines
+        if cost is not None:
+            totals[1] = (totals[1] or Decimal(0)) + cost
+        if net_with_cost is not None:
+            totals[2] = (totals[2] or Decimal(0)) + net_with_cost
+    cells = [
+        SegmentCell(
+            run_id=run.pk,
+            segment=segment,
+            rfm_segment=rfm_segment,
+            customers=int(np.count_nonzero(customer_cells == number)),
+            order_values=values[invoice_cells == number].tolist(),
+            days_since_purchase=recency[customer_cells == number].tolist(),
+            cost_lines=costs[(segment, rfm_segment)][0],
+            cost=costs[(segment, rfm_segment)][1],
+            net_with_cost=costs[(segment, rfm_segment)][2],
+        )
+        for (segment, rfm_segment), number in cell_index.items()
+    ]
+    category_sales = sorted(
+        [category, segment, rfm_segment, str(net)] for category, segment, rfm_segment, net, *_ in by_category
+    )
+    return cells, category_sales
+
+
+def _purchase_values(cursor: Any, as_of: datetime.date | None) -> pd.DataFrame:
+    """customer_id and value (net, as float8) of every purchase above zero: one invoice's purchase lines
+    before the as-of date. COPY in CSV read by pandas: ~half a million rows, no Python tuple each."""
+    import pandas as pd
+    from psycopg import sql
+
+    before = sql.SQL(" AND date < {}").format(sql.Literal(as_of)) if as_of else sql.SQL("")
+    query = sql.SQL(
+        "COPY (SELECT customer_id, sum(net_amount)::float8 FROM {lines} WHERE NOT is_return{before}"
+        " GROUP BY customer_id, invoice_no HAVING sum(net_amount) > 0) TO STDOUT WITH (FORMAT csv)"
+    ).format(lines=sql.Identifier(TransactionLine._meta.db_table), before=before)
+    buffer = io.BytesIO()
+    with cursor.cursor.copy(query) as copy:
+        for block in copy:
+            buffer.write(block)
+    if not buffer.tell():
+        return pd.DataFrame({"customer_id": np.zeros(0, np.int64), "value": np.zeros(0, np.float64)})
+    buffer.seek(0)
+    # pandas 3 parses floats exactly (round trip): the float8 PostgreSQL printed.
+    return pd.read_csv(buffer, names=["customer_id", "value"], dtype={"customer_id": np.int64})
+
+
 def _prune_old_assignments() -> None:
     keep = getattr(settings, "SEGMENTATION_KEEP_ASSIGNMENTS", DEFAULT_KEEP_ASSIGNMENTS)
     kept = SegmentationRun.objects.filter(status=SegmentationRun.Status.SUCCEEDED).order_by("-created_at", "-id")
@@ -241,7 +373,10 @@ def _prune_old_assignments() -> None:
     stale_ids = list(stale.values_list("id", flat=True))
     if stale_ids:
         CustomerSegment.objects.filter(run_id__in=stale_ids).delete()
-        SegmentationRun.objects.filter(id__in=stale_ids).update(assignments_pruned=True, pipeline=None)
+        SegmentCell.objects.filter(run_id__in=stale_ids).delete()
+        SegmentationRun.objects.filter(id__in=stale_ids).update(
+            assignments_pruned=True, pipeline=None, scatter_sample=[]
+        )
 
 
 @transaction.atomic

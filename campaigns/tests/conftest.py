@@ -19,9 +19,12 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db.models import Max
 
+from analytics.models import TransactionLine
 from analytics.tests.factories import CustomerFactory, TransactionLineFactory
 from segmentation.models import CustomerSegment, SegmentationRun
+from segmentation.services import segmentation_run_summaries_save
 
 AS_OF = datetime.date(2024, 7, 1)
 
@@ -43,8 +46,8 @@ def _line(customer: object, invoice: str, day: str, net: str, *, cost: str | Non
 def make_run(
     assignments: dict[object, tuple[str, str]], *, as_of: datetime.date = AS_OF, active: bool = True
 ) -> SegmentationRun:
-    """A succeeded run assigning each customer its (K-Means segment, RFM segment); clusters are
-    numbered in order of first appearance."""
+    """A succeeded run assigning each customer its (K-Means segment, RFM segment), with its recency
+    from the lines and the summaries a refit saves; clusters are numbered in order of first appearance."""
     names = list(dict.fromkeys(segment for segment, _ in assignments.values()))
     clusters = [
         {
@@ -67,11 +70,18 @@ def make_run(
         k=len(names),
         clusters=clusters,
     )
+    last_purchase = dict(
+        TransactionLine.objects.filter(is_return=False, date__lt=as_of)
+        .values("customer_id")
+        .annotate(last=Max("date"))
+        .values_list("customer_id", "last")
+    )
     CustomerSegment.objects.bulk_create(
         CustomerSegment(
             run=run,
             customer=customer,
-            recency_days=1,
+            # A customer who never bought (a real run has none) never counts as a recent buyer.
+            recency_days=(as_of - last_purchase[customer.pk]).days if customer.pk in last_purchase else 99_999,
             frequency=1,
             monetary=Decimal("1.00"),
             r_score=3,
@@ -83,6 +93,7 @@ def make_run(
         )
         for customer, (segment, rfm_segment) in assignments.items()
     )
+    segmentation_run_summaries_save(run_id=run.pk)
     return run
 
 
