@@ -10,7 +10,8 @@ trivial authenticated DRF endpoint (`/api/ping`) under the same server in the sa
   whose `aggregates` stage is `rollups_rebuild()`; `--reload` imports again. Then both rollups are
   rebuilt and timed here: `rollups_rebuild()` and `rollups_transactions_rebuild()` (the task queued
   after an import, which also precomputes the unfiltered answers).
-- gunicorn with 2 sync workers on a free localhost port, production settings (DEBUG off), a viewer
+- gunicorn with 2 workers of 4 threads (as in the Procfile; `--threads 1` for sync workers) on a
+  free localhost port, production settings (DEBUG off), a viewer
   user with a DRF token; the user throttle is raised so the benchmark measures the API, not 429s.
 - wrk (`apt-get install -y wrk`; installed by this script when missing and run as root) with 16
   connections and 2 threads, `--latency`. Per case: one cold request first (its answer is not in
@@ -235,6 +236,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--duration", type=int, default=10, help="seconds of each measured wrk run")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (the Procfile's 4)")
     parser.add_argument("--reload", action="store_true", help="drop and load the bench database again")
     args = parser.parse_args()
 
@@ -260,6 +262,8 @@ def main() -> None:
             "retail_platform.wsgi:application",
             "--workers",
             "2",
+            "--threads",
+            str(args.threads),
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -277,7 +281,10 @@ def main() -> None:
             except OSError:
                 time.sleep(0.2)
         workers = _worker_pids(server.pid)
-        print(f"gunicorn 2 workers on {base}; wrk {args.connections} connections, {args.duration} s per case\n")
+        print(
+            f"gunicorn 2 workers x {args.threads} threads on {base}; "
+            f"wrk {args.connections} connections, {args.duration} s per case\n"
+        )
 
         def measure(url: str) -> tuple[float, float, int, float]:
             """req/s, p99 ms, errors, and the web workers' CPU ms per request (independent of the load)."""
