@@ -162,7 +162,7 @@ def session_cookie() -> str:
     return session.session_key
 
 
-def start_processes(env: dict[str, str], port: int, logs: Path) -> list[subprocess.Popen]:
+def start_processes(env: dict[str, str], port: int, logs: Path, *, threads: int) -> list[subprocess.Popen]:
     web_log = (logs / "soak_gunicorn.log").open("wb")
     worker_log = (logs / "soak_qcluster.log").open("wb")
     web = subprocess.Popen(
@@ -171,6 +171,8 @@ def start_processes(env: dict[str, str], port: int, logs: Path) -> list[subproce
             "retail_platform.wsgi:application",
             "--workers",
             "2",
+            "--threads",
+            str(threads),
             "--bind",
             f"127.0.0.1:{port}",
             "--timeout",
@@ -196,6 +198,17 @@ def start_processes(env: dict[str, str], port: int, logs: Path) -> list[subproce
         start_new_session=True,
     )
     return [web, worker]
+
+
+def _cpu_seconds(master_pid: int) -> float:
+    """User + system CPU seconds of a gunicorn master's workers (from /proc)."""
+    children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(master_pid)], capture_output=True, text=True).stdout
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in children.split():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 def wait_until_up(base: str) -> None:
@@ -279,6 +292,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="lines of the file imported during the soak")
     parser.add_argument("--base-rows", type=int, default=100_000, help="lines loaded before the soak")
     parser.add_argument("--import-after", type=int, default=15, help="seconds into the soak the upload starts")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (Procfile: 1, sync)")
     args = parser.parse_args()
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -306,7 +320,7 @@ def main() -> None:
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    processes = start_processes(env, port, OUT)
+    processes = start_processes(env, port, OUT, threads=args.threads)
     try:
         wait_until_up(base)
         stop = threading.Event()
@@ -316,6 +330,7 @@ def main() -> None:
             for n in range(args.concurrency)
         ]
         soak_started = time.time()
+        cpu_started = _cpu_seconds(processes[0].pid), time.process_time()
         for thread in threads:
             thread.start()
         time.sleep(args.import_after)
@@ -334,6 +349,10 @@ def main() -> None:
         for thread in threads:
             thread.join(120)
         soak_ended = time.time()
+        cpu = {
+            "web_workers": round(_cpu_seconds(processes[0].pid) - cpu_started[0], 1),
+            "load_generator": round(time.process_time() - cpu_started[1], 1),
+        }
 
         deadline = time.time() + 1800
         while time.time() < deadline:
@@ -378,6 +397,9 @@ def main() -> None:
     result = {
         "seconds": round(soak_ended - soak_started, 1),
         "concurrency": args.concurrency,
+        "gunicorn": f"2 workers x {args.threads} threads",
+        "cpu_seconds": cpu,
+        "load_average_1m_at_end": round(os.getloadavg()[0], 2),
         "overall": summarise(samples),
         "api": summarise([s for s in samples if s.kind == "api"]),
         "pages": summarise([s for s in samples if s.kind == "page"]),
@@ -413,7 +435,11 @@ def main() -> None:
     (OUT / "soak_result.json").write_text(json.dumps(result, indent=2))
     overall = result["overall"]
     print()
-    print(f"soak: {result['seconds']} s, {args.concurrency} concurrent clients (70 % API, 30 % pages)")
+    print(
+        f"soak: {result['seconds']} s, {args.concurrency} concurrent clients (70 % API, 30 % pages), gunicorn "
+        f"{result['gunicorn']}; CPU s: web {cpu['web_workers']}, load generator {cpu['load_generator']}; "
+        f"load average {result['load_average_1m_at_end']} on {os.cpu_count()} cores"
+    )
     print(
         f"requests served: {overall['requests']:,} ({overall['requests'] / result['seconds']:.0f}/s), "
         f"errors: {overall['errors']}, latency p50 {overall['p50_ms']} ms, p95 {overall['p95_ms']} ms, "
