@@ -190,3 +190,19 @@ def test_the_leak_detector_lets_aggregates_through() -> None:
 
     response = JsonResponse({"customer_type": "repeat", "customers": 3, "store": "Kanyon"})
     assert _customer_level_leaks(response) == []
+
+
+@pytest.mark.parametrize(
+    ("address", "staff_status"),
+    [("/admin/", 200), ("/admin/analytics/importbatch/", 200), ("/admin/auth/user/", 403)],
+)
+def test_the_admin_lets_in_staff_only_and_users_are_for_superusers(
+    address: str, staff_status: int, people: dict[int, User | None], django_user_model: Any
+) -> None:
+    for role in (ANONYMOUS, VIEWER, ANALYST):
+        response = _client(people[role]).get(address)
+        assert response.status_code == 302, f"{address} as {ROLE_NAMES[role]}: {response.status_code}"
+        assert response["Location"].startswith("/admin/login/")
+    assert _client(people[STAFF]).get(address).status_code == staff_status
+    superuser = django_user_model.objects.create_superuser("root1", password="pw-root1")
+    assert _client(superuser).get(address).status_code == 200
