@@ -2,7 +2,7 @@
 
 - viewer: the pages and the aggregate API;
 - analyst: adds customer-level data, exports, simulations and saved scenarios;
-- staff (Django `is_staff`, or superuser): imports, refits, users.
+- staff (Django `is_staff`, or superuser): imports, refits and the admin (superusers also manage users).
 
 Each role includes the ones before it. Views and endpoints ask these functions, never group names.
 """
