@@ -3,7 +3,6 @@ assignments each successful run wrote: R, F, M, their scores, the RFM segment an
 
 from __future__ import annotations
 
-from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 
@@ -119,10 +118,12 @@ class SegmentCell(models.Model):
     segment = models.CharField(max_length=60)
     rfm_segment = models.CharField(max_length=40)
     customers = models.PositiveIntegerField()
-    # Net value of each purchase (one invoice's purchase lines before the as-of date) above zero.
-    order_values = ArrayField(models.FloatField())
-    # Per customer: days from the last purchase to the run's as-of date (1 = the day before).
-    days_since_purchase = ArrayField(models.IntegerField())
+    # Net value of each purchase (one invoice's purchase lines before the as-of date) above zero, as
+    # float64 little-endian bytes: numpy reads a 50,000-customer segment's values in milliseconds, where
+    # parsing a float8[] of them takes ten times as long.
+    order_values = models.BinaryField()
+    # Per customer: days from the last purchase to the run's as-of date (1 = the day before), int32 bytes.
+    days_since_purchase = models.BinaryField()
     # Purchase lines before the as-of date that carry cost, their cost and their net amount.
     cost_lines = models.BigIntegerField()
     cost = models.DecimalField(max_digits=18, decimal_places=2, null=True)

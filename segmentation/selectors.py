@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import itertools
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal, TypedDict
@@ -359,8 +358,12 @@ def segment_purchase_history_get(*, segments: list[str], run_id: int | None = No
     return PurchaseHistory(
         run_id=run.id,
         customers=sum(cell[0] for cell in cells),
-        order_values=np.fromiter(itertools.chain.from_iterable(cell[1] for cell in cells), dtype=np.float64),
-        days_since_purchase=np.fromiter(itertools.chain.from_iterable(cell[2] for cell in cells), dtype=np.int64),
+        order_values=np.concatenate(
+            [np.zeros(0, np.float64), *(np.frombuffer(bytes(cell[1]), dtype="<f8") for cell in cells)]
+        ).astype(np.float64),
+        days_since_purchase=np.concatenate(
+            [np.zeros(0, np.int32), *(np.frombuffer(bytes(cell[2]), dtype="<i4") for cell in cells)]
+        ).astype(np.int64),
         cost_lines=sum(cell[3] for cell in cells),
         cost=sum(costs, Decimal(0)) if costs else None,
         net_with_cost=sum(nets, Decimal(0)) if nets else None,
