@@ -7,9 +7,9 @@
   and created afresh, migrated, and loaded with `--base-rows` demo lines through
   `import_transactions --sync` (import, aggregates, refit), so the pages and the API have data.
 - The app as the Procfile runs it: production settings (DEBUG off, manifest static files collected
-  first), gunicorn with 2 sync workers, and a real `manage.py qcluster` (2 workers). Plain HTTP on
-  localhost, so SECURE_SSL_REDIRECT is off; the user throttle is raised so the soak measures the
-  service, not its rate limit.
+  first), gunicorn with 2 workers of 4 threads (`--threads 1` for sync workers), and a real
+  `manage.py qcluster` (2 workers). Plain HTTP on localhost, so SECURE_SSL_REDIRECT is off; the
+  user throttle is raised so the soak measures the service, not its rate limit.
 - `--concurrency` client threads (requests, one session each), signed in as a staff user (every
   role): API calls with a token, pages with a session cookie, picked at random from the list below,
   back to back for `--seconds`.
@@ -292,7 +292,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="lines of the file imported during the soak")
     parser.add_argument("--base-rows", type=int, default=100_000, help="lines loaded before the soak")
     parser.add_argument("--import-after", type=int, default=15, help="seconds into the soak the upload starts")
-    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (Procfile: 1, sync)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (the Procfile's 4)")
     args = parser.parse_args()
 
     OUT.mkdir(parents=True, exist_ok=True)
