@@ -52,6 +52,10 @@ class SegmentationRun(models.Model):
     # The R vs M scatter sample (SCATTER_SAMPLE customers, SCATTER_SEED), without customer ids:
     # [[recency_days, frequency, monetary, segment, rfm_segment, cluster], ...].
     scatter_sample = models.JSONField(default=list, blank=True)
+    # Customers per K-Means segment x RFM segment x R, F and M score, with the sums of their monetary
+    # value, recency and frequency: the segment tables and score grids fold it, never the assignments.
+    # [[segment, rfm_segment, r, f, m, customers, "monetary", recency_days, frequency], ...].
+    assignment_cube = models.JSONField(default=list, blank=True)
     # Movement from the previous kept run: {"from_run": id, "kmeans": [[from, to, customers]], "rfm": [...]}.
     movement = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

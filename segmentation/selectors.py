@@ -206,19 +206,23 @@ def segment_summary_list(*, kind: Kind = "kmeans", run_id: int | None = None) ->
     them, empty ones included). Shares are of the run's customers and of their total net amount."""
     run = _readable_run(run_id)
     column = "segment" if kind == "kmeans" else "rfm_segment"
-    rows = {
-        row[column]: row
-        for row in CustomerSegment.objects.filter(run_id=run.id)
-        .values(column)
-        .annotate(
-            customers=Count("id"),
-            net_sales=Sum("monetary"),
-            mean_recency=Avg("recency_days"),
-            mean_frequency=Avg("frequency"),
-            mean_monetary=Avg("monetary"),
-        )
-        .order_by()
-    }
+    cube = _assignment_cube(run.id)
+    if cube is not None:
+        rows = _segment_rows_from_cube(cube, kind)
+    else:
+        rows = {
+            row[column]: row
+            for row in CustomerSegment.objects.filter(run_id=run.id)
+            .values(column)
+            .annotate(
+                customers=Count("id"),
+                net_sales=Sum("monetary"),
+                mean_recency=Avg("recency_days"),
+                mean_frequency=Avg("frequency"),
+                mean_monetary=Avg("monetary"),
+            )
+            .order_by()
+        }
     total_customers = sum(row["customers"] for row in rows.values())
     total_sales = sum((row["net_sales"] for row in rows.values()), Decimal(0))
     names = [(c.name, c.cluster) for c in run.clusters] if kind == "kmeans" else [(n, None) for n in rfm.SEGMENTS]
@@ -240,6 +244,33 @@ def segment_summary_list(*, kind: Kind = "kmeans", run_id: int | None = None) ->
             )
         )
     return summaries
+
+
+def _assignment_cube(run_id: int) -> list[list[Any]] | None:
+    """The run's saved customers per segment x RFM segment x scores (see SegmentationRun.assignment_cube);
+    None for a run made before the refit saved it."""
+    saved, cube = SegmentationRun.objects.filter(pk=run_id).values_list("summaries_saved", "assignment_cube")[0]
+    return cube if saved else None
+
+
+def _segment_rows_from_cube(cube: list[list[Any]], kind: Kind) -> dict[str, dict[str, Any]]:
+    totals: dict[str, list[Any]] = {}
+    for segment, rfm_segment, _r, _f, _m, customers, monetary, recency, frequency in cube:
+        entry = totals.setdefault(segment if kind == "kmeans" else rfm_segment, [0, Decimal(0), 0, 0])
+        entry[0] += customers
+        entry[1] += Decimal(monetary)
+        entry[2] += recency
+        entry[3] += frequency
+    return {
+        name: {
+            "customers": customers,
+            "net_sales": monetary,
+            "mean_recency": Decimal(recency) / customers,
+            "mean_frequency": Decimal(frequency) / customers,
+            "mean_monetary": monetary / customers,
+        }
+        for name, (customers, monetary, recency, frequency) in totals.items()
+    }
 
 
 class CustomerSegmentRow(TypedDict):
@@ -461,13 +492,20 @@ def rfm_score_grid_get(
 ) -> ScoreGrid:
     run = _readable_run(run_id)
     score_field = "f_score" if column == "frequency" else "m_score"
-    found = {
-        (row["r_score"], row[score_field]): row["customers"]
-        for row in CustomerSegment.objects.filter(run_id=run.id)
-        .values("r_score", score_field)
-        .annotate(customers=Count("id"))
-        .order_by()
-    }
+    cube = _assignment_cube(run.id)
+    found: dict[tuple[int, int], int] = {}
+    if cube is not None:
+        for _segment, _rfm_segment, r, f, m, customers, *_sums in cube:
+            key = (r, f if column == "frequency" else m)
+            found[key] = found.get(key, 0) + customers
+    else:
+        found = {
+            (row["r_score"], row[score_field]): row["customers"]
+            for row in CustomerSegment.objects.filter(run_id=run.id)
+            .values("r_score", score_field)
+            .annotate(customers=Count("id"))
+            .order_by()
+        }
     r_scores = (5, 4, 3, 2, 1)
     column_scores = rfm.SCORES
     return ScoreGrid(

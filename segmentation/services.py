@@ -251,13 +251,23 @@ def segmentation_run_summaries_save(*, run_id: int) -> None:
         cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(scatter_sample_sql(table), [run.pk, str(SCATTER_SEED), SCATTER_SAMPLE])
         sample = [list(row) for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT segment, rfm_segment, r_score, f_score, m_score, count(*), sum(monetary)::text, "
+            f"sum(recency_days), sum(frequency) FROM {table} WHERE run_id = %s GROUP BY 1, 2, 3, 4, 5",
+            [run.pk],
+        )
+        cube = sorted(list(row) for row in cursor.fetchall())
         movement = _movement_from_previous(cursor, run)
         cells, category_sales = _segment_cells(cursor, run)
         cursor.execute("RESET enable_nestloop")
     SegmentCell.objects.filter(run_id=run.pk).delete()
     SegmentCell.objects.bulk_create(cells)
     SegmentationRun.objects.filter(pk=run.pk).update(
-        scatter_sample=sample, movement=movement, category_sales=category_sales, summaries_saved=True
+        scatter_sample=sample,
+        assignment_cube=cube,
+        movement=movement,
+        category_sales=category_sales,
+        summaries_saved=True,
     )
 
 

@@ -233,3 +233,16 @@ def test_the_customers_page_reads_no_transaction_line(run: SegmentationRun, anal
         assert response.status_code == 200
         assert response.context["charts"]["movement"]
         _no_line_queries(context)
+
+
+@pytest.mark.parametrize("kind", ["kmeans", "rfm"])
+def test_segment_tables_and_score_grids_from_the_saved_cube_equal_the_assignments(
+    run: SegmentationRun, kind: str
+) -> None:
+    with CaptureQueriesContext(connection) as context:
+        saved = selectors.segment_summary_list(kind=kind)
+        grids = [selectors.rfm_score_grid_get(column=column) for column in ("frequency", "monetary")]
+    assert not any(CustomerSegment._meta.db_table in query["sql"] for query in context.captured_queries)
+    SegmentationRun.objects.filter(pk=run.pk).update(summaries_saved=False)
+    assert saved == selectors.segment_summary_list(kind=kind)
+    assert grids == [selectors.rfm_score_grid_get(column=column) for column in ("frequency", "monetary")]
