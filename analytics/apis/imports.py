@@ -161,6 +161,13 @@ class CsvRenderer(BaseRenderer):
         return JSONRenderer().render(data)  # only errors get here
 
 
+class ImportBatchPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Import batches in all pages.")
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null on the last one.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page, or null on the first one.")
+    results = ImportBatchSerializer(many=True, help_text="This page's batches, newest first.")
+
+
 class StaffImportApi(APIView):
     permission_classes = [IsStaff]
 
@@ -180,7 +187,11 @@ class ImportListCreateApi(StaffImportApi):
     @extend_schema(
         summary="List import batches",
         description="The import batches, newest first (staff only), paginated.",
-        responses={200: ImportBatchSerializer(many=True), 403: ApiErrorSerializer},
+        parameters=[
+            OpenApiParameter("page", int, description="Page number, from 1."),
+            OpenApiParameter("page_size", int, description="Batches per page (default 100, at most 1,000)."),
+        ],
+        responses={200: ImportBatchPageSerializer, 403: ApiErrorSerializer, 404: ApiErrorSerializer},
     )
     def get(self, request: Request) -> Response:
         paginator = api_settings.DEFAULT_PAGINATION_CLASS()
