@@ -49,7 +49,8 @@ class SegmentationRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("status", "is_active")
     ordering = ("-created_at", "-id")
     actions = ("make_active", "queue_refit")
-    exclude = ("pipeline",)
+    # The fitted pipeline and the figures saved for the pages are large and not for reading here.
+    exclude = ("pipeline", "category_sales", "scatter_sample", "assignment_cube", "movement")
     readonly_fields = (
         "status",
         "message",
@@ -73,7 +74,12 @@ class SegmentationRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SegmentationRun]:
-        return super().get_queryset(request).defer("pipeline").select_related("import_batch")
+        return (
+            super()
+            .get_queryset(request)
+            .defer("pipeline", "category_sales", "scatter_sample", "assignment_cube", "movement")
+            .select_related("import_batch")
+        )
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return roles.user_is_staff(request.user)
