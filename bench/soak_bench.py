@@ -7,7 +7,7 @@
   and created afresh, migrated, and loaded with `--base-rows` demo lines through
   `import_transactions --sync` (import, aggregates, refit), so the pages and the API have data.
 - The app as the Procfile runs it: production settings (DEBUG off, manifest static files collected
-  first), gunicorn with 2 workers of 4 threads (`--threads 1` for sync workers), and a real
+  first), gunicorn with 2 sync workers (`--threads 4` for gthread workers), and a real
   `manage.py qcluster` (2 workers). Plain HTTP on localhost, so SECURE_SSL_REDIRECT is off; the
   user throttle is raised so the soak measures the service, not its rate limit.
 - `--concurrency` client threads (requests, one session each), signed in as a staff user (every
@@ -292,7 +292,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="lines of the file imported during the soak")
     parser.add_argument("--base-rows", type=int, default=100_000, help="lines loaded before the soak")
     parser.add_argument("--import-after", type=int, default=15, help="seconds into the soak the upload starts")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (the Procfile's 4)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (the Procfile's 1)")
     args = parser.parse_args()
 
     OUT.mkdir(parents=True, exist_ok=True)
