@@ -185,6 +185,7 @@ class ImportListCreateApi(StaffImportApi):
         super().initial(request, *args, **kwargs)
 
     @extend_schema(
+        operation_id="imports_list",
         summary="List import batches",
         description="The import batches, newest first (staff only), paginated.",
         parameters=[

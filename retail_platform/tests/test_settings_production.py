@@ -15,7 +15,9 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 def _production_env(**overrides: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in ("DEBUG", "DJANGO_SETTINGS_MODULE")}
+    # Switches that only tests set (the browser tests allow async-unsafe ORM calls) are not production's.
+    test_only = ("DEBUG", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {key: value for key, value in os.environ.items() if key not in test_only}
     env.update(
         DJANGO_SETTINGS_MODULE="retail_platform.settings.production",
         SECRET_KEY=secrets.token_urlsafe(50),

@@ -16,6 +16,9 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test body
+# are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
@@ -33,14 +36,6 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
-
-
-@pytest.fixture(autouse=True)
-def _async_unsafe_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test body
-    are still synchronous and safe. Set per test (not at import) so that no other test, nor any
-    subprocess it starts, inherits the switch."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="session")
