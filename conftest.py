@@ -14,6 +14,7 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from retail_platform.roles import ANALYST, VIEWER
@@ -150,3 +151,12 @@ def qcluster_worker_factory(transactional_db: None, tmp_path: Path) -> Iterator[
 def qcluster_worker(qcluster_worker_factory: Callable[..., QclusterWorker]) -> QclusterWorker:
     """One real django-q2 worker on the test database, stopped after the test."""
     return qcluster_worker_factory()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Answers are cached by data version, and a test's rollback brings the version back to the same
+    number: without this, one test could read the answer another test's data produced."""
+    cache.clear()
+    yield
+    cache.clear()

@@ -10,7 +10,7 @@ trivial authenticated DRF endpoint (`/api/ping`) under the same server in the sa
   whose `aggregates` stage is `rollups_rebuild()`; `--reload` imports again. Then both rollups are
   rebuilt and timed here: `rollups_rebuild()` and `rollups_transactions_rebuild()` (the task queued
   after an import, which also precomputes the unfiltered answers).
-- gunicorn with 2 workers of 4 threads (as in the Procfile; `--threads 1` for sync workers) on a
+- gunicorn with 2 workers of 4 threads (`--threads 1` for sync workers, as the Procfile runs) on a
   free localhost port, production settings (DEBUG off), a viewer
   user with a DRF token; the user throttle is raised so the benchmark measures the API, not 429s.
 - wrk (`apt-get install -y wrk`; installed by this script when missing and run as root) with 16
@@ -236,7 +236,9 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--duration", type=int, default=10, help="seconds of each measured wrk run")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (the Procfile's 4)")
+    parser.add_argument(
+        "--threads", type=int, default=4, help="gunicorn threads per worker (the Procfile runs sync workers: 1)"
+    )
     parser.add_argument("--reload", action="store_true", help="drop and load the bench database again")
     args = parser.parse_args()
 
