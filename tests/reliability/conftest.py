@@ -17,11 +17,3 @@ def media_root(settings: Any, tmp_path: Path) -> Path:
 @pytest.fixture
 def sample_data(db: None, media_root: Path, tmp_path: Path) -> dict[str, Any]:
     return sample_data_create(directory=tmp_path)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> None:
-    # Answers are cached per data version, and every test's data rolls back to the same version.
-    from django.core.cache import cache
-
-    cache.clear()

@@ -1,7 +1,6 @@
 import re
 
 import pytest
-from django.core.cache import cache
 
 from analytics.services.rollups import rollups_rebuild
 from retail_platform.tests.pages import assert_no_inline_script, signed_in_client
@@ -12,11 +11,6 @@ from segmentation.tests.data import RawLine, build_sales, expected_rfm, load_sal
 pytestmark = pytest.mark.django_db
 
 CHARTS = ("segment-sizes", "segment-profile", "rfm-scatter", "rfm-grid-frequency", "rfm-grid-monetary")
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache() -> None:
-    cache.clear()
 
 
 @pytest.fixture
