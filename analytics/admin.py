@@ -14,7 +14,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation, ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -30,6 +29,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from rest_framework.exceptions import APIException
 
 from analytics import import_inputs
+from analytics.forms import ImportUploadAdminForm, application_form_error
 from analytics.models import Category, ColumnMapping, Customer, ImportBatch, PaymentMethod, Store, TransactionLine
 from analytics.selectors.import_reports import (
     ERROR_REPORT_COLUMNS,
@@ -45,10 +45,6 @@ from retail_platform.errors import ApplicationError
 STAGE_ORDER = ("read", "validate", "load", "aggregates", "refit")
 
 
-def _form_error(error: ApplicationError) -> ValidationError:
-    return ValidationError(error.message, code="too_large" if error.status == 413 else "invalid")
-
-
 def _is_too_large(error: Exception) -> bool:
     return isinstance(error, RequestDataTooBig) or getattr(error, "status_code", None) == 413
 
@@ -58,45 +54,6 @@ def _declared_length(request: HttpRequest) -> int | None:
         return int(request.META.get("CONTENT_LENGTH") or 0) or None
     except ValueError:
         return None
-
-
-class ImportUploadForm(forms.Form):
-    file = forms.FileField(help_text="A CSV file of transactions.")
-    mapping_name = forms.ChoiceField(
-        label="Column mapping",
-        help_text="A shipped preset or a saved column mapping; a JSON mapping below overrides it.",
-    )
-    mapping_json = forms.CharField(
-        label="JSON mapping",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 8, "cols": 80, "spellcheck": "false"}),
-        help_text="Optional: a column mapping for this file only, in the format described in the README.",
-    )
-    skip_invalid = forms.BooleanField(
-        required=False,
-        label="Skip invalid rows",
-        help_text="Import the valid rows and report the rest, instead of rejecting the whole file.",
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["mapping_name"].choices = import_inputs.mapping_choices()
-        self.fields["mapping_name"].initial = "mall"
-
-    def clean_file(self) -> UploadedFile:
-        upload = self.cleaned_data["file"]
-        try:
-            import_inputs.upload_size_check(upload.size)
-        except ApplicationError as error:
-            raise _form_error(error) from error
-        return upload
-
-    def clean_mapping_json(self) -> dict[str, Any] | None:
-        text = self.cleaned_data["mapping_json"].strip()
-        try:
-            return import_inputs.mapping_json_parse(text) if text else None
-        except ApplicationError as error:
-            raise _form_error(error) from error
 
 
 class EstimatedCountPaginator(Paginator):
@@ -265,16 +222,16 @@ class ImportBatchAdmin(admin.ModelAdmin):
             except (SuspiciousOperation, APIException) as error:
                 if not _is_too_large(error):
                     raise
-                form = ImportUploadForm()
+                form = ImportUploadAdminForm()
                 form.cleaned_data = {}  # an unbound form takes errors once it has (empty) cleaned data
                 form.add_error("file", import_inputs.upload_too_large_message(_declared_length(request)))
                 return self._upload_response(request, form, status=413)
         return csrf_protect(self._add_view_checked)(request)
 
     def _add_view_checked(self, request: HttpRequest) -> HttpResponse:
-        form: ImportUploadForm
+        form: ImportUploadAdminForm
         if request.method == "POST":
-            form = ImportUploadForm(request.POST, request.FILES)
+            form = ImportUploadAdminForm(request.POST, request.FILES)
             if form.is_valid():
                 batch = self._create_batch(request, form)
                 if batch is not None:
@@ -285,9 +242,9 @@ class ImportBatchAdmin(admin.ModelAdmin):
                     return HttpResponseRedirect(reverse("admin:analytics_importbatch_change", args=[batch.pk]))
             too_large = any(error.code == "too_large" for error in form.errors.as_data().get("file", []))
             return self._upload_response(request, form, status=413 if too_large else 400)
-        return self._upload_response(request, ImportUploadForm(), status=200)
+        return self._upload_response(request, ImportUploadAdminForm(), status=200)
 
-    def _create_batch(self, request: HttpRequest, form: ImportUploadForm) -> ImportBatch | None:
+    def _create_batch(self, request: HttpRequest, form: ImportUploadAdminForm) -> ImportBatch | None:
         from analytics.services.import_batches import import_batch_create
 
         upload = form.cleaned_data["file"]
@@ -306,7 +263,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
             form.add_error(None, error.message)
             return None
 
-    def _upload_response(self, request: HttpRequest, form: ImportUploadForm, *, status: int) -> HttpResponse:
+    def _upload_response(self, request: HttpRequest, form: ImportUploadAdminForm, *, status: int) -> HttpResponse:
         context = {
             **self.admin_site.each_context(request),
             "title": "Upload transactions",
@@ -341,7 +298,7 @@ class ColumnMappingForm(forms.ModelForm):
         try:
             return import_inputs.mapping_check(self.cleaned_data["mapping"])
         except ApplicationError as error:
-            raise _form_error(error) from error
+            raise application_form_error(error) from error
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]

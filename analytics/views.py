@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
@@ -24,6 +23,7 @@ from django.views.generic import TemplateView
 from rest_framework.exceptions import APIException
 
 from analytics import charts, import_inputs
+from analytics.forms import ImportUploadForm
 from analytics.models import ImportBatch
 from analytics.selectors.customers import REPEAT, customer_type_list
 from analytics.selectors.discounts import discount_impact_get
@@ -213,32 +213,6 @@ class TrendsView(ViewerRequiredMixin, TemplateView):
 
 IMPORTS_SHOWN = 50
 ACTIVE_STATUSES = (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING)
-
-
-class ImportUploadForm(forms.Form):
-    file = forms.FileField(label="Transaction file (CSV)", help_text="A CSV file of transaction lines.")
-    mapping_name = forms.ChoiceField(
-        label="Column mapping",
-        help_text="How the file's columns map to ours: a shipped preset or a mapping saved in the admin.",
-    )
-    skip_invalid = forms.BooleanField(
-        required=False,
-        label="Skip invalid rows",
-        help_text="Import the valid rows and report the rest, instead of rejecting the whole file.",
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["mapping_name"].choices = import_inputs.mapping_choices()
-        self.fields["mapping_name"].initial = "mall"
-
-    def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        try:
-            import_inputs.upload_size_check(upload.size)
-        except ApplicationError as error:
-            raise forms.ValidationError(error.message, code="too_large") from error
-        return upload
 
 
 def _batch_state(batch: ImportBatch, *, with_message: bool) -> dict[str, Any]:
