@@ -38,11 +38,11 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "bench_analyticsapi"
 sys.path.insert(0, str(ROOT))
+from bench_db import database_url, psycopg_url, with_database  # noqa: E402 (after the sys.path line)
 
 ENDPOINTS = [
     "/api/overview",
@@ -55,29 +55,12 @@ ENDPOINTS = [
 DATE_FILTER = "?date_from=2022-01-01&date_to=2022-06-30"
 
 
-def _database_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        url = subprocess.run(
-            [sys.executable, "-m", "retail_platform.embedded_db"], cwd=ROOT, check=True, capture_output=True, text=True
-        ).stdout.strip()
-    return url
-
-
-def _with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
-
-
-def _psycopg_url(url: str) -> str:
-    return url.replace("postgres://", "postgresql://", 1)
-
-
 def prepare_database(server_url: str, *, lines: int, reload: bool) -> str:
     """Create and migrate the bench database, and import N demo lines into it (once; again with --reload)."""
     import psycopg
 
-    bench_url = _with_database(server_url, BENCH_DB)
-    with psycopg.connect(_psycopg_url(_with_database(server_url, "postgres")), autocommit=True) as connection:
+    bench_url = with_database(server_url, BENCH_DB)
+    with psycopg.connect(psycopg_url(with_database(server_url, "postgres")), autocommit=True) as connection:
         exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
         if exists and reload:
             connection.execute(f"DROP DATABASE {BENCH_DB}")
@@ -86,7 +69,7 @@ def prepare_database(server_url: str, *, lines: int, reload: bool) -> str:
     env = {**os.environ, "DATABASE_URL": bench_url, "DJANGO_SETTINGS_MODULE": "retail_platform.settings.dev"}
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
-    with psycopg.connect(_psycopg_url(bench_url), autocommit=True) as connection:
+    with psycopg.connect(psycopg_url(bench_url), autocommit=True) as connection:
         present = connection.execute("SELECT count(*) FROM analytics_transactionline").fetchone()[0]
     if present == lines:
         print(f"{BENCH_DB} already holds {lines:,} lines (--reload to import them again)")
@@ -243,7 +226,7 @@ def main() -> None:
     args = parser.parse_args()
 
     wrk = _ensure_wrk()
-    bench_url = prepare_database(_database_url(), lines=args.lines, reload=args.reload)
+    bench_url = prepare_database(database_url(), lines=args.lines, reload=args.reload)
     rebuild_rollups(bench_url)
     token = create_token(bench_url)
 

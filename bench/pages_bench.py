@@ -31,13 +31,13 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "bench_dashboard"
 LINES_TABLE = "analytics_transactionline"
 TARGET_MS = 150.0
 sys.path.insert(0, str(ROOT))
+from bench_db import database_url, psycopg_url, with_database  # noqa: E402 (after the sys.path line)
 
 PAGES = [
     ("Overview", "/"),
@@ -50,23 +50,6 @@ PAGES = [
     ("Simulator (submitted)", "/simulator/?segments=Champions&discount=20&response_rate=25"),
     ("Imports", "/imports/"),
 ]
-
-
-def _database_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        url = subprocess.run(
-            [sys.executable, "-m", "retail_platform.embedded_db"], cwd=ROOT, check=True, capture_output=True, text=True
-        ).stdout.strip()
-    return url
-
-
-def _with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
-
-
-def _psycopg_url(url: str) -> str:
-    return url.replace("postgres://", "postgresql://", 1)
 
 
 def _import(path: Path, env: dict[str, str]) -> dict[str, Any]:
@@ -91,8 +74,8 @@ def prepare_database(server_url: str, *, lines: int, reload: bool) -> str:
     """Create, migrate and load the bench database through the import command (once per size)."""
     import psycopg
 
-    bench_url = _with_database(server_url, BENCH_DB)
-    with psycopg.connect(_psycopg_url(_with_database(server_url, "postgres")), autocommit=True) as connection:
+    bench_url = with_database(server_url, BENCH_DB)
+    with psycopg.connect(psycopg_url(with_database(server_url, "postgres")), autocommit=True) as connection:
         exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
         if exists and reload:
             connection.execute(f"DROP DATABASE {BENCH_DB}")
@@ -102,7 +85,7 @@ def prepare_database(server_url: str, *, lines: int, reload: bool) -> str:
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--verbosity", "0", "--skip-checks"], cwd=ROOT, env=env, check=True
     )
-    with psycopg.connect(_psycopg_url(bench_url), autocommit=True) as connection:
+    with psycopg.connect(psycopg_url(bench_url), autocommit=True) as connection:
         present = connection.execute(f"SELECT count(*) FROM {LINES_TABLE}").fetchone()[0]
     if present == lines:
         print(f"{BENCH_DB} already holds {lines:,} lines")
@@ -117,7 +100,7 @@ def prepare_database(server_url: str, *, lines: int, reload: bool) -> str:
         for index, (rows, seed) in enumerate(((first, 7), (lines - first, 8))):
             path = demo_rows_write(Path(folder) / f"bench_{index + 1}.csv", rows=rows, seed=seed)
             _import(path, env)
-    with psycopg.connect(_psycopg_url(bench_url), autocommit=True) as connection:
+    with psycopg.connect(psycopg_url(bench_url), autocommit=True) as connection:
         connection.execute("VACUUM ANALYZE")
     return bench_url
 
@@ -241,7 +224,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20, help="warm renders per page")
     parser.add_argument("--reload", action="store_true", help="drop and load the bench database again")
     args = parser.parse_args()
-    bench_url = prepare_database(_database_url(), lines=args.lines, reload=args.reload)
+    bench_url = prepare_database(database_url(), lines=args.lines, reload=args.reload)
     report(measure(bench_url, repeat=args.repeat), lines=args.lines)
 
 

@@ -30,15 +30,7 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "bench_segmentation"
 sys.path.insert(0, str(ROOT))
-
-
-def _database_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        url = subprocess.run(
-            [sys.executable, "-m", "retail_platform.embedded_db"], cwd=ROOT, check=True, capture_output=True, text=True
-        ).stdout.strip()
-    return url
+from bench_db import database_url  # noqa: E402 (after the sys.path line)
 
 
 def _with_database(url: str, name: str) -> str:
@@ -217,10 +209,10 @@ def main() -> None:
         return
 
     if args.reuse:
-        bench_url = _with_database(_database_url(), BENCH_DB)
+        bench_url = _with_database(database_url(), BENCH_DB)
         print(f"data: reusing {BENCH_DB} as loaded by an earlier run")
     else:
-        bench_url = recreate_database(_database_url())
+        bench_url = recreate_database(database_url())
         data = load_data(bench_url, lines=args.lines, customers=args.customers)
         print(
             f"data: {data['lines']:,} lines, {data['customers']:,} customers ({data['repeat_customers']:,} repeat), "

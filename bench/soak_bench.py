@@ -38,12 +38,12 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 BENCH_DB = "bench_reliability"
 sys.path.insert(0, str(ROOT))
+from bench_db import database_url, with_database  # noqa: E402 (after the sys.path line)
 
 API_PATHS = [
     "/api/ping",
@@ -72,19 +72,6 @@ class Sample:
     path: str
 
 
-def _database_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        url = subprocess.run(
-            [sys.executable, "-m", "retail_platform.embedded_db"], cwd=ROOT, check=True, capture_output=True, text=True
-        ).stdout.strip()
-    return url
-
-
-def _with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -108,8 +95,8 @@ def _file(rows: int, seed: int) -> tuple[Path, int, int]:
 def prepare_database(server_url: str, base_file: Path, env: dict[str, str]) -> str:
     import psycopg
 
-    bench_url = _with_database(server_url, BENCH_DB)
-    admin_url = _with_database(server_url, "postgres").replace("postgres://", "postgresql://", 1)
+    bench_url = with_database(server_url, BENCH_DB)
+    admin_url = with_database(server_url, "postgres").replace("postgres://", "postgresql://", 1)
     with psycopg.connect(admin_url, autocommit=True) as connection:
         connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
         connection.execute(f"CREATE DATABASE {BENCH_DB}")
@@ -308,7 +295,7 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
         "MEDIA_ROOT": str(OUT / "soak_media"),
     }
-    prepare_database(_database_url(), base_file, env)
+    prepare_database(database_url(), base_file, env)
     _setup_django(env)
     token = create_user()
     cookie = session_cookie()
