@@ -100,7 +100,17 @@ class ImportBatchAdmin(admin.ModelAdmin):
         ("Errors", {"fields": ["error_report"]}),
         (
             "Timings",
-            {"fields": ["timings_display", "created_at", "queued_at", "started_at", "finished_at", "attempts"]},
+            {
+                "fields": [
+                    "timings_display",
+                    "load_path",
+                    "created_at",
+                    "queued_at",
+                    "started_at",
+                    "finished_at",
+                    "attempts",
+                ]
+            },
         ),
         (
             "File",

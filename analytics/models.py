@@ -69,6 +69,10 @@ class ImportBatch(models.Model):
         SUCCEEDED = "succeeded"
         FAILED = "failed"
 
+    class LoadPath(models.TextChoices):
+        COLUMNAR = "columnar", "columnar (Arrow, binary COPY)"
+        SQL = "sql", "SQL (checks every row)"
+
     class Source(models.TextChoices):
         ADMIN = "admin"
         COMMAND = "command"
@@ -101,6 +105,8 @@ class ImportBatch(models.Model):
     message = models.TextField(blank=True)
     # Seconds per stage: read, validate, load, aggregates (and refit when run in the same process).
     timings = models.JSONField(default=dict, blank=True)
+    # Which import path loaded the file (see analytics.services.import_csv.pipeline).
+    load_path = models.CharField(max_length=20, choices=LoadPath.choices, blank=True)
     # How many times a worker picked the batch up; a batch is failed after IMPORT_MAX_ATTEMPTS.
     attempts = models.PositiveSmallIntegerField(default=0)
     uploaded_by = models.ForeignKey(

@@ -13,16 +13,21 @@ Two tables, because sums and distinct counts behave differently:
   exact under every combination of date, store and category filters, and so does a customer's net
   amount (repeat vs one-time customers).
 
-`rollups_rebuild()` runs inside the import transaction and must stay fast (about a second at a
-million lines): it rebuilds `SalesDaily` only (TRUNCATE + INSERT ... SELECT ... GROUP BY, one pass
-over the lines) and bumps the data version. The transaction table needs a grouping with about as
-many groups as lines, several seconds at a million lines, so it is rebuilt right after the import
-commits, by a django-q2 task (`rollups_transactions_rebuild`), which then precomputes the
-unfiltered answer of every selector into the answer cache shared by all processes (`SalesAnswer`).
-Until that task has caught up with the current data version, the selectors compute the same rows
-on the fly from the lines (the very same SELECT, `TRANSACTIONS_SELECT_SQL`), so answers are exact
-at every moment, only slower in that window; `transactions_source()` says which one to read.
-Answers are cached per data version and filter (`analytics.selectors.sales_rollups.cached`).
+`rollups_rebuild()` runs inside the import transaction and must stay fast: it brings `SalesDaily`
+up to date and bumps the data version. When the import computed the day-level rows of the lines it
+added (the columnar path does, while it writes them) and the table reflects every earlier line,
+those rows are added to it (a regrouping of a few hundred thousand rows at most); otherwise the
+table is rebuilt from every line (TRUNCATE + INSERT ... SELECT ... GROUP BY, about two seconds at
+a million lines). A `RollupBuild` row records the data version the table reflects.
+
+The transaction table needs a grouping with about as many groups as lines, several seconds at a
+million lines, so it is rebuilt right after the import commits, by a django-q2 task
+(`rollups_transactions_rebuild`), which then precomputes the unfiltered answer of every selector
+into the answer cache shared by all processes (`SalesAnswer`). Until that task has caught up with
+the current data version, the selectors compute the same rows on the fly from the lines (the very
+same SELECT, `TRANSACTIONS_SELECT_SQL`), so answers are exact at every moment, only slower in that
+window; `transactions_source()` says which one to read. Answers are cached per data version and
+filter (`analytics.selectors.sales_rollups.cached`).
 
 Everything is plain SQL (GROUP BY, arrays, unnest): it would run unchanged on a distributed
 PostgreSQL. TRUNCATE takes an exclusive lock on the rollup table until the import commits, so a
@@ -33,6 +38,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 
@@ -42,6 +48,33 @@ from retail_platform.locks import data_write_lock
 logger = logging.getLogger(__name__)
 
 TRANSACTIONS_ROLLUP = "sales_transactions"
+DAILY_ROLLUP = "sales_daily"
+# Columns of a SalesDailyIncrement's rows (money in cents).
+DAILY_INCREMENT_COLUMNS = (
+    "date",
+    "store_id",
+    "category_id",
+    "payment_method_id",
+    "gross_cents",
+    "discount_cents",
+    "net_cents",
+    "cost_cents",
+    "cost_lines",
+    "units",
+    "purchase_lines",
+    "return_lines",
+)
+
+
+@dataclass(frozen=True)
+class SalesDailyIncrement:
+    """The day-level rows of the lines one import added: COPY CSV text with the columns
+    DAILY_INCREMENT_COLUMNS, one row per day x store x category x payment method. `cost_cents` is 0
+    where `cost_lines` is 0 (no line of the group carries a cost)."""
+
+    csv: bytes
+    rows: int
+
 
 # Transactions from the lines. Inner level: one row per transaction x category x payment method;
 # outer level: one row per transaction, its parts as aligned arrays (ordered the same way).
@@ -90,16 +123,31 @@ def data_version_get() -> int:
     return row[0] if row else 0
 
 
-@transaction.atomic
-def rollups_rebuild() -> int:
-    """Rebuild the day-level rollup from the lines, bump the data version and return it.
+_DAILY_COLUMNS = (
+    "date, store_id, category_id, payment_method_id, gross_sales, discount, net_sales, cost, cost_lines, "
+    "units, purchase_lines, return_lines"
+)
+_INCREMENT_AS_DAILY = (
+    "SELECT date, store_id, category_id, payment_method_id, gross_cents * 0.01, discount_cents * 0.01, "
+    "net_cents * 0.01, CASE WHEN cost_lines > 0 THEN cost_cents * 0.01 END, cost_lines, units, purchase_lines, "
+    "return_lines FROM imp_daily"
+)
 
-    Called inside the import transaction. After commit, a django-q2 task rebuilds the transaction
-    rollup; the selectors read the lines meanwhile (see the module docstring).
+
+@transaction.atomic
+def rollups_rebuild(*, daily_increment: SalesDailyIncrement | None = None, batch_id: int | None = None) -> int:
+    """Bring the day-level rollup up to date, bump the data version and return it.
+
+    Called inside the import transaction, with the day-level rows of the lines the import added when
+    it has them (and the batch they came from). After commit, a django-q2 task rebuilds the
+    transaction rollup; the selectors read the lines meanwhile (see the module docstring).
     """
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE analytics_salesdaily")
-        cursor.execute(_DAILY_REBUILD_SQL)
+        if daily_increment is not None and _daily_reflects_earlier_lines(cursor, batch_id=batch_id):
+            _daily_add(cursor, daily_increment)
+        else:
+            cursor.execute("TRUNCATE analytics_salesdaily")
+            cursor.execute(_DAILY_REBUILD_SQL)
         # Answers of older versions are never read again. DELETE, not TRUNCATE: readers are not blocked.
         cursor.execute("DELETE FROM analytics_salesanswer")
         cursor.execute(
@@ -108,8 +156,50 @@ def rollups_rebuild() -> int:
             "RETURNING version"
         )
         version = cursor.fetchone()[0]
+    RollupBuild.objects.update_or_create(name=DAILY_ROLLUP, defaults={"data_version": version})
     transaction.on_commit(_transactions_rebuild_enqueue)
     return version
+
+
+def _daily_reflects_earlier_lines(cursor: object, *, batch_id: int | None) -> bool:
+    """Whether the day-level rollup holds every line but those of `batch_id`: it was last brought up
+    to date for the current data version, or no other batch has lines (a first import)."""
+    built = RollupBuild.objects.filter(name=DAILY_ROLLUP).values_list("data_version", flat=True).first()
+    if built is not None and built == data_version_get():
+        return True
+    if batch_id is None:
+        return False
+    cursor.execute("SELECT EXISTS (SELECT 1 FROM analytics_transactionline WHERE batch_id <> %s)", [batch_id])
+    return not cursor.fetchone()[0]
+
+
+def _daily_add(cursor: object, increment: SalesDailyIncrement) -> None:
+    columns = ", ".join(DAILY_INCREMENT_COLUMNS)
+    cursor.execute(
+        "CREATE TEMP TABLE imp_daily (date date, store_id bigint, category_id bigint, payment_method_id bigint, "
+        "gross_cents bigint, discount_cents bigint, net_cents bigint, cost_cents bigint, cost_lines bigint, "
+        "units bigint, purchase_lines bigint, return_lines bigint) ON COMMIT DROP"
+    )
+    if increment.rows:
+        with cursor.copy(f"COPY imp_daily ({columns}) FROM STDIN (FORMAT csv)") as copy:
+            copy.write(increment.csv)
+    cursor.execute("SELECT EXISTS (SELECT 1 FROM analytics_salesdaily)")
+    if not cursor.fetchone()[0]:
+        cursor.execute(f"INSERT INTO analytics_salesdaily ({_DAILY_COLUMNS}) {_INCREMENT_AS_DAILY}")
+    else:
+        # The table's rows and the new ones, regrouped: sums add up (cost stays NULL where no line has one).
+        cursor.execute(
+            "CREATE TEMP TABLE imp_daily_merged ON COMMIT DROP AS "
+            "SELECT date, store_id, category_id, payment_method_id, sum(gross_sales) AS gross_sales, "
+            "sum(discount) AS discount, sum(net_sales) AS net_sales, sum(cost) AS cost, "
+            "sum(cost_lines) AS cost_lines, sum(units) AS units, sum(purchase_lines) AS purchase_lines, "
+            f"sum(return_lines) AS return_lines FROM (SELECT {_DAILY_COLUMNS} FROM analytics_salesdaily "
+            f"UNION ALL {_INCREMENT_AS_DAILY}) AS daily GROUP BY 1, 2, 3, 4"
+        )
+        cursor.execute("TRUNCATE analytics_salesdaily")
+        cursor.execute(
+            f"INSERT INTO analytics_salesdaily ({_DAILY_COLUMNS}) SELECT {_DAILY_COLUMNS} FROM imp_daily_merged"
+        )
 
 
 def _transactions_rebuild_enqueue() -> None:

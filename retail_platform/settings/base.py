@@ -136,6 +136,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=500 * 1024 * 1024)
 IMPORT_MAX_ATTEMPTS = env.int("IMPORT_MAX_ATTEMPTS", default=3)
 IMPORT_INBOX_DIR = Path(env("IMPORT_INBOX_DIR", default=str(BASE_DIR / "var" / "inbox")))
+# Try the columnar import path first (off: every file takes the SQL path, which checks row by row).
+IMPORT_COLUMNAR = env.bool("IMPORT_COLUMNAR", default=True)
 
 # Pages: the symbol shown before amounts (the demo data are Istanbul malls, in Turkish lira).
 CURRENCY_SYMBOL = env("CURRENCY_SYMBOL", default="₺")

@@ -107,6 +107,7 @@ class Command(BaseCommand):
                 "warnings": batch.warnings,
                 "message": batch.message,
                 "timings": batch.timings,
+                "load_path": batch.load_path,
             }
             if refit is not None:
                 payload["refit"] = refit
@@ -129,7 +130,8 @@ class Command(BaseCommand):
             )
         if batch.timings:
             stages = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in batch.timings.items())
-            self.stdout.write(f"Batch {batch.id}: {batch.status}. Timings: {stages}.")
+            path = f" ({batch.get_load_path_display()} path)" if batch.load_path else ""
+            self.stdout.write(f"Batch {batch.id}: {batch.status}{path}. Timings: {stages}.")
 
 
 def _mapping_option(value: str) -> tuple[str, dict[str, Any] | None]:

@@ -1,5 +1,11 @@
 """The stages of one import inside its transaction: read, validate, load (aggregates are the caller's).
 
+Two paths import a file. The columnar path (`columnar.py`) is tried first: Arrow and numpy in this
+process, one binary COPY into PostgreSQL, for a file whose every cell it reads with certainty. It
+declines any other file before writing a row, and the SQL path below imports it, checking every
+row and reporting every problem. Both store the same lines for the same file.
+
+The SQL path:
 read      the file is looked at (text? encoding, delimiter, header) and COPied into a staging table
 validate  dates, numbers, required and over-long cells are checked in SQL; problems are listed with
           their row, column, value and reason
@@ -18,36 +24,37 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from django.db import DatabaseError, DataError, IntegrityError, OperationalError, connection, transaction
+from django.conf import settings
+from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 
-from analytics.mappings import DIMENSIONS, MAX_LENGTHS, ColumnMappingSpec, header_resolve
+from analytics.mappings import ColumnMappingSpec, header_resolve
+from analytics.services.import_csv.columnar import columnar_import
+from analytics.services.import_csv.columnar_lines import ColumnarDeclined
+from analytics.services.import_csv.dimensions import (
+    customers_load,
+    dates_lookup,
+    dimensions_load,
+    distinct_values_bad,
+)
+from analytics.services.import_csv.lines_table import lines_load
 from analytics.services.import_csv.progress import ProgressWriter
 from analytics.services.import_csv.reading import (
     SAMPLE_BYTES,
+    FileFacts,
     ImportFailure,
     delimiter_name,
     error_entry,
     file_facts_read,
 )
 from analytics.services.import_csv.staging import staging_create, staging_load
-from analytics.services.import_csv.statements import (
-    DIMENSION_TABLES,
-    EARLIEST_DATE,
-    LATEST_DATE,
-    LOOKUP_TABLES,
-    ImportStatements,
-)
+from analytics.services.import_csv.statements import LOOKUP_TABLES, ImportStatements
+from analytics.services.rollups import SalesDailyIncrement
 
 MAX_ERRORS_KEPT = 1000
-# The bulk path (see _lines_insert) pays off from this many lines, into a table holding at most as many.
-BULK_MIN_ROWS = 50_000
-BULK_LOCK_WAIT = "5s"
-LINE_BYTES_ESTIMATE = 150  # heap bytes per transaction line, to estimate the table's rows from its size
-LOCK_NOT_AVAILABLE = "55P03"
-MAX_AGE = 150
 TEMP_BUFFERS = "256MB"
 logger = logging.getLogger(__name__)
 TEMP_TABLES = ("imp_dates", "imp_customers", "imp_customer_values", "imp_customer_ids", *LOOKUP_TABLES.values())
+COLUMNAR_TEMP_TABLES = ("imp_keys", "imp_daily", "imp_daily_merged")
 
 
 @dataclass
@@ -62,6 +69,10 @@ class ImportOutcome:
     timings: dict[str, float] = field(default_factory=dict)
     encoding: str = ""
     delimiter: str = ""
+    # "columnar" or "sql": which path imported the file (see the module docstring).
+    path: str = ""
+    # The day-level rollup rows of the lines added, when the path computed them (columnar).
+    daily_increment: SalesDailyIncrement | None = None
 
 
 def import_file_run(
@@ -104,6 +115,10 @@ def import_file_run(
         for table in TEMP_TABLES:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         _temp_buffers_raise(cursor)
+        if settings.IMPORT_COLUMNAR and _columnar_run(
+            cursor, statements, outcome, facts=facts, opener=opener, size=size, batch_id=batch_id, progress=progress
+        ):
+            return outcome
         staging_create(cursor, table=staging, cell_count=len(facts.header))
         outcome.encoding = staging_load(
             cursor,
@@ -131,9 +146,9 @@ def import_file_run(
                 warnings=outcome.warnings,
             )
         values = _distinct_values(cursor, statements)
-        dates_bad = _dates_lookup(cursor, values.get("date", []))
+        dates_bad = dates_lookup(cursor, values.get("date", []))
         # Problems already visible in the distinct values skip the optimistic load below.
-        known_bad = bool(ragged) or dates_bad or _distinct_values_bad(statements, values)
+        known_bad = bool(ragged) or dates_bad or distinct_values_bad(statements, values)
         outcome.timings["validate"] = time.perf_counter() - started
 
         # Optimistic load: a cell that is not what its column needs makes a cast or a NOT NULL
@@ -162,7 +177,53 @@ def import_file_run(
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute("SET LOCAL enable_nestloop = on")
         outcome.timings["load"] = time.perf_counter() - started - checking
+    outcome.path = "sql"
     return outcome
+
+
+def _columnar_run(
+    cursor: Any,
+    statements: ImportStatements,
+    outcome: ImportOutcome,
+    *,
+    facts: FileFacts,
+    opener: Callable[[], IO[bytes]],
+    size: int,
+    batch_id: int,
+    progress: ProgressWriter,
+) -> bool:
+    """Import the file through the columnar path when it takes the file; False (nothing written)
+    when it declines, and the SQL path then imports it. Its time counts in the SQL path's read."""
+    try:
+        with transaction.atomic():
+            result = columnar_import(
+                cursor=cursor,
+                statements=statements,
+                facts=facts,
+                opener=opener,
+                size=size,
+                batch_id=batch_id,
+                progress=progress,
+            )
+            for table in (*TEMP_TABLES, *COLUMNAR_TEMP_TABLES):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    except ColumnarDeclined as reason:
+        logger.info("Import batch %s takes the SQL path: %s", batch_id, reason)
+        return False
+    except (DataError, IntegrityError) as error:
+        # Something the columnar checks let through and PostgreSQL refused: the SQL path will say what.
+        logger.warning("Import batch %s takes the SQL path after the columnar load failed: %s", batch_id, error)
+        return False
+    outcome.path = "columnar"
+    outcome.encoding = facts.pg_encoding
+    if facts.pg_encoding == "LATIN1":
+        outcome.warnings.append("The file is not UTF-8; it was read as Latin-1.")
+    outcome.rows_read = result.rows_read
+    outcome.imported = result.imported
+    outcome.duplicates = result.rows_read - result.imported
+    outcome.timings.update(result.timings)
+    outcome.daily_increment = result.daily
+    return True
 
 
 def _temp_buffers_raise(cursor: Any) -> None:
@@ -234,9 +295,10 @@ def _load(
     batch_id: int,
     progress: ProgressWriter,
 ) -> None:
-    _dimensions_load(cursor, statements, values)
+    dimensions_load(cursor, statements, values)
     progress.update("load", 10)
-    _customers_load(cursor, statements)
+    cursor.execute(statements.customers_sql())
+    customers_load(cursor)
     progress.update("load", 30)
     valid = outcome.rows_read - outcome.rejected
     imported = _lines_insert(cursor, statements, batch_id=batch_id, rows=valid)
@@ -251,55 +313,26 @@ def _load(
 
 
 def _lines_insert(cursor: Any, statements: ImportStatements, *, batch_id: int, rows: int) -> int:
-    """Insert the lines; return how many went in.
+    """Insert the lines; return how many went in (see `lines_table` for the bulk path)."""
 
-    A big load into a table that is small next to it takes the bulk path: the primary key is
-    dropped, the lines are inserted, and the key is built again in one sorted pass (about five
-    times faster than maintaining a random-key B-tree row by row). The table is locked for the
-    rest of the import then, so the bulk path only waits a few seconds for that lock and otherwise
-    inserts the usual way."""
-    if rows >= BULK_MIN_ROWS and _lines_estimate(cursor) <= rows:
-        try:
-            with transaction.atomic():
-                return _lines_insert_bulk(cursor, statements, batch_id=batch_id)
-        except OperationalError as error:
-            if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
-                raise
-            logger.info("Bulk path skipped: the transaction lines are in use (%s)", error)
-    cursor.execute(statements.insert_sql(batch_id=batch_id))
-    return cursor.rowcount
+    def insert(bulk: bool) -> int:
+        if not bulk:
+            cursor.execute(statements.insert_sql(batch_id=batch_id))
+            return cursor.rowcount
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM analytics_transactionline)")
+        (has_lines,) = cursor.fetchone()
+        # Into an empty table there is nothing to leave out: skip the anti-join (a hash probe per line).
+        sql = (
+            statements.bulk_insert_sql(batch_id=batch_id)
+            if has_lines
+            else statements.plain_insert_sql(batch_id=batch_id)
+        )
+        cursor.execute(sql)
+        return cursor.rowcount
 
-
-def _lines_estimate(cursor: Any) -> float:
-    cursor.execute("SELECT pg_relation_size('analytics_transactionline')")
-    return cursor.fetchone()[0] / LINE_BYTES_ESTIMATE
-
-
-def _lines_insert_bulk(cursor: Any, statements: ImportStatements, *, batch_id: int) -> int:
-    cursor.execute(
-        "SELECT conname FROM pg_constraint WHERE conrelid = 'analytics_transactionline'::regclass AND contype = 'p'"
+    return lines_load(
+        cursor, rows=rows, insert=insert, keys_renumber_sql=statements.keys_renumber_sql(batch_id=batch_id)
     )
-    (primary_key,) = cursor.fetchone()
-    cursor.execute(f"SET LOCAL lock_timeout = '{BULK_LOCK_WAIT}'")
-    cursor.execute(f"ALTER TABLE analytics_transactionline DROP CONSTRAINT {primary_key}")
-    cursor.execute("SET LOCAL lock_timeout = 0")
-    cursor.execute("SELECT EXISTS (SELECT 1 FROM analytics_transactionline)")
-    (has_lines,) = cursor.fetchone()
-    # Into an empty table there is nothing to leave out: skip the anti-join (a hash probe per line).
-    cursor.execute(
-        statements.bulk_insert_sql(batch_id=batch_id) if has_lines else statements.plain_insert_sql(batch_id=batch_id)
-    )
-    inserted = cursor.rowcount
-    add_key = f"ALTER TABLE analytics_transactionline ADD CONSTRAINT {primary_key} PRIMARY KEY (row_key)"
-    cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-    try:
-        with transaction.atomic():
-            cursor.execute(add_key)
-    except IntegrityError:
-        # Lines repeated within the file went in under one key: number their copies, build again.
-        cursor.execute(statements.keys_renumber_sql(batch_id=batch_id))
-        cursor.execute(add_key)
-    return inserted
 
 
 def _missing_columns_fail(
@@ -356,94 +389,6 @@ def _distinct_values(cursor: Any, statements: ImportStatements) -> dict[str, lis
         for field_name, raw in cursor.fetchall():
             values.setdefault(field_name, []).append(raw)
     return values
-
-
-def _distinct_values_bad(statements: ImportStatements, values: dict[str, list[str | None]]) -> bool:
-    """Whether a store, category, payment method, gender or age cell is one the checks reject."""
-    for name in (*DIMENSIONS, "gender"):
-        if any(len((raw or "").strip()) > MAX_LENGTHS[name] for raw in values.get(name, [])):
-            return True
-    for raw in values.get("age", []):
-        text = (raw or "").strip()
-        if text and not (text.isascii() and text.isdigit() and int(text) <= MAX_AGE):
-            return True
-    return False
-
-
-def _dates_lookup(cursor: Any, raws: list[str | None]) -> bool:
-    """Create the date lookup (raw cell -> date); return whether any cell is empty or unreadable."""
-    cursor.execute("CREATE TEMP TABLE imp_dates (raw text, d date) ON COMMIT DROP")
-    cursor.execute("INSERT INTO imp_dates (raw) SELECT DISTINCT unnest(%s::text[])", [raws])
-    # Words PostgreSQL reads as dates (today, epoch, infinity) are not dates in a sales file.
-    cursor.execute(
-        r"UPDATE imp_dates SET d = CASE WHEN raw ~ '^\s*[0-9]' AND pg_input_is_valid(raw, 'date') THEN raw::date END"
-    )
-    cursor.execute("UPDATE imp_dates SET d = NULL WHERE d < %s OR d > %s", [EARLIEST_DATE, LATEST_DATE])
-    # A year of one or three digits is a typo, not a date (two digits read as 1970-2069).
-    cursor.execute(r"UPDATE imp_dates SET d = NULL WHERE raw ~ '^\s*\d{1,2}[/.-]\d{1,2}[/.-](\d|\d{3})(\D|$)'")
-    cursor.execute("ANALYZE imp_dates")
-    cursor.execute("SELECT EXISTS (SELECT 1 FROM imp_dates WHERE d IS NULL)")
-    return cursor.fetchone()[0]
-
-
-def _dimensions_load(cursor: Any, statements: ImportStatements, values: dict[str, list[str | None]]) -> None:
-    defaults = statements.spec.defaults
-    for name in DIMENSIONS:
-        raws = [raw or "" for raw in values.get(name, [])] if statements.has(name) else [""]
-        names = [raw.strip() or defaults[name] for raw in raws]
-        pairs = [(raw, text) for raw, text in zip(raws, names, strict=True) if len(text) <= MAX_LENGTHS[name]]
-        table, lookup = DIMENSION_TABLES[name], LOOKUP_TABLES[name]
-        cursor.execute(
-            f"INSERT INTO {table} (name) SELECT DISTINCT unnest(%s::text[]) ON CONFLICT (name) DO NOTHING",
-            [[text for _, text in pairs]],
-        )
-        cursor.execute(
-            f"CREATE TEMP TABLE {lookup} ON COMMIT DROP AS SELECT r.raw, d.id FROM "
-            f"unnest(%s::text[], %s::text[]) AS r(raw, name) JOIN {table} d ON d.name = r.name",
-            [[raw for raw, _ in pairs], [text for _, text in pairs]],
-        )
-        cursor.execute(f"ANALYZE {lookup}")
-
-
-def _customers_load(cursor: Any, statements: ImportStatements) -> None:
-    """Add the customers not seen before; fill a known customer's missing gender or age."""
-    cursor.execute(statements.customers_sql())
-    cursor.execute(
-        """
-        CREATE TEMP TABLE imp_customer_values ON COMMIT DROP AS
-        SELECT btrim(raw) AS external_id, coalesce(max(left(btrim(gender), 20)), '') AS gender,
-               max(CASE WHEN pg_input_is_valid(btrim(age), 'smallint')
-                        THEN CASE WHEN btrim(age)::smallint BETWEEN 0 AND 150 THEN btrim(age)::smallint END
-                   END) AS age
-        FROM imp_customers WHERE btrim(raw) <> '' GROUP BY 1
-        """
-    )
-    cursor.execute("SELECT count(*) FROM imp_customer_values")
-    (distinct_customers,) = cursor.fetchone()
-    # A plain insert behind an anti-join: the data-write lock keeps other writers out meanwhile.
-    cursor.execute(
-        """
-        INSERT INTO analytics_customer (external_id, gender, age)
-        SELECT v.external_id, v.gender, v.age FROM imp_customer_values v
-        WHERE NOT EXISTS (SELECT 1 FROM analytics_customer c WHERE c.external_id = v.external_id)
-        ORDER BY v.external_id
-        """
-    )
-    if cursor.rowcount < distinct_customers:
-        cursor.execute(
-            """
-            UPDATE analytics_customer c
-            SET gender = CASE WHEN c.gender = '' THEN v.gender ELSE c.gender END, age = coalesce(c.age, v.age)
-            FROM imp_customer_values v
-            WHERE c.external_id = v.external_id
-              AND ((c.gender = '' AND v.gender <> '') OR (c.age IS NULL AND v.age IS NOT NULL))
-            """
-        )
-    cursor.execute(
-        "CREATE TEMP TABLE imp_customer_ids ON COMMIT DROP AS "
-        "SELECT i.raw, c.id FROM imp_customers i JOIN analytics_customer c ON c.external_id = btrim(i.raw)"
-    )
-    cursor.execute("ANALYZE imp_customer_ids")
 
 
 def describe(outcome: ImportOutcome, file_name: str) -> str:

@@ -248,13 +248,12 @@ class ImportStatements:
         )
 
     def customers_sql(self) -> str:
-        """The distinct customer cells, with one gender and age each (a temporary table)."""
-        gender = f"any_value({self.raw('gender')})" if self.has("gender") else "NULL::text"
-        age = f"any_value({self.raw('age')})" if self.has("age") else "NULL::text"
+        """The distinct customer, gender and age cells (a temporary table; see `dimensions.customers_load`)."""
+        gender = self.raw("gender") if self.has("gender") else "NULL::text"
+        age = self.raw("age") if self.has("age") else "NULL::text"
         return (
             f"CREATE TEMP TABLE imp_customers ON COMMIT DROP AS "
-            f"SELECT {self.raw('customer')} AS raw, {gender} AS gender, {age} AS age "
-            f"FROM {self.staging} s GROUP BY 1"
+            f"SELECT DISTINCT {self.raw('customer')} AS raw, {gender} AS gender, {age} AS age FROM {self.staging} s"
         )
 
     # --- lines -----------------------------------------------------------------------------------
@@ -323,7 +322,7 @@ class ImportStatements:
             f"LEFT JOIN imp_customer_ids cu ON cu.raw = {self.raw('customer')} "
             f"{' '.join(joins)} OFFSET 0"
         )
-        flagged = f"SELECT *, ({' OR '.join(returned)}) AS r FROM ({typed}) AS lines OFFSET 0"
+        flagged = f"SELECT *, ({' OR '.join(returned)}) AS r, greatest(abs(q), 1) AS m FROM ({typed}) AS lines OFFSET 0"
         # Gross and discount are rounded here so that net = gross - discount holds to the cent; the
         # other money columns are rounded by their column type.
         signed = (
@@ -333,7 +332,9 @@ class ImportStatements:
         )
         return (
             f"SELECT row_key, {int(batch_id)}, invoice_no, customer_id, store_id, category_id, payment_method_id, "
-            "date, CASE WHEN r THEN -abs(q) ELSE q END, abs(amount) / coalesce(nullif(abs(q), 0), 1), "
+            "date, CASE WHEN r THEN -abs(q) ELSE q END, "
+            # abs(amount) / quantity to four places, half up, exactly (div truncates: no rounding before).
+            "div(abs(amount) * 20000 + m, 2 * m) / 10000, "
             "gross, off, gross - off, CASE WHEN r THEN -abs(cost) ELSE abs(cost) END, r "
             f"FROM ({signed}) AS lines"
         )

@@ -1,0 +1,345 @@
+"""The columnar import path's arithmetic, on Arrow record batches of raw cells (pure: no database).
+
+The columnar path (`columnar.py`) reads a file with Arrow and turns it into transaction lines with
+numpy, so that the importing process and PostgreSQL work side by side. It must store exactly what
+the SQL path (`statements.py`) stores for the same file, so everything here follows that module's
+SQL rule for rule, and it only takes files whose every cell it is sure to read the same way:
+whenever a cell is anything but plain (a quote or a line break inside a cell, a number written
+another way than `-1234.56`, a cell too long, an empty required cell...), `ColumnarDeclined` is
+raised and the SQL path imports the file, checking and reporting every row.
+
+Money is handled as integers: amounts in millionths (`MICRO`) as read, lines in cents, unit prices
+in ten-thousandths, each rounded half away from zero as PostgreSQL rounds numeric values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from analytics.mappings import DIMENSIONS, MAX_LENGTHS, ColumnMappingSpec
+from analytics.services.import_csv.statements import KEY_FIELDS
+
+MICRO = 1_000_000
+# Cells read as amounts: at most 10 digits before the point and 6 after (numeric(12,2) holds below 1e10).
+AMOUNT_PATTERN = r"^-?[0-9]{1,10}(\.[0-9]{1,6})?$"
+QUANTITY_PATTERN = r"^-?[0-9]{1,9}$"
+# Characters after which PostgreSQL's CSV parser and Arrow's could disagree about a cell.
+UNSURE_CHARACTERS = '["\r\n\x00]'
+# Below 10,000,000,000 once rounded to cents (numeric(12,2)), in millionths.
+AMOUNT_LIMIT_MICRO = 9_999_999_999_995_000
+LINE_LIMIT = 1e10
+# Days from 1970-01-01 (Arrow's date32) to 2000-01-01 (PostgreSQL's date epoch).
+PG_EPOCH_DAYS = 10_957
+INT64_SAFE = 9_000_000_000_000_000_000
+
+
+class ColumnarDeclined(Exception):
+    """The file has a cell the columnar path does not read with certainty; the SQL path takes it."""
+
+
+@dataclass(frozen=True)
+class BatchFacts:
+    """What one record batch contributes before anything is written: its distinct cells, the
+    customers with their gender and age cells, and its row keys (before repeated lines are numbered)."""
+
+    rows: int
+    distinct: dict[str, list[str]]
+    customers: pa.Table  # columns raw, gender, age: distinct triples
+    keys: npt.NDArray[np.void]  # 16-byte MD5 digests, one per row
+    amounts: Amounts
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """Ids and dates for raw cells, from the database."""
+
+    dimensions: dict[str, dict[str, int]]  # field -> raw cell -> id ('' when the file lacks the column)
+    dates: dict[str, int]  # raw cell -> days since 2000-01-01
+    customer_cells: pa.Array  # distinct raw customer cells ...
+    customer_ids: npt.NDArray[np.int64]  # ... and their customer ids, aligned
+
+
+@dataclass(frozen=True)
+class LineArrays:
+    """Transaction lines as aligned arrays (money in cents, unit prices in ten-thousandths)."""
+
+    customer_id: npt.NDArray[np.int64]
+    store_id: npt.NDArray[np.int64]
+    category_id: npt.NDArray[np.int64]
+    payment_method_id: npt.NDArray[np.int64]
+    date: npt.NDArray[np.int32]  # days since 2000-01-01
+    quantity: npt.NDArray[np.int64]
+    unit_price: npt.NDArray[np.int64]
+    gross: npt.NDArray[np.int64]
+    discount: npt.NDArray[np.int64]
+    net: npt.NDArray[np.int64]
+    cost: npt.NDArray[np.int64]
+    has_cost: npt.NDArray[np.bool_]
+    is_return: npt.NDArray[np.bool_]
+    invoice: pa.Array  # UTF-8 text
+
+    def __len__(self) -> int:
+        return len(self.gross)
+
+
+class Cells:
+    """The raw cells of one record batch, by field."""
+
+    def __init__(self, batch: pa.RecordBatch, *, spec: ColumnMappingSpec, positions: Mapping[str, int]) -> None:
+        self.batch = batch
+        self.spec = spec
+        self.positions = positions
+        self.rows = batch.num_rows
+
+    def has(self, field: str) -> bool:
+        return field in self.positions
+
+    def raw(self, field: str) -> pa.Array:
+        return self.batch.column(self.positions[field])
+
+    def trimmed(self, field: str) -> pa.Array:
+        """The cell without surrounding spaces (PostgreSQL's btrim)."""
+        return pc.utf8_trim(self.raw(field), characters=" ")
+
+    def filled(self, field: str) -> pa.Array:
+        return pc.greater(pc.binary_length(self.trimmed(field)), 0)
+
+    def number_text(self, field: str) -> pa.Array:
+        text = self.trimmed(field)
+        if self.spec.decimal_separator == ",":
+            text = pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".")
+        return text
+
+
+def batch_check(batch: pa.RecordBatch, *, spec: ColumnMappingSpec, positions: Mapping[str, int]) -> BatchFacts:
+    """Check one batch's cells and collect what the database must resolve. Raises ColumnarDeclined."""
+    for column in batch.columns:
+        if pc.any(pc.match_substring_regex(column, UNSURE_CHARACTERS)).as_py():
+            raise ColumnarDeclined("a cell holds a quote, a line break or a NUL")
+    cells = Cells(batch, spec=spec, positions=positions)
+    for field in spec.required_fields():
+        if not pc.all(cells.filled(field)).as_py():
+            raise ColumnarDeclined(f"an empty {field} cell")
+    for field, limit in MAX_LENGTHS.items():
+        if cells.has(field) and pc.max(pc.utf8_length(cells.trimmed(field))).as_py() > limit:
+            raise ColumnarDeclined(f"a {field} longer than {limit} characters")
+    amounts = amounts_read(cells)
+    distinct = {
+        field: pc.unique(cells.raw(field)).to_pylist()
+        for field in ("date", *DIMENSIONS, "gender", "age")
+        if cells.has(field)
+    }
+    customer_columns = {
+        "raw": cells.raw("customer"),
+        "gender": cells.raw("gender") if cells.has("gender") else pa.nulls(cells.rows, pa.string()),
+        "age": cells.raw("age") if cells.has("age") else pa.nulls(cells.rows, pa.string()),
+    }
+    customers = pa.table(customer_columns).group_by(["raw", "gender", "age"]).aggregate([])
+    return BatchFacts(rows=cells.rows, distinct=distinct, customers=customers, keys=row_keys(cells), amounts=amounts)
+
+
+def row_keys(cells: Cells) -> npt.NDArray[np.void]:
+    """MD5 of the mapped raw cells joined by the unit separator: `md5(concat_ws(chr(31), ...))`."""
+    joined = pc.binary_join_element_wise(*(cells.raw(field) for field in KEY_FIELDS if cells.has(field)), "\x1f")
+    digest = hashlib.md5
+    packed = b"".join([digest(text).digest() for text in joined.cast(pa.binary()).to_pylist()])
+    return np.frombuffer(packed, dtype="V16")
+
+
+def repeated_keys_number(keys: npt.NDArray[np.void]) -> npt.NDArray[np.void]:
+    """Give the 2nd, 3rd, ... copy of a line repeated in the file its own key, as the SQL path does:
+    `md5(<key as uuid text> || ':' || <occurrence>)`. Copies are identical, so which copy is which
+    does not matter."""
+    # Repeats are rare: find candidates on the first 8 bytes (a fast sort), then compare whole keys.
+    leading = keys.view("<u8")[::2]
+    ordered = np.sort(leading)
+    repeated_leading = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    if not len(repeated_leading):
+        return keys
+    keys = keys.copy()
+    seen: dict[bytes, int] = {}
+    for row in np.flatnonzero(np.isin(leading, repeated_leading)):
+        key = keys[row].tobytes()
+        occurrence = seen.get(key, 0) + 1
+        seen[key] = occurrence
+        if occurrence > 1:
+            text = f"{uuid.UUID(bytes=key)}:{occurrence}"
+            keys[row] = np.frombuffer(hashlib.md5(text.encode(), usedforsecurity=False).digest(), dtype="V16")[0]
+    return keys
+
+
+def _micro(cells: Cells, field: str, *, required: bool) -> npt.NDArray[np.int64]:
+    """A number column in millionths; empty cells are 0 (ColumnarDeclined when `required`)."""
+    text = cells.number_text(field)
+    filled = pc.greater(pc.binary_length(text), 0)
+    if required and not pc.all(filled).as_py():
+        raise ColumnarDeclined(f"an empty {field} cell")
+    plain = pc.match_substring_regex(text, AMOUNT_PATTERN)
+    if not pc.all(pc.or_(plain, pc.invert(filled))).as_py():
+        raise ColumnarDeclined(f"a {field} cell that is not a plain number")
+    parsed = pc.cast(pc.if_else(filled, text, "0"), pa.decimal128(18, 6))
+    values = _decimal_low_words(parsed)
+    if np.abs(values).max(initial=0) >= AMOUNT_LIMIT_MICRO:
+        raise ColumnarDeclined(f"a {field} of 10,000,000,000 or more")
+    return values
+
+
+def _decimal_low_words(array: pa.Array) -> npt.NDArray[np.int64]:
+    """The unscaled values of a decimal128 array that fit 64 bits (little-endian low words)."""
+    words = np.frombuffer(array.buffers()[1], dtype="<i8")
+    return words[2 * array.offset : 2 * (array.offset + len(array)) : 2].copy()
+
+
+def _quantity(cells: Cells) -> npt.NDArray[np.int64]:
+    if not cells.has("quantity"):
+        return np.ones(cells.rows, dtype=np.int64)
+    text = cells.trimmed("quantity")
+    filled = pc.greater(pc.binary_length(text), 0)
+    if "quantity" in cells.spec.required_fields() and not pc.all(filled).as_py():
+        raise ColumnarDeclined("an empty quantity cell")
+    if not pc.all(pc.or_(pc.match_substring_regex(text, QUANTITY_PATTERN), pc.invert(filled))).as_py():
+        raise ColumnarDeclined("a quantity cell that is not a plain whole number")
+    return pc.cast(pc.if_else(filled, text, "1"), pa.int64()).to_numpy()
+
+
+@dataclass(frozen=True)
+class Amounts:
+    quantity: npt.NDArray[np.int64]
+    amount: npt.NDArray[np.int64]  # millionths, as read (quantity x unit price for unit prices)
+    discount_micro: npt.NDArray[np.int64] | None  # millionths: the amount, or the fraction of the line
+    cost: npt.NDArray[np.int64] | None  # millionths, the line's (quantity x unit cost for unit costs)
+    has_cost: npt.NDArray[np.bool_]
+
+
+def amounts_read(cells: Cells) -> Amounts:
+    spec = cells.spec
+    quantity = _quantity(cells)
+    price = _micro(cells, "price", required=True)
+    amount = price
+    if spec.price_is == "unit_price":
+        amount = _line_product(price, quantity, "price")
+    discount = None
+    if cells.has("discount"):
+        discount = _micro(cells, "discount", required=False)
+        if spec.discount_is == "fraction":
+            if discount.min(initial=0) < 0 or discount.max(initial=0) > MICRO:
+                raise ColumnarDeclined("a discount fraction outside 0 to 1")
+            if np.abs(amount).max(initial=0) * max(int(discount.max(initial=0)), 1) >= INT64_SAFE:
+                raise ColumnarDeclined("a discounted line too large for exact integer arithmetic")
+    cost = None
+    has_cost = np.zeros(cells.rows, dtype=np.bool_)
+    if cells.has("cost"):
+        has_cost = cells.filled("cost").to_numpy(zero_copy_only=False)
+        cost = _micro(cells, "cost", required=False)
+        if spec.cost_is == "unit_price":
+            cost = _line_product(cost, quantity, "cost")
+    return Amounts(quantity=quantity, amount=amount, discount_micro=discount, cost=cost, has_cost=has_cost)
+
+
+def _line_product(
+    unit_micro: npt.NDArray[np.int64], quantity: npt.NDArray[np.int64], field: str
+) -> npt.NDArray[np.int64]:
+    """quantity x unit price, refused (as by the SQL path) at 10,000,000,000 or more."""
+    if (np.abs(unit_micro.astype(np.float64)) * np.abs(quantity.astype(np.float64))).max(initial=0) >= (
+        LINE_LIMIT * MICRO * 0.999
+    ):
+        raise ColumnarDeclined(f"quantity x unit {field} too large")
+    return unit_micro * quantity
+
+
+def _round_half_away(values: npt.NDArray[np.int64], divisor: int) -> npt.NDArray[np.int64]:
+    """values / divisor rounded half away from zero, as PostgreSQL rounds numeric."""
+    magnitude = (np.abs(values) + divisor // 2) // divisor
+    return np.where(values < 0, -magnitude, magnitude)
+
+
+def lines_compute(
+    batch: pa.RecordBatch,
+    *,
+    spec: ColumnMappingSpec,
+    positions: Mapping[str, int],
+    lookups: Lookups,
+    amounts: Amounts | None = None,
+) -> LineArrays:
+    """The transaction lines of one checked batch (the SQL path's `lines_select`, in numpy)."""
+    cells = Cells(batch, spec=spec, positions=positions)
+    amounts = amounts or amounts_read(cells)
+    quantity, amount = amounts.quantity, amounts.amount
+
+    date = _lookup_column(cells, "date", lookups.dates, np.int32)
+    if cells.has("invoice"):
+        invoice = cells.trimmed("invoice")
+    else:
+        # Without an invoice column, a customer's purchases on one day form one invoice.
+        day_text = pa.array(
+            (np.datetime64("2000-01-01") + date.astype("timedelta64[D]")).astype("datetime64[D]").astype(str)
+        )
+        customer = pc.utf8_slice_codeunits(cells.trimmed("customer"), 0, 88)
+        invoice = pc.binary_join_element_wise(customer, day_text, "/")
+
+    is_return = (quantity < 0) | (amount < 0)
+    if spec.return_invoice_prefix and cells.has("invoice"):
+        prefixed = pc.starts_with(invoice, spec.return_invoice_prefix).to_numpy(zero_copy_only=False)
+        is_return |= prefixed
+
+    gross_magnitude = _round_half_away(np.abs(amount), MICRO // 100)
+    gross = np.where(is_return, -gross_magnitude, gross_magnitude)
+    if amounts.discount_micro is None:
+        off_magnitude = np.zeros(cells.rows, dtype=np.int64)
+    elif spec.discount_is == "amount":
+        off_magnitude = _round_half_away(np.abs(amounts.discount_micro), MICRO // 100)
+    else:
+        off_magnitude = _round_half_away(np.abs(amount) * amounts.discount_micro, MICRO * MICRO // 100)
+    discount = np.where(is_return, -off_magnitude, off_magnitude)
+
+    magnitude = np.maximum(np.abs(quantity), 1)
+    # abs(amount) / quantity in ten-thousandths, rounded half up: amount is in millionths.
+    unit_price = (2 * np.abs(amount) + 100 * magnitude) // (200 * magnitude)
+
+    cost = np.zeros(cells.rows, dtype=np.int64)
+    if amounts.cost is not None:
+        cost_magnitude = _round_half_away(np.abs(amounts.cost), MICRO // 100)
+        cost = np.where(is_return, -cost_magnitude, cost_magnitude)
+
+    customer_position = pc.index_in(cells.raw("customer"), value_set=lookups.customer_cells).to_numpy(
+        zero_copy_only=False
+    )
+    return LineArrays(
+        customer_id=lookups.customer_ids[customer_position.astype(np.int64)],
+        store_id=_lookup_column(cells, "store", lookups.dimensions["store"], np.int64),
+        category_id=_lookup_column(cells, "category", lookups.dimensions["category"], np.int64),
+        payment_method_id=_lookup_column(cells, "payment_method", lookups.dimensions["payment_method"], np.int64),
+        date=date,
+        quantity=np.where(is_return, -np.abs(quantity), quantity),
+        unit_price=unit_price,
+        gross=gross,
+        discount=discount,
+        net=gross - discount,
+        cost=cost,
+        has_cost=amounts.has_cost,
+        is_return=is_return,
+        invoice=invoice,
+    )
+
+
+def _lookup_column(cells: Cells, field: str, lookup: Mapping[str, int], dtype: type) -> npt.NDArray:
+    """Map each raw cell through `lookup` (a field the file lacks maps its '' entry on every row)."""
+    if not cells.has(field):
+        return np.full(cells.rows, lookup[""], dtype=dtype)
+    encoded = cells.raw(field).dictionary_encode()
+    table = np.array([lookup[text] for text in encoded.dictionary.to_pylist()], dtype=dtype)
+    return table[encoded.indices.to_numpy(zero_copy_only=False)]
+
+
+def lines_take(lines: LineArrays, rows: npt.NDArray[np.int64]) -> LineArrays:
+    """The lines at `rows` (to leave out duplicates)."""
+    values = {name: getattr(lines, name)[rows] for name in LineArrays.__dataclass_fields__ if name != "invoice"}
+    return LineArrays(**values, invoice=lines.invoice.take(pa.array(rows)))

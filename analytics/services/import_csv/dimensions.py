@@ -1,0 +1,114 @@
+"""Dates, stores, categories, payment methods and customers: the import steps both paths share.
+
+Each step works on distinct raw cells (a few thousand dates and names, the file's customers), so the
+SQL path and the columnar path check and store them through the very same SQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from analytics.mappings import DIMENSIONS, MAX_LENGTHS
+from analytics.services.import_csv.statements import (
+    DIMENSION_TABLES,
+    EARLIEST_DATE,
+    LATEST_DATE,
+    LOOKUP_TABLES,
+    ImportStatements,
+)
+
+MAX_AGE = 150
+
+
+def distinct_values_bad(statements: ImportStatements, values: dict[str, list[str | None]]) -> bool:
+    """Whether a store, category, payment method, gender or age cell is one the checks reject."""
+    for name in (*DIMENSIONS, "gender"):
+        if any(len((raw or "").strip()) > MAX_LENGTHS[name] for raw in values.get(name, [])):
+            return True
+    for raw in values.get("age", []):
+        text = (raw or "").strip()
+        if text and not (text.isascii() and text.isdigit() and int(text) <= MAX_AGE):
+            return True
+    return False
+
+
+def dates_lookup(cursor: Any, raws: list[str | None]) -> bool:
+    """Create the date lookup `imp_dates` (raw cell -> date); return whether any cell is empty or
+    unreadable. Dates are read under the session's datestyle, which the import sets."""
+    cursor.execute("CREATE TEMP TABLE imp_dates (raw text, d date) ON COMMIT DROP")
+    cursor.execute("INSERT INTO imp_dates (raw) SELECT DISTINCT unnest(%s::text[])", [raws])
+    # Words PostgreSQL reads as dates (today, epoch, infinity) are not dates in a sales file.
+    cursor.execute(
+        r"UPDATE imp_dates SET d = CASE WHEN raw ~ '^\s*[0-9]' AND pg_input_is_valid(raw, 'date') THEN raw::date END"
+    )
+    cursor.execute("UPDATE imp_dates SET d = NULL WHERE d < %s OR d > %s", [EARLIEST_DATE, LATEST_DATE])
+    # A year of one or three digits is a typo, not a date (two digits read as 1970-2069).
+    cursor.execute(r"UPDATE imp_dates SET d = NULL WHERE raw ~ '^\s*\d{1,2}[/.-]\d{1,2}[/.-](\d|\d{3})(\D|$)'")
+    cursor.execute("ANALYZE imp_dates")
+    cursor.execute("SELECT EXISTS (SELECT 1 FROM imp_dates WHERE d IS NULL)")
+    return cursor.fetchone()[0]
+
+
+def dimensions_load(cursor: Any, statements: ImportStatements, values: dict[str, list[str | None]]) -> None:
+    """Add the stores, categories and payment methods not seen before; create the lookups
+    `imp_store`, `imp_category`, `imp_payment` (raw cell -> id; '' for a column the file lacks)."""
+    defaults = statements.spec.defaults
+    for name in DIMENSIONS:
+        raws = [raw or "" for raw in values.get(name, [])] if statements.has(name) else [""]
+        names = [raw.strip() or defaults[name] for raw in raws]
+        pairs = [(raw, text) for raw, text in zip(raws, names, strict=True) if len(text) <= MAX_LENGTHS[name]]
+        table, lookup = DIMENSION_TABLES[name], LOOKUP_TABLES[name]
+        cursor.execute(
+            f"INSERT INTO {table} (name) SELECT DISTINCT unnest(%s::text[]) ON CONFLICT (name) DO NOTHING",
+            [[text for _, text in pairs]],
+        )
+        cursor.execute(
+            f"CREATE TEMP TABLE {lookup} ON COMMIT DROP AS SELECT r.raw, d.id FROM "
+            f"unnest(%s::text[], %s::text[]) AS r(raw, name) JOIN {table} d ON d.name = r.name",
+            [[raw for raw, _ in pairs], [text for _, text in pairs]],
+        )
+        cursor.execute(f"ANALYZE {lookup}")
+
+
+def customers_load(cursor: Any) -> None:
+    """Add the customers not seen before and fill a known customer's missing gender or age, from
+    `imp_customers` (the file's distinct customer, gender and age cells); create the lookup
+    `imp_customer_ids` (raw customer cell -> id). A customer's gender and age are the greatest of
+    its cells (an empty gender or an unreadable age never wins)."""
+    cursor.execute(
+        """
+        CREATE TEMP TABLE imp_customer_values ON COMMIT DROP AS
+        SELECT btrim(raw) AS external_id, coalesce(max(left(btrim(gender), 20)), '') AS gender,
+               max(CASE WHEN pg_input_is_valid(btrim(age), 'smallint')
+                        THEN CASE WHEN btrim(age)::smallint BETWEEN 0 AND 150 THEN btrim(age)::smallint END
+                   END) AS age
+        FROM imp_customers WHERE btrim(raw) <> '' GROUP BY 1
+        """
+    )
+    cursor.execute("SELECT count(*) FROM imp_customer_values")
+    (distinct_customers,) = cursor.fetchone()
+    # A plain insert behind an anti-join: the data-write lock keeps other writers out meanwhile.
+    cursor.execute(
+        """
+        INSERT INTO analytics_customer (external_id, gender, age)
+        SELECT v.external_id, v.gender, v.age FROM imp_customer_values v
+        WHERE NOT EXISTS (SELECT 1 FROM analytics_customer c WHERE c.external_id = v.external_id)
+        ORDER BY v.external_id
+        """
+    )
+    if cursor.rowcount < distinct_customers:
+        cursor.execute(
+            """
+            UPDATE analytics_customer c
+            SET gender = CASE WHEN c.gender = '' THEN v.gender ELSE c.gender END, age = coalesce(c.age, v.age)
+            FROM imp_customer_values v
+            WHERE c.external_id = v.external_id
+              AND ((c.gender = '' AND v.gender <> '') OR (c.age IS NULL AND v.age IS NOT NULL))
+            """
+        )
+    cursor.execute(
+        "CREATE TEMP TABLE imp_customer_ids ON COMMIT DROP AS "
+        "SELECT i.raw, c.id FROM (SELECT DISTINCT raw FROM imp_customers) i "
+        "JOIN analytics_customer c ON c.external_id = btrim(i.raw)"
+    )
+    cursor.execute("ANALYZE imp_customer_ids")

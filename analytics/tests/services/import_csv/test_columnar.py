@@ -1,0 +1,416 @@
+"""The columnar import path stores exactly what the SQL path stores, and leaves to it every file it
+cannot read with certainty. Each test imports the same files twice, once with each path (the other
+import rolled back), and compares everything the import wrote."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analytics.models import Customer, ImportBatch, SalesDaily, TransactionLine
+from analytics.services.import_csv import columnar
+from analytics.services.rollups import rollups_rebuild
+from analytics.tests.services.conftest import mall_csv
+
+pytestmark = pytest.mark.django_db
+
+MALL_WITH_MONEY = (
+    "invoice_no,customer_id,gender,age,category,quantity,price,payment_method,invoice_date,shopping_mall,discount,cost"
+)
+RETAIL_II = "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country"
+
+
+class _Rollback(Exception):
+    pass
+
+
+def snapshot() -> dict[str, Any]:
+    """Everything an import writes, by names and external ids (database ids differ between runs)."""
+    lines = sorted(
+        TransactionLine.objects.values_list(
+            "row_key",
+            "invoice_no",
+            "customer__external_id",
+            "store__name",
+            "category__name",
+            "payment_method__name",
+            "date",
+            "quantity",
+            "unit_price",
+            "gross_amount",
+            "discount_amount",
+            "net_amount",
+            "cost",
+            "is_return",
+        )
+    )
+    daily = sorted(
+        SalesDaily.objects.values_list(
+            "date",
+            "store__name",
+            "category__name",
+            "payment_method__name",
+            "gross_sales",
+            "discount",
+            "net_sales",
+            "cost",
+            "cost_lines",
+            "units",
+            "purchase_lines",
+            "return_lines",
+        )
+    )
+    customers = sorted(Customer.objects.values_list("external_id", "gender", "age"))
+    return {"lines": lines, "daily": daily, "customers": customers}
+
+
+def batch_facts(batch: ImportBatch) -> tuple:
+    return (
+        batch.status,
+        batch.rows_read,
+        batch.imported,
+        batch.rejected,
+        batch.duplicates,
+        batch.error_count,
+        batch.errors,
+        batch.message,
+        batch.warnings,
+    )
+
+
+@pytest.fixture
+def both_paths(run_import, settings) -> Callable[..., tuple[list[ImportBatch], dict[str, Any]]]:
+    """Import files in order with the columnar path on, then with it off (each run rolled back);
+    check that the tables and the batches' outcomes agree; return the first run's batches and tables."""
+
+    def run(*files: tuple[str | bytes, dict[str, Any]]) -> tuple[list[ImportBatch], dict[str, Any]]:
+        runs = []
+        for columnar_on in (True, False):
+            settings.IMPORT_COLUMNAR = columnar_on
+            try:
+                with transaction.atomic():
+                    batches = [
+                        run_import(content, name=f"file{n}.csv", **options)
+                        for n, (content, options) in enumerate(files)
+                    ]
+                    runs.append((batches, snapshot()))
+                    raise _Rollback
+            except _Rollback:
+                pass
+        (columnar_batches, columnar_state), (sql_batches, sql_state) = runs
+        assert [batch_facts(batch) for batch in columnar_batches] == [batch_facts(batch) for batch in sql_batches]
+        assert columnar_state == sql_state
+        assert all(batch.load_path == ImportBatch.LoadPath.SQL for batch in sql_batches if batch.imported)
+        return columnar_batches, columnar_state
+
+    return run
+
+
+def csv_cell(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"' if ("," in text or '"' in text) else text
+
+
+def paths(batches: list[ImportBatch]) -> list[str]:
+    return [batch.load_path for batch in batches]
+
+
+def test_mall_file_with_returns_discounts_costs_and_repeated_lines_loads_the_same_columnar(both_paths):
+    content = mall_csv(
+        "I1,C1,Female,28,Clothing,5,1500.40,Credit Card,5/8/2022,Kanyon,150.04,900.10",
+        "I1,C1,Female,28,Clothing,5,1500.40,Credit Card,5/8/2022,Kanyon,150.04,900.10",
+        'I2," C2 ",Male,,"Food & Beverage",3,10.46,Cash,28/12/2021,"Metro, City",0,',
+        "I3,C1,,30,Books,-1,-15.15,Cash,6/8/2022,Kanyon,1.50,9.09",
+        "I4,C3,Female,45,Toys,2,0,Debit Card,1/1/2023,  Forum  ,,",
+        "I5,C3,Male,44,Toys,0,7.005,Debit Card,01/01/2023,Forum,0.004,3.333333",
+        "I6,C4,Female,20,Shoes,1,-12.50,Cash,2/1/2023,Kanyon,-2,-1",
+        header=MALL_WITH_MONEY,
+    )
+
+    columnar_batches, _ = both_paths((content, {}))
+
+    assert paths(columnar_batches) == ["columnar"]
+    assert columnar_batches[0].imported == 7
+
+
+def test_reimports_and_overlapping_exports_count_the_same_duplicates(both_paths):
+    day_1 = mall_csv(
+        "I1,C1,Female,28,Clothing,5,1500.40,Credit Card,5/8/2022,Kanyon",
+        "I1,C1,Female,28,Clothing,5,1500.40,Credit Card,5/8/2022,Kanyon",
+        "I2,C2,Male,21,Shoes,3,1800.51,Debit Card,28/12/2021,Forum Istanbul",
+    )
+    day_2 = mall_csv(
+        "I2,C2,Male,21,Shoes,3,1800.51,Debit Card,28/12/2021,Forum Istanbul",
+        "I1,C1,Female,28,Clothing,5,1500.40,Credit Card,5/8/2022,Kanyon",
+        "I1,C1,Female,28,Clothing,5,1500.40,Credit Card,5/8/2022,Kanyon",
+        "I1,C1,Female,28,Clothing,5,1500.40,Credit Card,5/8/2022,Kanyon",
+        "I3,C1,Female,28,Books,1,15.15,Cash,6/8/2022,Kanyon",
+    )
+
+    columnar_batches, _ = both_paths((day_1, {}), (day_1, {}), (day_2, {}))
+
+    assert paths(columnar_batches) == ["columnar"] * 3
+    assert [(batch.imported, batch.duplicates) for batch in columnar_batches] == [(3, 0), (0, 3), (2, 3)]
+
+
+def test_online_retail_ii_file_with_unit_prices_and_cancellations_loads_the_same_columnar(both_paths):
+    content = "\n".join(
+        [
+            RETAIL_II,
+            "489434,85048,15CM CHRISTMAS GLASS BALL 20 LIGHTS,12,2009-12-01 07:45:00,6.95,13085.0,United Kingdom",
+            "489434,79323P,PINK CHERRY LIGHTS,12,2009-12-01 07:45:00,6.75,13085.0,United Kingdom",
+            "C489449,22087,PAPER BUNTING WHITE LACE,-12,2009-12-01 10:33:00,2.95,16321.0,Australia",
+            "489436,21523,FANCY FONT HOME SWEET HOME DOORMAT,10,2009-12-01 09:06:00,0.001,13078.0,EIRE",
+            "489437,22143,CHRISTMAS CRAFT HEART DECORATIONS,3,2009-12-01 09:08:00,2.1,15362.0,France",
+        ]
+    )
+
+    columnar_batches, _ = both_paths((content, {"mapping_name": "online_retail_ii"}))
+
+    assert paths(columnar_batches) == ["columnar"]
+
+
+def test_semicolon_file_without_invoices_with_decimal_commas_and_fractions_loads_the_same_columnar(both_paths):
+    mapping = {
+        "columns": {
+            "customer": "client",
+            "date": "day",
+            "price": "unit",
+            "quantity": "qty",
+            "discount": "off",
+            "cost": "unit cost",
+            "category": "kind",
+        },
+        "price_is": "unit_price",
+        "discount_is": "fraction",
+        "cost_is": "unit_price",
+        "date_format": "mdy",
+        "decimal_separator": ",",
+        "defaults": {"store": "Web shop"},
+    }
+    content = "\n".join(
+        [
+            "client;day;unit;qty;off;unit cost;kind;note",
+            "A-1;8/5/2022;1.234,50;2;0,1;600,25;Garden;x",
+            "A-1;8/5/2022;3,99;1;;;Garden;y",
+            "B-2;12/31/2021;10;-1;0,25;4,1;;z",
+            "B-2;1/2/2022;2,005;3;1;1;Kitchen;",
+        ]
+    )
+
+    columnar_batches, _ = both_paths((content, {"mapping": mapping}))
+
+    assert paths(columnar_batches) == ["columnar"]
+    assert columnar_batches[0].warnings == ["Column 'note' is not in the mapping 'given at import' and was ignored."]
+
+
+def test_latin1_file_with_a_byte_order_free_header_loads_the_same_columnar(both_paths):
+    content = mall_csv("I1,Çelik,Female,28,Ayakkab\u0131,1,10.00,Cash,5/8/2022,Kanyon").encode("utf-8")
+    latin = mall_csv("I1,C\xe9line,Female,28,Caf\xe9,1,10.00,Cash,5/8/2022,Ni\xe7e").encode("latin-1")
+    bom = b"\xef\xbb\xbf" + mall_csv("I2,C2,Male,21,Shoes,3,1800.51,Debit Card,28/12/2021,Forum").encode()
+
+    columnar_batches, _ = both_paths((content, {}), (latin, {}), (bom, {}))
+
+    assert paths(columnar_batches) == ["columnar"] * 3
+    assert columnar_batches[1].warnings == ["The file is not UTF-8; it was read as Latin-1."]
+
+
+def test_a_customer_seen_with_several_genders_and_ages_gets_the_greatest_of_each(both_paths):
+    content = mall_csv(
+        "I1,C1,,28,Clothing,1,10,Cash,5/8/2022,Kanyon",
+        "I2,C1,Male,31,Clothing,1,10,Cash,6/8/2022,Kanyon",
+        "I3,C1,Female,,Clothing,1,10,Cash,7/8/2022,Kanyon",
+        "I4, C1,Other,29,Clothing,1,10,Cash,8/8/2022,Kanyon",
+    )
+
+    columnar_batches, state = both_paths((content, {}))
+
+    assert paths(columnar_batches) == ["columnar"]
+    assert state["customers"] == [("C1", "Other", 31)]
+
+
+@pytest.mark.parametrize(
+    ("row", "path", "why"),
+    [
+        ('I1,C1,Female,28,Clothing,1,"10.00\n",Cash,5/8/2022,Kanyon', "sql", "a line break inside a cell"),
+        ('I1,"C""1",Female,28,Clothing,1,10.00,Cash,5/8/2022,Kanyon', "sql", "a quote inside a cell"),
+        ("I1,C1,Female,28,Clothing,1,1e3,Cash,5/8/2022,Kanyon", "sql", "an amount in exponent form"),
+        ("I1,C1,Female,28,Clothing,1,+10.00,Cash,5/8/2022,Kanyon", "sql", "a plus sign"),
+        ("I1,C1,Female,28,Clothing,1,10.1234567,Cash,5/8/2022,Kanyon", "sql", "seven decimals"),
+        ("I1,C1,Female,28,Clothing,+2,10.00,Cash,5/8/2022,Kanyon", "sql", "a quantity with a plus sign"),
+        ("I1,C1,Female,28,Clothing,1,\t10.00,Cash,5/8/2022,Kanyon", "sql", "a tab before a number"),
+        ("I1,C1,Female,28,Clothing,1,abc,Cash,5/8/2022,Kanyon", "", "an amount that is not a number"),
+        ("I1,C1,Female,28,Clothing,1,,Cash,5/8/2022,Kanyon", "", "an empty amount"),
+        ("I1,,Female,28,Clothing,1,10.00,Cash,5/8/2022,Kanyon", "", "an empty customer"),
+        ("I1,C1,Female,28,Clothing,1,10.00,Cash,31/2/2022,Kanyon", "", "an unreadable date"),
+        ("I1,C1,Female,28,Clothing,1,10.00,Cash,5/8/2022,Kanyon,extra", "", "a row with a cell too many"),
+        ("I1,C1,Female,28,Clothing,1,10.00,Cash,5/8/2022", "", "a row with a cell too few"),
+        ("I1,C1,Female,200,Clothing,1,10.00,Cash,5/8/2022,Kanyon", "", "an age above 150"),
+        ("I1,C1,Female,28,Clothing,1,99999999999.00,Cash,5/8/2022,Kanyon", "", "an amount too large"),
+        ("I1,C1,Female,28,Clothing,1,10.00,Cash,today,Kanyon", "", "a date word"),
+        ("I1,C1,Female,28,Clothing,1,10.00,Cash,5/8/2022," + "K" * 201, "", "a store name too long"),
+        ("I1,C1,Female,028,Clothing,1,10.00,Cash,5/8/2022,Kanyon", "columnar", "an age with a leading zero"),
+        ("I1,C1,Female, 28,Clothing,1,10.00,Cash, 05/08/2022 ,Kanyon", "columnar", "spaces around a date and an age"),
+    ],
+)
+@pytest.mark.parametrize("skip_invalid", [False, True])
+def test_a_file_with_an_unusual_cell_takes_the_sql_path_with_the_same_outcome(both_paths, row, path, why, skip_invalid):
+    """The path is "" where the row is invalid: without skip_invalid nothing is imported (no path),
+    with it the SQL path imports the valid row."""
+    content = mall_csv("I0,C0,Male,40,Books,1,5.00,Cash,4/8/2022,Kanyon", row)
+
+    columnar_batches, _ = both_paths((content, {"skip_invalid": skip_invalid}))
+
+    expected = path or ("sql" if skip_invalid else "")
+    assert paths(columnar_batches) == [expected], why
+
+
+def test_a_file_read_in_blocks_and_twice_loads_the_same(both_paths, monkeypatch):
+    """Big files are read in blocks, and read a second time when they are too big to keep."""
+    monkeypatch.setattr(columnar, "BLOCK_BYTES", 256)
+    monkeypatch.setattr(columnar, "KEEP_BYTES", 300)
+    rows = [
+        f"I{n % 7},C{n % 5},Female,{20 + n % 9},Cat{n % 3},{n % 4 - 1},{n}.{n % 100:02d},Cash,"
+        f"{1 + n % 28}/8/2022,S{n % 2}"
+        for n in range(60)
+    ]
+    content = mall_csv(*rows, *rows[:5])
+
+    columnar_batches, _ = both_paths((content, {}), (mall_csv(*rows[10:30]), {}))
+
+    assert paths(columnar_batches) == ["columnar", "columnar"]
+    assert [(batch.imported, batch.duplicates) for batch in columnar_batches] == [(65, 0), (0, 20)]
+
+
+def test_the_day_rollup_added_to_equals_the_rollup_rebuilt_from_every_line(run_import):
+    run_import(mall_csv("I1,C1,Female,28,Clothing,5,1500.40,Credit Card,5/8/2022,Kanyon"), name="a.csv")
+    run_import(
+        mall_csv(
+            "I2,C1,Female,28,Clothing,1,10.10,Credit Card,5/8/2022,Kanyon",
+            "I3,C2,Male,30,Toys,-1,-3.00,Cash,6/8/2022,Kanyon",
+        ),
+        name="b.csv",
+    )
+    added = snapshot()["daily"]
+
+    rollups_rebuild()
+
+    assert snapshot()["daily"] == added
+    assert len(added) == 2
+
+
+CELL = st.sampled_from(["", " ", "a", "A b", "Ç", "x,y", "0", "12", "-3", "1.5", "1,5", "007", "+4", "1e2", "é"])
+NUMBER = st.one_of(
+    st.decimals(min_value=-99999, max_value=99999, places=2, allow_nan=False).map(str),
+    st.decimals(min_value=0, max_value=999, places=6, allow_nan=False).map(str),
+    st.sampled_from(["", "0", "-0", "00.5", " 7.25", "7.25 ", "1e3", ".5", "5.", "+1", "NaN", "1,000.00"]),
+)
+DATE = st.one_of(
+    st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2110, 1, 1)).map(lambda d: f"{d.day}/{d.month}/{d.year}"),
+    st.sampled_from(["2022-08-05", "5/8/22", "05/08/2022", "31/9/2022", "5.8.2022", ""]),
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["I1", "I2", "C3", " I4 "]),
+            st.sampled_from(["C1", "C2", " C1", "c1"]),
+            CELL,
+            st.sampled_from(["", "30", "151", "4x"]),
+            CELL,
+            st.sampled_from(["1", "2", "-1", "0", "", "3.0"]),
+            NUMBER,
+            NUMBER,
+            NUMBER,
+            DATE,
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    skip_invalid=st.booleans(),
+)
+def test_generated_files_load_the_same_whichever_path_takes_them(both_paths, rows, skip_invalid):
+    lines = [
+        ",".join(
+            csv_cell(cell)
+            for cell in (
+                invoice,
+                customer,
+                gender,
+                age,
+                category,
+                quantity,
+                price,
+                "Cash",
+                day,
+                "Kanyon",
+                discount,
+                cost,
+            )
+        )
+        for invoice, customer, gender, age, category, quantity, price, discount, cost, day in rows
+    ]
+
+    both_paths((mall_csv(*lines, header=MALL_WITH_MONEY), {"skip_invalid": skip_invalid}))
+
+
+CLEAN_NAME = st.text(alphabet="abcXYZ çé-&", min_size=1, max_size=12).filter(lambda text: text.strip() == text)
+CLEAN_AMOUNT = st.decimals(min_value=-99999, max_value=99999, places=2, allow_nan=False).map(str)
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["I1", "I2", "I3"]),
+            st.sampled_from(["C1", "C2", "C3"]),
+            st.sampled_from(["Female", "Male", ""]),
+            st.sampled_from(["", "30", "45"]),
+            CLEAN_NAME,
+            st.integers(min_value=-3, max_value=5),
+            CLEAN_AMOUNT,
+            st.one_of(st.just(""), CLEAN_AMOUNT),
+            st.one_of(st.just(""), CLEAN_AMOUNT),
+            st.dates(min_value=dt.date(1995, 1, 1), max_value=dt.date(2099, 12, 31)),
+            CLEAN_NAME,
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_generated_clean_files_take_the_columnar_path_and_load_the_same(both_paths, rows):
+    lines = [
+        ",".join(
+            csv_cell(cell)
+            for cell in (
+                invoice,
+                customer,
+                gender,
+                age,
+                category,
+                str(quantity),
+                price,
+                "Cash",
+                f"{day.day}/{day.month}/{day.year}",
+                store,
+                discount,
+                cost,
+            )
+        )
+        for invoice, customer, gender, age, category, quantity, price, discount, cost, day, store in rows
+    ]
+
+    columnar_batches, _ = both_paths((mall_csv(*lines, header=MALL_WITH_MONEY), {}))
+
+    assert paths(columnar_batches) == ["columnar"]
