@@ -42,9 +42,14 @@ class PaymentMethod(models.Model):
 
 class Customer(models.Model):
     # The customer id as it appears in the retailer's files.
-    external_id = models.CharField(max_length=100, unique=True)
+    external_id = models.CharField(max_length=100)
     gender = models.CharField(max_length=20, blank=True)
     age = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        # A constraint rather than unique=True, which would add a second (pattern-matching) index
+        # that nothing uses and every import of new customers would maintain.
+        constraints = [models.UniqueConstraint(fields=["external_id"], name="analytics_customer_external_id_key")]
 
     def __str__(self) -> str:
         return self.external_id

@@ -229,7 +229,7 @@ def _batch_import(batch: ImportBatch, *, progress: ProgressWriter, queue_refit: 
         )
         started = time.perf_counter()
         progress.update("aggregates", 0)
-        rollups_rebuild(daily_increment=outcome.daily_increment, batch_id=batch.id)
+        rollups_rebuild(daily_increment=outcome.daily_increment)
         outcome.timings["aggregates"] = time.perf_counter() - started
         progress.close()  # no progress writes past this point: the batch row is ours until commit
         batch.status = ImportBatch.Status.SUCCEEDED

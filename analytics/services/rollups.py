@@ -49,16 +49,16 @@ logger = logging.getLogger(__name__)
 
 TRANSACTIONS_ROLLUP = "sales_transactions"
 DAILY_ROLLUP = "sales_daily"
-# Columns of a SalesDailyIncrement's rows (money in cents).
+# Columns of a SalesDailyIncrement's rows: SalesDaily's.
 DAILY_INCREMENT_COLUMNS = (
     "date",
     "store_id",
     "category_id",
     "payment_method_id",
-    "gross_cents",
-    "discount_cents",
-    "net_cents",
-    "cost_cents",
+    "gross_sales",
+    "discount",
+    "net_sales",
+    "cost",
     "cost_lines",
     "units",
     "purchase_lines",
@@ -68,12 +68,13 @@ DAILY_INCREMENT_COLUMNS = (
 
 @dataclass(frozen=True)
 class SalesDailyIncrement:
-    """The day-level rows of the lines one import added: COPY CSV text with the columns
-    DAILY_INCREMENT_COLUMNS, one row per day x store x category x payment method. `cost_cents` is 0
-    where `cost_lines` is 0 (no line of the group carries a cost)."""
+    """The day-level rows of the lines one import added, one per day x store x category x payment
+    method: binary COPY data (signature and trailer included) with the columns
+    DAILY_INCREMENT_COLUMNS. `earlier_lines`: whether the lines table held lines before the import."""
 
-    csv: bytes
+    copy_data: bytes
     rows: int
+    earlier_lines: bool
 
 
 # Transactions from the lines. Inner level: one row per transaction x category x payment method;
@@ -123,27 +124,19 @@ def data_version_get() -> int:
     return row[0] if row else 0
 
 
-_DAILY_COLUMNS = (
-    "date, store_id, category_id, payment_method_id, gross_sales, discount, net_sales, cost, cost_lines, "
-    "units, purchase_lines, return_lines"
-)
-_INCREMENT_AS_DAILY = (
-    "SELECT date, store_id, category_id, payment_method_id, gross_cents * 0.01, discount_cents * 0.01, "
-    "net_cents * 0.01, CASE WHEN cost_lines > 0 THEN cost_cents * 0.01 END, cost_lines, units, purchase_lines, "
-    "return_lines FROM imp_daily"
-)
+_DAILY_COLUMNS = ", ".join(DAILY_INCREMENT_COLUMNS)
 
 
 @transaction.atomic
-def rollups_rebuild(*, daily_increment: SalesDailyIncrement | None = None, batch_id: int | None = None) -> int:
+def rollups_rebuild(*, daily_increment: SalesDailyIncrement | None = None) -> int:
     """Bring the day-level rollup up to date, bump the data version and return it.
 
     Called inside the import transaction, with the day-level rows of the lines the import added when
-    it has them (and the batch they came from). After commit, a django-q2 task rebuilds the
-    transaction rollup; the selectors read the lines meanwhile (see the module docstring).
+    it has them. After commit, a django-q2 task rebuilds the transaction rollup; the selectors read
+    the lines meanwhile (see the module docstring).
     """
     with connection.cursor() as cursor:
-        if daily_increment is not None and _daily_reflects_earlier_lines(cursor, batch_id=batch_id):
+        if daily_increment is not None and _daily_reflects_earlier_lines(daily_increment):
             _daily_add(cursor, daily_increment)
         else:
             cursor.execute("TRUNCATE analytics_salesdaily")
@@ -161,45 +154,39 @@ def rollups_rebuild(*, daily_increment: SalesDailyIncrement | None = None, batch
     return version
 
 
-def _daily_reflects_earlier_lines(cursor: object, *, batch_id: int | None) -> bool:
-    """Whether the day-level rollup holds every line but those of `batch_id`: it was last brought up
-    to date for the current data version, or no other batch has lines (a first import)."""
-    built = RollupBuild.objects.filter(name=DAILY_ROLLUP).values_list("data_version", flat=True).first()
-    if built is not None and built == data_version_get():
+def _daily_reflects_earlier_lines(increment: SalesDailyIncrement) -> bool:
+    """Whether the day-level rollup holds every line but the increment's: it was last brought up to
+    date for the current data version, or there were no lines before the import."""
+    if not increment.earlier_lines:
         return True
-    if batch_id is None:
-        return False
-    cursor.execute("SELECT EXISTS (SELECT 1 FROM analytics_transactionline WHERE batch_id <> %s)", [batch_id])
-    return not cursor.fetchone()[0]
+    built = RollupBuild.objects.filter(name=DAILY_ROLLUP).values_list("data_version", flat=True).first()
+    return built is not None and built == data_version_get()
 
 
 def _daily_add(cursor: object, increment: SalesDailyIncrement) -> None:
-    columns = ", ".join(DAILY_INCREMENT_COLUMNS)
-    cursor.execute(
-        "CREATE TEMP TABLE imp_daily (date date, store_id bigint, category_id bigint, payment_method_id bigint, "
-        "gross_cents bigint, discount_cents bigint, net_cents bigint, cost_cents bigint, cost_lines bigint, "
-        "units bigint, purchase_lines bigint, return_lines bigint) ON COMMIT DROP"
-    )
-    if increment.rows:
-        with cursor.copy(f"COPY imp_daily ({columns}) FROM STDIN (FORMAT csv)") as copy:
-            copy.write(increment.csv)
     cursor.execute("SELECT EXISTS (SELECT 1 FROM analytics_salesdaily)")
     if not cursor.fetchone()[0]:
-        cursor.execute(f"INSERT INTO analytics_salesdaily ({_DAILY_COLUMNS}) {_INCREMENT_AS_DAILY}")
-    else:
-        # The table's rows and the new ones, regrouped: sums add up (cost stays NULL where no line has one).
-        cursor.execute(
-            "CREATE TEMP TABLE imp_daily_merged ON COMMIT DROP AS "
-            "SELECT date, store_id, category_id, payment_method_id, sum(gross_sales) AS gross_sales, "
-            "sum(discount) AS discount, sum(net_sales) AS net_sales, sum(cost) AS cost, "
-            "sum(cost_lines) AS cost_lines, sum(units) AS units, sum(purchase_lines) AS purchase_lines, "
-            f"sum(return_lines) AS return_lines FROM (SELECT {_DAILY_COLUMNS} FROM analytics_salesdaily "
-            f"UNION ALL {_INCREMENT_AS_DAILY}) AS daily GROUP BY 1, 2, 3, 4"
-        )
-        cursor.execute("TRUNCATE analytics_salesdaily")
-        cursor.execute(
-            f"INSERT INTO analytics_salesdaily ({_DAILY_COLUMNS}) SELECT {_DAILY_COLUMNS} FROM imp_daily_merged"
-        )
+        if increment.rows:
+            with cursor.copy(f"COPY analytics_salesdaily ({_DAILY_COLUMNS}) FROM STDIN (FORMAT binary)") as copy:
+                copy.write(increment.copy_data)
+        return
+    cursor.execute(
+        f"CREATE TEMP TABLE imp_daily ON COMMIT DROP AS SELECT {_DAILY_COLUMNS} FROM analytics_salesdaily WITH NO DATA"
+    )
+    if increment.rows:
+        with cursor.copy(f"COPY imp_daily ({_DAILY_COLUMNS}) FROM STDIN (FORMAT binary)") as copy:
+            copy.write(increment.copy_data)
+    # The table's rows and the new ones, regrouped: sums add up (cost stays NULL where no line has one).
+    cursor.execute(
+        "CREATE TEMP TABLE imp_daily_merged ON COMMIT DROP AS "
+        "SELECT date, store_id, category_id, payment_method_id, sum(gross_sales) AS gross_sales, "
+        "sum(discount) AS discount, sum(net_sales) AS net_sales, sum(cost) AS cost, "
+        "sum(cost_lines) AS cost_lines, sum(units) AS units, sum(purchase_lines) AS purchase_lines, "
+        f"sum(return_lines) AS return_lines FROM (SELECT {_DAILY_COLUMNS} FROM analytics_salesdaily "
+        f"UNION ALL SELECT {_DAILY_COLUMNS} FROM imp_daily) AS daily GROUP BY 1, 2, 3, 4"
+    )
+    cursor.execute("TRUNCATE analytics_salesdaily")
+    cursor.execute(f"INSERT INTO analytics_salesdaily ({_DAILY_COLUMNS}) SELECT {_DAILY_COLUMNS} FROM imp_daily_merged")
 
 
 def _transactions_rebuild_enqueue() -> None:

@@ -18,7 +18,6 @@ from collections.abc import Iterator
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from analytics.services.import_csv.columnar_lines import LineArrays
 
@@ -46,6 +45,8 @@ NUMERIC_POSITIVE = 0x0000
 NUMERIC_NEGATIVE = 0x4000
 NUMERIC_DIGITS = 4  # base-10,000 digits sent per numeric: 3 before the point, 1 after
 NUMERIC_BYTES = 8 + 2 * NUMERIC_DIGITS
+# Numeric columns other than the cost, and their scales (decimal places).
+NUMERIC_SCALES = {"unit_price": 4, "gross_amount": 2, "discount_amount": 2, "net_amount": 2}
 ROWS_PER_CHUNK = 65_536
 
 _HEAD_FIELDS: list[tuple[str, str | tuple[str, tuple[int]], int]] = [
@@ -65,22 +66,25 @@ _HEAD_FIELDS: list[tuple[str, str | tuple[str, tuple[int]], int]] = [
 ]
 
 
-def numeric_fields(values: npt.NDArray[np.int64], *, scale: int) -> npt.NDArray[np.int16]:
-    """Binary numerics (ndigits, weight, sign, dscale, digits) for integers in units of 10^-scale
-    (scale 2 or 4), as rows of int16 to be stored big-endian."""
-    magnitude = np.abs(values)
-    unit = 10**scale
-    whole, fraction = magnitude // unit, magnitude % unit
-    fields = np.empty((len(values), 4 + NUMERIC_DIGITS), dtype=np.int64)
-    fields[:, 0] = NUMERIC_DIGITS
-    fields[:, 1] = NUMERIC_DIGITS - 2  # weight of the first digit: 10,000^2
-    fields[:, 2] = np.where(values < 0, NUMERIC_NEGATIVE, NUMERIC_POSITIVE)
-    fields[:, 3] = scale
-    fields[:, 4] = whole // 100_000_000
-    fields[:, 5] = (whole // 10_000) % 10_000
-    fields[:, 6] = whole % 10_000
-    fields[:, 7] = fraction * 10 ** (4 - scale)
-    return fields.astype(np.int16)
+def numeric_write(field: npt.NDArray, values: npt.NDArray[np.int64], *, scale: int) -> None:
+    """Write the sign and digits of binary numerics into `field` (rows of ndigits, weight, sign,
+    dscale, digits: the template row holds the others) for integers in units of 10^-scale (at most
+    4): one base-10,000 digit after the point, the others before it."""
+    digits = field.shape[1] - 4
+    whole, fraction = np.divmod(np.abs(values), 10**scale)
+    field[:, 2] = np.where(values < 0, NUMERIC_NEGATIVE, NUMERIC_POSITIVE)
+    for position in range(digits - 2, 0, -1):
+        whole, field[:, 4 + position] = np.divmod(whole, 10_000)
+    field[:, 4] = whole
+    field[:, 4 + digits - 1] = fraction * 10 ** (4 - scale)
+
+
+def numeric_template(field: npt.NDArray, *, scale: int) -> None:
+    """The fixed part of binary numerics: digit count, weight of the first digit, scale."""
+    digits = field.shape[1] - 4
+    field[:, 0] = digits
+    field[:, 1] = digits - 2
+    field[:, 3] = scale
 
 
 def _group_dtype(invoice_bytes: int, *, has_cost: bool) -> np.dtype:
@@ -94,16 +98,18 @@ def _group_dtype(invoice_bytes: int, *, has_cost: bool) -> np.dtype:
     return np.dtype(parts)
 
 
-def lines_binary(lines: LineArrays, *, keys: npt.NDArray[np.void], batch_id: int) -> Iterator[bytes]:
+def lines_binary(lines: LineArrays, *, keys: npt.NDArray[np.void], batch_id: int) -> Iterator[memoryview]:
     """The COPY data of `lines` (keys aligned with them), without the signature and the trailer."""
     invoice = lines.invoice.cast(pa.binary())
-    invoice_bytes = pc.binary_length(invoice).to_numpy(zero_copy_only=False).astype(np.int64)
+    offsets = np.frombuffer(invoice.buffers()[1], dtype=np.int32)[invoice.offset : invoice.offset + len(invoice) + 1]
+    invoice_data = invoice.buffers()[2]
+    group_of = np.diff(offsets).astype(np.int64) * 2 + lines.has_cost
+    groups = np.unique(group_of)
     numerics = {
-        "unit_price": numeric_fields(lines.unit_price, scale=4),
-        "gross_amount": numeric_fields(lines.gross, scale=2),
-        "discount_amount": numeric_fields(lines.discount, scale=2),
-        "net_amount": numeric_fields(lines.net, scale=2),
-        "cost": numeric_fields(lines.cost, scale=2),
+        "unit_price": lines.unit_price,
+        "gross_amount": lines.gross,
+        "discount_amount": lines.discount,
+        "net_amount": lines.net,
     }
     plain = {
         "row_key": keys,
@@ -115,32 +121,105 @@ def lines_binary(lines: LineArrays, *, keys: npt.NDArray[np.void], batch_id: int
         "quantity": lines.quantity,
         "is_return": lines.is_return,
     }
-    group_of = invoice_bytes * 2 + lines.has_cost
-    for group in np.unique(group_of):
-        rows_of_group = np.flatnonzero(group_of == group)
+    for group in groups:
         length, has_cost = int(group // 2), bool(group % 2)
         dtype = _group_dtype(length, has_cost=has_cost)
-        for start in range(0, len(rows_of_group), ROWS_PER_CHUNK):
-            rows = rows_of_group[start : start + ROWS_PER_CHUNK]
-            out = np.empty(len(rows), dtype=dtype)
-            out["field_count"] = len(COLUMNS)
-            for name, _, size in _HEAD_FIELDS:
-                out[f"{name}_length"] = size
-                if name == "batch_id":
-                    out[name] = batch_id
-                elif name in numerics:
-                    out[name] = numerics[name][rows]
-                else:
-                    out[name] = plain[name][rows]
-            if has_cost:
-                out["cost_length"] = NUMERIC_BYTES
-                out["cost"] = numerics["cost"][rows]
+        template = _template_row(dtype, length=length, has_cost=has_cost, batch_id=batch_id)
+        # One group (the usual case: invoices of one length, every line with or without a cost) is
+        # taken in slices; otherwise the group's rows are gathered.
+        members = np.arange(len(lines)) if len(groups) == 1 else np.flatnonzero(group_of == group)
+        for start in range(0, len(members), ROWS_PER_CHUNK):
+            rows: slice | npt.NDArray[np.int64]
+            if len(groups) == 1:
+                rows = slice(start, min(start + ROWS_PER_CHUNK, len(lines)))
+                count = rows.stop - rows.start
             else:
-                out["cost_length"] = -1
-            out["invoice_no_length"] = length
+                rows = members[start : start + ROWS_PER_CHUNK]
+                count = len(rows)
+            # Every row starts as the template (field count, lengths, batch id), then takes its values.
+            buffer = np.tile(template, count)
+            out = buffer.view(dtype)
+            for name, values in numerics.items():
+                numeric_write(out[name], values[rows], scale=NUMERIC_SCALES[name])
+            for name, values in plain.items():
+                out[name] = values[rows]
+            if has_cost:
+                numeric_write(out["cost"], lines.cost[rows], scale=2)
             if length:
-                taken = invoice.take(pa.array(rows))
-                data = taken.buffers()[2]
-                first = np.frombuffer(taken.buffers()[1], dtype=np.int32)[taken.offset]
-                out["invoice_no"] = np.frombuffer(data, dtype=f"S{length}", count=len(rows), offset=int(first))
-            yield out.tobytes()
+                out["invoice_no"] = _invoices(invoice_data, offsets, rows, length)
+            yield memoryview(buffer)
+
+
+def _template_row(dtype: np.dtype, *, length: int, has_cost: bool, batch_id: int) -> npt.NDArray[np.uint8]:
+    row = np.zeros(1, dtype=dtype)
+    row["field_count"] = len(COLUMNS)
+    for name, _, size in _HEAD_FIELDS:
+        row[f"{name}_length"] = size
+    row["batch_id"] = batch_id
+    row["cost_length"] = NUMERIC_BYTES if has_cost else -1
+    row["invoice_no_length"] = length
+    numerics = {**NUMERIC_SCALES, **({"cost": 2} if has_cost else {})}
+    for name, scale in numerics.items():
+        numeric_template(row[name], scale=scale)
+    return row.view(np.uint8)
+
+
+def _invoices(
+    data: pa.Buffer, offsets: npt.NDArray[np.int32], rows: slice | npt.NDArray[np.int64], length: int
+) -> npt.NDArray:
+    """The invoice texts of `rows`, all `length` bytes long, as fixed-size byte strings."""
+    if isinstance(rows, slice):
+        return np.frombuffer(data, dtype=f"S{length}", count=rows.stop - rows.start, offset=int(offsets[rows.start]))
+    text = np.frombuffer(data, dtype=np.uint8)
+    gather = offsets[rows][:, None] + np.arange(length)
+    return text[gather].view(f"S{length}").ravel()
+
+
+# The day-level rollup's columns (rollups.DAILY_INCREMENT_COLUMNS), with wider numerics for sums:
+# five base-10,000 digits before the point hold any sum of 64-bit cents.
+DAILY_NUMERIC_DIGITS = 6
+_DAILY_FIELDS: list[tuple[str, str | tuple[str, tuple[int]]]] = [
+    ("date", ">i4"),
+    ("store_id", ">i8"),
+    ("category_id", ">i8"),
+    ("payment_method_id", ">i8"),
+    ("gross_sales", (">i2", (4 + DAILY_NUMERIC_DIGITS,))),
+    ("discount", (">i2", (4 + DAILY_NUMERIC_DIGITS,))),
+    ("net_sales", (">i2", (4 + DAILY_NUMERIC_DIGITS,))),
+    ("cost", (">i2", (4 + DAILY_NUMERIC_DIGITS,))),
+    ("cost_lines", ">i4"),
+    ("units", ">i8"),
+    ("purchase_lines", ">i4"),
+    ("return_lines", ">i4"),
+]
+
+
+def daily_binary(columns: dict[str, npt.NDArray[np.int64]]) -> bytes:
+    """Day-level rollup rows (`date` in days since 2000-01-01, money in cents) as binary COPY data,
+    signature and trailer included; `cost` is NULL where `cost_lines` is 0."""
+    has_cost = columns["cost_lines"] > 0
+    chunks = [SIGNATURE]
+    for with_cost in (True, False):
+        rows = np.flatnonzero(has_cost == with_cost)
+        if not len(rows):
+            continue
+        parts: list[tuple[str, object]] = [("field_count", ">i2")]
+        for name, dtype in _DAILY_FIELDS:
+            parts.append((f"{name}_length", ">i4"))
+            if name != "cost" or with_cost:
+                parts.append((name, dtype))
+        out = np.zeros(len(rows), dtype=np.dtype(parts))
+        out["field_count"] = len(_DAILY_FIELDS)
+        for name, dtype in _DAILY_FIELDS:
+            if name == "cost" and not with_cost:
+                out["cost_length"] = -1
+                continue
+            out[f"{name}_length"] = np.dtype(dtype).itemsize
+            if isinstance(dtype, tuple):
+                numeric_template(out[name], scale=2)
+                numeric_write(out[name], columns[name][rows], scale=2)
+            else:
+                out[name] = columns[name][rows]
+        chunks.append(out.tobytes())
+    chunks.append(TRAILER)
+    return b"".join(chunks)

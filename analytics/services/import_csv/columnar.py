@@ -28,27 +28,31 @@ import io
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg.copy import QueuedLibpqWriter
 
 from analytics.services.import_csv import binary_copy
 from analytics.services.import_csv.columnar_lines import (
-    PG_EPOCH_DAYS,
     BatchFacts,
     ColumnarDeclined,
     LineArrays,
     Lookups,
     batch_check,
+    distinct_rows,
     lines_compute,
     lines_take,
     repeated_keys_number,
+    row_keys,
 )
 from analytics.services.import_csv.dimensions import (
     customers_load,
@@ -60,15 +64,16 @@ from analytics.services.import_csv.lines_table import lines_load
 from analytics.services.import_csv.progress import ProgressWriter
 from analytics.services.import_csv.reading import FileFacts
 from analytics.services.import_csv.statements import ImportStatements
-from analytics.services.rollups import DAILY_INCREMENT_COLUMNS, SalesDailyIncrement
+from analytics.services.rollups import SalesDailyIncrement
 
 logger = logging.getLogger(__name__)
 
 BLOCK_BYTES = 16 * 1024 * 1024
-# Record batches kept in memory between the two passes up to this size; a bigger file is read twice.
+ROWS_PER_BATCH = 200_000
+CHECK_THREADS = 2
+# Files up to half this size are read at once and kept in memory between the two passes (Arrow's
+# cells take about 1.7 times the file's bytes); a bigger file is read in blocks, twice.
 KEEP_BYTES = 512 * 1024 * 1024
-DAILY_KEYS = ("date", "store_id", "category_id", "payment_method_id")
-DAILY_SUMS = DAILY_INCREMENT_COLUMNS[4:]
 
 
 @dataclass(frozen=True)
@@ -112,19 +117,25 @@ def columnar_import(
     timings["validate"] = time.perf_counter() - started
 
     # From here on rows are written. PostgreSQL adds the dimensions and customers on a second thread
-    # (the same connection, which this thread leaves alone meanwhile) while this one numbers repeats.
+    # (the same connection, which this thread leaves alone meanwhile) while this one hashes the rows.
     started = time.perf_counter()
     progress.update("load", 0)
     raw_connection = cursor.connection
     side = _Side(lambda: _dimensions_and_customers(raw_connection, statements, values, checked))
-    keys = repeated_keys_number(np.concatenate(checked.keys) if checked.keys else np.empty(0, dtype="V16"))
-    lookups_without_dates = side.result()
-    lookups = Lookups(dates=dates, **lookups_without_dates)
+    keys = repeated_keys_number(reading.row_keys(checked))
+    customer_cells = reading.customers_unify(checked)
+    dimensions, customer_ids = side.result()
+    lookups = Lookups(
+        dates=dates, dimensions=dimensions, customer_cells=customer_cells, customer_ids=customer_ids(customer_cells)
+    )
+    day_cells = _DayCells.of(lookups)
     progress.update("load", 20)
 
-    new_rows = _new_rows(cursor, keys)
+    cursor.execute("SELECT EXISTS (SELECT 1 FROM analytics_transactionline)")
+    earlier_lines = bool(cursor.fetchone()[0])
+    new_rows = _new_rows(cursor, keys) if earlier_lines else np.ones(len(keys), dtype=np.bool_)
     progress.update("load", 30)
-    daily_parts: list[pa.Table] = []
+    daily_parts: list[_DailyPart] = []
 
     def copy_lines() -> int:
         written = 0
@@ -133,9 +144,14 @@ def columnar_import(
         raw_cursor = getattr(cursor, "cursor", cursor)
         with raw_cursor.copy(sql, writer=QueuedLibpqWriter(raw_cursor)) as copy:
             copy.write(binary_copy.SIGNATURE)
-            for start, batch, amounts in reading.second_pass():
+            for start, batch, facts, customer_codes in reading.second_pass():
                 lines = lines_compute(
-                    batch, spec=statements.spec, positions=statements.positions, lookups=lookups, amounts=amounts
+                    batch,
+                    spec=statements.spec,
+                    positions=statements.positions,
+                    lookups=lookups,
+                    facts=facts,
+                    customer_codes=customer_codes,
                 )
                 rows = np.flatnonzero(new_rows[start : start + len(lines)])
                 if len(rows) < len(lines):
@@ -144,7 +160,7 @@ def columnar_import(
                 for chunk in binary_copy.lines_binary(lines, keys=batch_keys, batch_id=batch_id):
                     copy.write(chunk)
                 written += len(lines)
-                daily_parts.append(_daily_part(lines))
+                daily_parts.append(_DailyPart.of(lines, day_cells))
                 progress.update("load", 30 + int(60 * (start + batch.num_rows) / max(checked.rows, 1)))
             copy.write(binary_copy.TRAILER)
         return written
@@ -152,7 +168,7 @@ def columnar_import(
     new_count = int(new_rows.sum())
     imported = lines_load(cursor, rows=new_count, insert=lambda bulk: copy_lines()) if new_count else 0
     progress.update("load", 95)
-    daily = _daily_increment(daily_parts)
+    daily = _daily_increment(daily_parts, day_cells, earlier_lines=earlier_lines)
     timings["load"] = time.perf_counter() - started
     return ColumnarResult(rows_read=checked.rows, imported=imported, daily=daily, timings=timings)
 
@@ -171,13 +187,13 @@ class _Checked:
         for name, cells in facts.distinct.items():
             self.distinct.setdefault(name, set()).update(cells)
         self.customer_parts.append(facts.customers)
-        self.keys.append(facts.keys)
 
     def distinct_values(self) -> dict[str, list[str | None]]:
         return {name: sorted(cells) for name, cells in self.distinct.items()}
 
     def customers(self) -> pa.Table:
-        return pa.concat_tables(self.customer_parts).group_by(["raw", "gender", "age"]).aggregate([])
+        parts = pa.concat_tables(self.customer_parts)
+        return distinct_rows({name: parts.column(name) for name in ("raw", "gender", "age")})
 
 
 class _FileReading:
@@ -199,36 +215,42 @@ class _FileReading:
         self.size = size
         self.progress = progress
         self.kept: list[tuple[int, pa.RecordBatch, Any]] | None = []
+        self.customer_codes: list[npt.NDArray[np.int64]] = []
 
-    def _batches(self) -> Iterator[pa.RecordBatch]:
+    def _batches(self, *, whole: bool = False) -> Iterator[pa.RecordBatch]:
+        """The file's record batches. `whole`: Arrow reads the file at once, on every core (for a
+        file kept in memory anyway), and the table is handed out in slices."""
         count = len(self.facts.header)
         names = [f"f{i}" for i in range(count)]
+        read_options = pacsv.ReadOptions(
+            autogenerate_column_names=True,
+            block_size=BLOCK_BYTES,
+            encoding="latin1" if self.facts.pg_encoding == "LATIN1" else "utf8",
+        )
+        parse_options = pacsv.ParseOptions(
+            delimiter=self.facts.delimiter,
+            quote_char='"',
+            double_quote=True,
+            escape_char=False,
+            newlines_in_values=True,
+            ignore_empty_lines=True,
+        )
+        convert_options = pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            include_columns=names,
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        )
+        options = {"read_options": read_options, "parse_options": parse_options, "convert_options": convert_options}
         try:
             with self.opener() as source:
-                reader = pacsv.open_csv(
-                    source,
-                    read_options=pacsv.ReadOptions(
-                        autogenerate_column_names=True,
-                        block_size=BLOCK_BYTES,
-                        encoding="latin1" if self.facts.pg_encoding == "LATIN1" else "utf8",
-                    ),
-                    parse_options=pacsv.ParseOptions(
-                        delimiter=self.facts.delimiter,
-                        quote_char='"',
-                        double_quote=True,
-                        escape_char=False,
-                        newlines_in_values=True,
-                        ignore_empty_lines=True,
-                    ),
-                    convert_options=pacsv.ConvertOptions(
-                        column_types=dict.fromkeys(names, pa.string()),
-                        include_columns=names,
-                        strings_can_be_null=False,
-                        quoted_strings_can_be_null=False,
-                    ),
-                )
+                if whole:
+                    table = pacsv.read_csv(source, **options)
+                    batches: Iterator[pa.RecordBatch] = iter(table.to_batches(max_chunksize=ROWS_PER_BATCH))
+                else:
+                    batches = iter(pacsv.open_csv(source, **options))
                 first = True
-                for batch in reader:
+                for batch in batches:
                     if first:
                         header = [cell.replace("\ufeff", "") for cell in batch.slice(0, 1).to_pylist()[0].values()]
                         expected = [cell.replace("\ufeff", "") for cell in self.facts.header]
@@ -242,31 +264,78 @@ class _FileReading:
             raise ColumnarDeclined(f"Arrow cannot read the file ({error})") from error
 
     def first_pass(self) -> _Checked:
+        """Check every batch (on two threads: Arrow and numpy release the interpreter lock) and
+        collect what the database must resolve. A file small enough to keep is read at once and
+        kept for the second pass; its row keys are hashed later (`row_keys`), while PostgreSQL adds
+        the customers. A bigger file is read in blocks, hashed now, and read again for the lines."""
         checked = _Checked()
-        read_bytes = 0
-        for batch in self._batches():
-            facts = batch_check(batch, spec=self.statements.spec, positions=self.statements.positions)
-            if self.kept is not None:
-                if read_bytes + batch.nbytes > KEEP_BYTES:
-                    self.kept = None  # the second pass reads the file again
+        positions = self.statements.positions
+        whole = self.size <= KEEP_BYTES // 2
+
+        def check(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, BatchFacts, npt.NDArray[np.void] | None]:
+            facts = batch_check(batch, spec=self.statements.spec, positions=positions)
+            return batch, facts, None if whole else row_keys(batch, positions=positions)
+
+        if not whole:
+            self.kept = None
+        with ThreadPoolExecutor(max_workers=CHECK_THREADS, thread_name_prefix="import-check") as pool:
+            for batch, facts, keys in _ordered_map(pool, check, self._batches(whole=whole), ahead=CHECK_THREADS):
+                if self.kept is not None:
+                    self.kept.append((checked.rows, batch, facts))
                 else:
-                    self.kept.append((checked.rows, batch, facts.amounts))
-            checked.add(facts)
-            read_bytes += batch.nbytes
-            self.progress.update("read", min(99, int(100 * read_bytes / max(self.size * 1.5, 1))))
+                    checked.keys.append(keys)
+                checked.add(facts)
+                self.progress.update("read", min(99, int(100 * checked.rows / max(self.size / 80, 1))))
         if checked.rows == 0:
             raise ColumnarDeclined("no data rows")
         return checked
 
-    def second_pass(self) -> Iterator[tuple[int, pa.RecordBatch, Any]]:
+    def row_keys(self, checked: _Checked) -> npt.NDArray[np.void]:
+        """Every row's key, in file order."""
+        if self.kept is not None:
+            checked.keys.extend(row_keys(batch, positions=self.statements.positions) for _, batch, _ in self.kept)
+        return np.concatenate(checked.keys) if checked.keys else np.empty(0, dtype="V16")
+
+    def customers_unify(self, checked: _Checked) -> pa.Array:
+        """The file's distinct raw customer cells; for each kept batch, its rows' positions among them."""
+        if self.kept is None:
+            return pc.unique(checked.customers().column("raw").combine_chunks())
+        unified = pa.chunked_array(
+            [facts.encoded["customer"].dictionary for _, _, facts in self.kept], type=pa.string()
+        ).dictionary_encode()
+        self.customer_codes = [
+            chunk.indices.to_numpy(zero_copy_only=False).astype(np.int64)[
+                facts.encoded["customer"].indices.to_numpy(zero_copy_only=False)
+            ]
+            for chunk, (_, _, facts) in zip(unified.chunks, self.kept, strict=True)
+        ]
+        return unified.chunks[0].dictionary if unified.num_chunks else pa.array([], pa.string())
+
+    def second_pass(self) -> Iterator[tuple[int, pa.RecordBatch, Any, npt.NDArray[np.int64] | None]]:
         if self.kept is not None:
             while self.kept:
-                yield self.kept.pop(0)  # let each batch go once its lines are written
+                # Let each batch go once its lines are written.
+                start, batch, facts = self.kept.pop(0)
+                yield start, batch, facts, self.customer_codes.pop(0)
             return
         start = 0
         for batch in self._batches():
-            yield start, batch, None
+            yield start, batch, None, None
             start += batch.num_rows
+
+
+def _ordered_map(
+    pool: ThreadPoolExecutor, function: Callable[[Any], Any], items: Iterator[Any], *, ahead: int
+) -> Iterator[Any]:
+    """`function` over `items` on the pool, results in order, with at most `ahead` items in flight
+    (Executor.map would read every item, the whole file, at once)."""
+    pending: deque[Future[Any]] = deque()
+    for item in items:
+        pending.append(pool.submit(function, item))
+        if len(pending) >= ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 class _Side:
@@ -294,7 +363,9 @@ class _Side:
 
 def _dimensions_and_customers(
     raw_connection: Any, statements: ImportStatements, values: dict[str, list[str | None]], checked: _Checked
-) -> dict[str, Any]:
+) -> tuple[dict[str, dict[str, int]], Callable[[pa.Array], npt.NDArray[np.int64]]]:
+    """Add the dimensions and customers; return the dimension lookups, and a function giving the
+    customer ids of raw customer cells (aligned with them)."""
     with raw_connection.cursor() as cursor:
         dimensions_load(cursor, statements, values)
         dimensions = {}
@@ -306,24 +377,29 @@ def _dimensions_and_customers(
         pacsv.write_csv(checked.customers(), triples, write_options=pacsv.WriteOptions(include_header=False))
         with cursor.copy("COPY imp_customers (raw, gender, age) FROM STDIN (FORMAT csv)") as copy:
             copy.write(triples.getbuffer())
-        customers_load(cursor)
+        customers_load(cursor, raw_lookup=False)
         buffer = io.BytesIO()
-        with cursor.copy("COPY imp_customer_ids (raw, id) TO STDOUT (FORMAT csv)") as copy:
+        with cursor.copy(
+            "COPY (SELECT v.external_id, c.id FROM imp_customer_values v "
+            "JOIN analytics_customer c USING (external_id)) TO STDOUT (FORMAT csv)"
+        ) as copy:
             for data in copy:
                 buffer.write(data)
     ids = pacsv.read_csv(
         io.BytesIO(buffer.getvalue()),
-        read_options=pacsv.ReadOptions(column_names=["raw", "id"]),
+        read_options=pacsv.ReadOptions(column_names=["external_id", "id"]),
         parse_options=pacsv.ParseOptions(newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
-            column_types={"raw": pa.string(), "id": pa.int64()}, strings_can_be_null=False
+            column_types={"external_id": pa.string(), "id": pa.int64()}, strings_can_be_null=False
         ),
     )
-    return {
-        "dimensions": dimensions,
-        "customer_cells": ids.column("raw").combine_chunks(),
-        "customer_ids": ids.column("id").to_numpy(),
-    }
+
+    def customer_ids(cells: pa.Array) -> npt.NDArray[np.int64]:
+        """The ids of raw customer cells: a cell is its customer's id with spaces around (btrim)."""
+        positions = pc.index_in(pc.utf8_trim(cells, characters=" "), value_set=ids.column("external_id"))
+        return ids.column("id").to_numpy()[positions.to_numpy(zero_copy_only=False)]
+
+    return dimensions, customer_ids
 
 
 def _new_rows(cursor: Any, keys: npt.NDArray[np.void]) -> npt.NDArray[np.bool_]:
@@ -331,8 +407,7 @@ def _new_rows(cursor: Any, keys: npt.NDArray[np.void]) -> npt.NDArray[np.bool_]:
     looked up in the primary key's index (a few keys against many lines) or by a hash join, as the
     planner sees fit: nested loops are allowed for this one query."""
     new = np.ones(len(keys), dtype=np.bool_)
-    cursor.execute("SELECT EXISTS (SELECT 1 FROM analytics_transactionline)")
-    if not cursor.fetchone()[0] or not len(keys):
+    if not len(keys):
         return new
     cursor.execute("CREATE TEMP TABLE imp_keys (k uuid) ON COMMIT DROP")
     raw_cursor = getattr(cursor, "cursor", cursor)
@@ -359,38 +434,114 @@ def _new_rows(cursor: Any, keys: npt.NDArray[np.void]) -> npt.NDArray[np.bool_]:
     return new
 
 
-def _daily_part(lines: LineArrays) -> pa.Table:
-    table = pa.table(
-        {
-            "date": lines.date,
-            "store_id": lines.store_id,
-            "category_id": lines.category_id,
-            "payment_method_id": lines.payment_method_id,
-            "gross_cents": lines.gross,
-            "discount_cents": lines.discount,
-            "net_cents": lines.net,
-            "cost_cents": np.where(lines.has_cost, lines.cost, 0),
+@dataclass(frozen=True)
+class _DayCells:
+    """Numbers the day x store x category x payment method cells the file's lines can fall in (one
+    integer per cell, from the dates and ids the lookups hold)."""
+
+    first_day: int
+    days: int
+    stores: npt.NDArray[np.int64]
+    categories: npt.NDArray[np.int64]
+    methods: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, lookups: Lookups) -> _DayCells:
+        days = np.array(sorted(set(lookups.dates.values())) or [0], dtype=np.int64)
+        ids = {
+            field: np.array(sorted(set(lookup.values())), dtype=np.int64)
+            for field, lookup in lookups.dimensions.items()
+        }
+        cells = cls(
+            first_day=int(days[0]),
+            days=int(days[-1] - days[0] + 1),
+            stores=ids["store"],
+            categories=ids["category"],
+            methods=ids["payment_method"],
+        )
+        if cells.days * len(cells.stores) * len(cells.categories) * len(cells.methods) >= 2**62:
+            raise ColumnarDeclined("too many day x store x category x payment method cells")
+        return cells
+
+    def number(self, lines: LineArrays) -> npt.NDArray[np.int64]:
+        cell = lines.date.astype(np.int64) - self.first_day
+        for ids, values in (
+            (self.stores, lines.store_id),
+            (self.categories, lines.category_id),
+            (self.methods, lines.payment_method_id),
+        ):
+            cell = cell * len(ids) + np.searchsorted(ids, values)
+        return cell
+
+    def columns(self, cell: npt.NDArray[np.int64]) -> dict[str, npt.NDArray]:
+        """The date (days since 2000-01-01) and ids of numbered cells."""
+        cell, method = np.divmod(cell, len(self.methods))
+        cell, category = np.divmod(cell, len(self.categories))
+        day, store = np.divmod(cell, len(self.stores))
+        return {
+            "date": day + self.first_day,
+            "store_id": self.stores[store],
+            "category_id": self.categories[category],
+            "payment_method_id": self.methods[method],
+        }
+
+
+DAILY_SUMS = ("gross", "discount", "net", "cost", "cost_lines", "units", "purchase_lines", "return_lines")
+
+
+@dataclass(frozen=True)
+class _DailyPart:
+    """Sums per day-level cell (money in cents) of some lines."""
+
+    cells: npt.NDArray[np.int64]
+    sums: dict[str, npt.NDArray[np.int64]]
+
+    @classmethod
+    def of(cls, lines: LineArrays, day_cells: _DayCells) -> _DailyPart:
+        values = {
+            "gross": lines.gross,
+            "discount": lines.discount,
+            "net": lines.net,
+            "cost": np.where(lines.has_cost, lines.cost, 0),
             "cost_lines": lines.has_cost.astype(np.int64),
             "units": lines.quantity,
             "purchase_lines": (~lines.is_return).astype(np.int64),
             "return_lines": lines.is_return.astype(np.int64),
         }
+        return cls.grouped(day_cells.number(lines), values)
+
+    @classmethod
+    def grouped(cls, cells: npt.NDArray[np.int64], values: dict[str, npt.NDArray[np.int64]]) -> _DailyPart:
+        order = np.argsort(cells)
+        ordered = cells[order]
+        starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1]))) if len(ordered) else order
+        return cls(
+            cells=ordered[starts],
+            sums={
+                name: np.add.reduceat(column[order], starts) if len(starts) else column
+                for name, column in values.items()
+            },
+        )
+
+
+def _daily_increment(parts: list[_DailyPart], day_cells: _DayCells, *, earlier_lines: bool) -> SalesDailyIncrement:
+    """The day-level rollup rows of the lines written, as binary COPY data in SalesDaily's columns."""
+    if len(parts) > 1:
+        total = _DailyPart.grouped(
+            np.concatenate([part.cells for part in parts]),
+            {name: np.concatenate([part.sums[name] for part in parts]) for name in DAILY_SUMS},
+        )
+    elif parts:
+        total = parts[0]
+    else:
+        return SalesDailyIncrement(copy_data=b"", rows=0, earlier_lines=earlier_lines)
+    columns = {
+        **day_cells.columns(total.cells),
+        "gross_sales": total.sums["gross"],
+        "discount": total.sums["discount"],
+        "net_sales": total.sums["net"],
+        **{name: total.sums[name] for name in ("cost", "cost_lines", "units", "purchase_lines", "return_lines")},
+    }
+    return SalesDailyIncrement(
+        copy_data=binary_copy.daily_binary(columns), rows=len(total.cells), earlier_lines=earlier_lines
     )
-    return _daily_group(table)
-
-
-def _daily_group(table: pa.Table) -> pa.Table:
-    grouped = table.group_by(list(DAILY_KEYS)).aggregate([(name, "sum") for name in DAILY_SUMS])
-    return grouped.rename_columns([name.removesuffix("_sum") for name in grouped.column_names])
-
-
-def _daily_increment(parts: list[pa.Table]) -> SalesDailyIncrement:
-    if not parts:
-        return SalesDailyIncrement(csv=b"", rows=0)
-    table = _daily_group(pa.concat_tables(parts)) if len(parts) > 1 else parts[0]
-    days = table.column("date").to_numpy().astype(np.int32) + PG_EPOCH_DAYS
-    table = table.set_column(0, "date", pa.array(days, pa.date32()))
-    table = table.select(list(DAILY_INCREMENT_COLUMNS))
-    buffer = io.BytesIO()
-    pacsv.write_csv(table, buffer, write_options=pacsv.WriteOptions(include_header=False))
-    return SalesDailyIncrement(csv=buffer.getvalue(), rows=table.num_rows)

@@ -16,6 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+
+try:
+    # CPython's own MD5 costs less per call than OpenSSL's for short texts (0.4 against 0.55 µs).
+    from _md5 import md5 as _md5
+except ImportError:  # a CPython built without its own hashes
+    _md5 = hashlib.md5
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -28,16 +34,13 @@ from analytics.mappings import DIMENSIONS, MAX_LENGTHS, ColumnMappingSpec
 from analytics.services.import_csv.statements import KEY_FIELDS
 
 MICRO = 1_000_000
-# Cells read as amounts: at most 10 digits before the point and 6 after (numeric(12,2) holds below 1e10).
-AMOUNT_PATTERN = r"^-?[0-9]{1,10}(\.[0-9]{1,6})?$"
-QUANTITY_PATTERN = r"^-?[0-9]{1,9}$"
-# Characters after which PostgreSQL's CSV parser and Arrow's could disagree about a cell.
-UNSURE_CHARACTERS = '["\r\n\x00]'
+INT4_MAX = 2**31 - 1
+# Bytes after which PostgreSQL's CSV parser and Arrow's could disagree about a cell: a quote, a
+# line break, a NUL.
+UNSURE_BYTES = (0x22, 0x0D, 0x0A, 0x00)
 # Below 10,000,000,000 once rounded to cents (numeric(12,2)), in millionths.
 AMOUNT_LIMIT_MICRO = 9_999_999_999_995_000
 LINE_LIMIT = 1e10
-# Days from 1970-01-01 (Arrow's date32) to 2000-01-01 (PostgreSQL's date epoch).
-PG_EPOCH_DAYS = 10_957
 INT64_SAFE = 9_000_000_000_000_000_000
 
 
@@ -48,13 +51,14 @@ class ColumnarDeclined(Exception):
 @dataclass(frozen=True)
 class BatchFacts:
     """What one record batch contributes before anything is written: its distinct cells, the
-    customers with their gender and age cells, and its row keys (before repeated lines are numbered)."""
+    customers with their gender and age cells, and its numbers read."""
 
     rows: int
     distinct: dict[str, list[str]]
     customers: pa.Table  # columns raw, gender, age: distinct triples
-    keys: npt.NDArray[np.void]  # 16-byte MD5 digests, one per row
     amounts: Amounts
+    # The date, dimension and customer columns dictionary-encoded (the lines reuse them).
+    encoded: dict[str, pa.DictionaryArray]
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ class Lookups:
 
     dimensions: dict[str, dict[str, int]]  # field -> raw cell -> id ('' when the file lacks the column)
     dates: dict[str, int]  # raw cell -> days since 2000-01-01
-    customer_cells: pa.Array  # distinct raw customer cells ...
+    customer_cells: pa.Array  # the file's distinct raw customer cells ...
     customer_ids: npt.NDArray[np.int64]  # ... and their customer ids, aligned
 
 
@@ -98,6 +102,7 @@ class Cells:
         self.spec = spec
         self.positions = positions
         self.rows = batch.num_rows
+        self._trimmed: dict[str, pa.Array] = {}
 
     def has(self, field: str) -> bool:
         return field in self.positions
@@ -107,7 +112,11 @@ class Cells:
 
     def trimmed(self, field: str) -> pa.Array:
         """The cell without surrounding spaces (PostgreSQL's btrim)."""
-        return pc.utf8_trim(self.raw(field), characters=" ")
+        if field not in self._trimmed:
+            raw = self.raw(field)
+            padded = pc.any(pc.or_(pc.starts_with(raw, " "), pc.ends_with(raw, " "))).as_py()
+            self._trimmed[field] = pc.utf8_trim(raw, characters=" ") if padded else raw
+        return self._trimmed[field]
 
     def filled(self, field: str) -> pa.Array:
         return pc.greater(pc.binary_length(self.trimmed(field)), 0)
@@ -122,34 +131,83 @@ class Cells:
 def batch_check(batch: pa.RecordBatch, *, spec: ColumnMappingSpec, positions: Mapping[str, int]) -> BatchFacts:
     """Check one batch's cells and collect what the database must resolve. Raises ColumnarDeclined."""
     for column in batch.columns:
-        if pc.any(pc.match_substring_regex(column, UNSURE_CHARACTERS)).as_py():
+        if _holds_unsure_bytes(column):
             raise ColumnarDeclined("a cell holds a quote, a line break or a NUL")
     cells = Cells(batch, spec=spec, positions=positions)
     for field in spec.required_fields():
         if not pc.all(cells.filled(field)).as_py():
             raise ColumnarDeclined(f"an empty {field} cell")
     for field, limit in MAX_LENGTHS.items():
-        if cells.has(field) and pc.max(pc.utf8_length(cells.trimmed(field))).as_py() > limit:
+        # Bytes first: a cell of at most `limit` bytes has at most `limit` characters.
+        if (
+            cells.has(field)
+            and pc.max(pc.binary_length(cells.raw(field))).as_py() > limit
+            and pc.max(pc.utf8_length(cells.trimmed(field))).as_py() > limit
+        ):
             raise ColumnarDeclined(f"a {field} longer than {limit} characters")
     amounts = amounts_read(cells)
-    distinct = {
-        field: pc.unique(cells.raw(field)).to_pylist()
-        for field in ("date", *DIMENSIONS, "gender", "age")
+    encoded = {
+        field: cells.raw(field).dictionary_encode()
+        for field in ("date", *DIMENSIONS, "gender", "age", "customer")
         if cells.has(field)
     }
-    customer_columns = {
-        "raw": cells.raw("customer"),
-        "gender": cells.raw("gender") if cells.has("gender") else pa.nulls(cells.rows, pa.string()),
-        "age": cells.raw("age") if cells.has("age") else pa.nulls(cells.rows, pa.string()),
-    }
-    customers = pa.table(customer_columns).group_by(["raw", "gender", "age"]).aggregate([])
-    return BatchFacts(rows=cells.rows, distinct=distinct, customers=customers, keys=row_keys(cells), amounts=amounts)
+    distinct = {field: column.dictionary.to_pylist() for field, column in encoded.items() if field != "customer"}
+    nothing = pa.nulls(cells.rows, pa.string()).dictionary_encode()
+    customers = distinct_rows(
+        {
+            "raw": encoded["customer"],
+            "gender": encoded.get("gender", nothing),
+            "age": encoded.get("age", nothing),
+        }
+    )
+    return BatchFacts(rows=cells.rows, distinct=distinct, customers=customers, amounts=amounts, encoded=encoded)
 
 
-def row_keys(cells: Cells) -> npt.NDArray[np.void]:
-    """MD5 of the mapped raw cells joined by the unit separator: `md5(concat_ws(chr(31), ...))`."""
+def distinct_rows(columns: Mapping[str, pa.Array | pa.ChunkedArray]) -> pa.Table:
+    """The distinct rows of a few text columns (each column dictionary-encoded, the codes combined
+    into one integer per row and sorted: much cheaper than grouping by the texts)."""
+    combined = np.zeros(0, dtype=np.int64)
+    dictionaries, radices = [], []
+    for number, column in enumerate(columns.values()):
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        encoded = column if isinstance(column, pa.DictionaryArray) else column.dictionary_encode()
+        codes = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy(zero_copy_only=False).astype(np.int64)
+        radix = len(encoded.dictionary) + 1  # the last code stands for NULL
+        combined = codes if number == 0 else combined * radix + codes
+        dictionaries.append(pa.concat_arrays([encoded.dictionary, pa.nulls(1, encoded.dictionary.type)]))
+        radices.append(radix)
+    if np.prod(np.array(radices, dtype=np.float64)) >= 2**62:
+        raise ColumnarDeclined("too many distinct customer, gender and age cells")
+    ordered = np.sort(combined)
+    remaining = ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
+    decoded = []
+    for radix in reversed(radices):
+        remaining, codes = np.divmod(remaining, radix)
+        decoded.append(codes)
+    return pa.table(
+        {
+            name: dictionary.take(pa.array(codes))
+            for name, dictionary, codes in zip(columns, dictionaries, reversed(decoded), strict=True)
+        }
+    )
+
+
+def _holds_unsure_bytes(column: pa.Array) -> bool:
+    """Whether a cell's text holds one of UNSURE_BYTES (a scan of the column's bytes, not per cell)."""
+    offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)
+    start, stop = int(offsets[column.offset]), int(offsets[column.offset + len(column)])
+    data = column.buffers()[2]
+    text = data[start:stop].to_pybytes() if data is not None else b""
+    return any(bytes([byte]) in text for byte in UNSURE_BYTES)
+
+
+def row_keys(batch: pa.RecordBatch, *, positions: Mapping[str, int]) -> npt.NDArray[np.void]:
+    """MD5 of the mapped raw cells joined by the unit separator: `md5(concat_ws(chr(31), ...))`,
+    16 bytes per row (before repeated lines are numbered)."""
+    cells = Cells(batch, spec=ColumnMappingSpec(columns={}), positions=positions)
     joined = pc.binary_join_element_wise(*(cells.raw(field) for field in KEY_FIELDS if cells.has(field)), "\x1f")
-    digest = hashlib.md5
+    digest = _md5
     packed = b"".join([digest(text).digest() for text in joined.cast(pa.binary()).to_pylist()])
     return np.frombuffer(packed, dtype="V16")
 
@@ -182,10 +240,12 @@ def _micro(cells: Cells, field: str, *, required: bool) -> npt.NDArray[np.int64]
     filled = pc.greater(pc.binary_length(text), 0)
     if required and not pc.all(filled).as_py():
         raise ColumnarDeclined(f"an empty {field} cell")
-    plain = pc.match_substring_regex(text, AMOUNT_PATTERN)
-    if not pc.all(pc.or_(plain, pc.invert(filled))).as_py():
-        raise ColumnarDeclined(f"a {field} cell that is not a plain number")
-    parsed = pc.cast(pc.if_else(filled, text, "0"), pa.decimal128(18, 6))
+    try:
+        # Arrow reads a number as PostgreSQL does when it reads it at all (signs, exponents, leading
+        # zeros); it refuses spaces, NaN, infinities, underscores, more than 6 decimals or 12 digits.
+        parsed = pc.cast(pc.if_else(filled, text, "0"), pa.decimal128(18, 6))
+    except pa.ArrowInvalid as error:
+        raise ColumnarDeclined(f"a {field} cell that is not a plain number") from error
     values = _decimal_low_words(parsed)
     if np.abs(values).max(initial=0) >= AMOUNT_LIMIT_MICRO:
         raise ColumnarDeclined(f"a {field} of 10,000,000,000 or more")
@@ -205,9 +265,13 @@ def _quantity(cells: Cells) -> npt.NDArray[np.int64]:
     filled = pc.greater(pc.binary_length(text), 0)
     if "quantity" in cells.spec.required_fields() and not pc.all(filled).as_py():
         raise ColumnarDeclined("an empty quantity cell")
-    if not pc.all(pc.or_(pc.match_substring_regex(text, QUANTITY_PATTERN), pc.invert(filled))).as_py():
-        raise ColumnarDeclined("a quantity cell that is not a plain whole number")
-    return pc.cast(pc.if_else(filled, text, "1"), pa.int64()).to_numpy()
+    try:
+        quantity = pc.cast(pc.if_else(filled, text, "1"), pa.int64()).to_numpy()
+    except pa.ArrowInvalid as error:
+        raise ColumnarDeclined("a quantity cell that is not a plain whole number") from error
+    if np.abs(quantity).max(initial=0) > INT4_MAX:
+        raise ColumnarDeclined("a quantity beyond a 4-byte integer")
+    return quantity
 
 
 @dataclass(frozen=True)
@@ -267,14 +331,26 @@ def lines_compute(
     spec: ColumnMappingSpec,
     positions: Mapping[str, int],
     lookups: Lookups,
-    amounts: Amounts | None = None,
+    facts: BatchFacts | None = None,
+    customer_codes: npt.NDArray[np.int64] | None = None,
 ) -> LineArrays:
-    """The transaction lines of one checked batch (the SQL path's `lines_select`, in numpy)."""
+    """The transaction lines of one checked batch (the SQL path's `lines_select`, in numpy), reusing
+    the numbers and encodings `batch_check` made when its facts are given, and the rows' positions in
+    `lookups.customer_cells` when they are known."""
     cells = Cells(batch, spec=spec, positions=positions)
-    amounts = amounts or amounts_read(cells)
+    amounts = facts.amounts if facts else amounts_read(cells)
+    encoded = facts.encoded if facts else {}
     quantity, amount = amounts.quantity, amounts.amount
 
-    date = _lookup_column(cells, "date", lookups.dates, np.int32)
+    def lookup_column(field: str, lookup: Mapping[str, int], dtype: type) -> npt.NDArray:
+        """Map each raw cell through `lookup` (a field the file lacks maps its '' entry on every row)."""
+        if not cells.has(field):
+            return np.full(cells.rows, lookup[""], dtype=dtype)
+        column = encoded.get(field) or cells.raw(field).dictionary_encode()
+        table = np.array([lookup[text] for text in column.dictionary.to_pylist()], dtype=dtype)
+        return table[column.indices.to_numpy(zero_copy_only=False)]
+
+    date = lookup_column("date", lookups.dates, np.int32)
     if cells.has("invoice"):
         invoice = cells.trimmed("invoice")
     else:
@@ -309,14 +385,15 @@ def lines_compute(
         cost_magnitude = _round_half_away(np.abs(amounts.cost), MICRO // 100)
         cost = np.where(is_return, -cost_magnitude, cost_magnitude)
 
-    customer_position = pc.index_in(cells.raw("customer"), value_set=lookups.customer_cells).to_numpy(
-        zero_copy_only=False
-    )
+    if customer_codes is None:
+        customer_codes = pc.index_in(cells.raw("customer"), value_set=lookups.customer_cells).to_numpy(
+            zero_copy_only=False
+        )
     return LineArrays(
-        customer_id=lookups.customer_ids[customer_position.astype(np.int64)],
-        store_id=_lookup_column(cells, "store", lookups.dimensions["store"], np.int64),
-        category_id=_lookup_column(cells, "category", lookups.dimensions["category"], np.int64),
-        payment_method_id=_lookup_column(cells, "payment_method", lookups.dimensions["payment_method"], np.int64),
+        customer_id=lookups.customer_ids[customer_codes],
+        store_id=lookup_column("store", lookups.dimensions["store"], np.int64),
+        category_id=lookup_column("category", lookups.dimensions["category"], np.int64),
+        payment_method_id=lookup_column("payment_method", lookups.dimensions["payment_method"], np.int64),
         date=date,
         quantity=np.where(is_return, -np.abs(quantity), quantity),
         unit_price=unit_price,
@@ -328,15 +405,6 @@ def lines_compute(
         is_return=is_return,
         invoice=invoice,
     )
-
-
-def _lookup_column(cells: Cells, field: str, lookup: Mapping[str, int], dtype: type) -> npt.NDArray:
-    """Map each raw cell through `lookup` (a field the file lacks maps its '' entry on every row)."""
-    if not cells.has(field):
-        return np.full(cells.rows, lookup[""], dtype=dtype)
-    encoded = cells.raw(field).dictionary_encode()
-    table = np.array([lookup[text] for text in encoded.dictionary.to_pylist()], dtype=dtype)
-    return table[encoded.indices.to_numpy(zero_copy_only=False)]
 
 
 def lines_take(lines: LineArrays, rows: npt.NDArray[np.int64]) -> LineArrays:

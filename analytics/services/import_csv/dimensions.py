@@ -70,11 +70,13 @@ def dimensions_load(cursor: Any, statements: ImportStatements, values: dict[str,
         cursor.execute(f"ANALYZE {lookup}")
 
 
-def customers_load(cursor: Any) -> None:
+def customers_load(cursor: Any, *, raw_lookup: bool = True) -> None:
     """Add the customers not seen before and fill a known customer's missing gender or age, from
-    `imp_customers` (the file's distinct customer, gender and age cells); create the lookup
-    `imp_customer_ids` (raw customer cell -> id). A customer's gender and age are the greatest of
-    its cells (an empty gender or an unreadable age never wins)."""
+    `imp_customers` (the file's distinct customer, gender and age cells). A customer's gender and
+    age are the greatest of its cells (an empty gender or an unreadable age never wins).
+
+    The customers are in `imp_customer_values` (trimmed id, gender, age); with `raw_lookup`, the
+    lookup `imp_customer_ids` (raw customer cell -> id) is created too."""
     cursor.execute(
         """
         CREATE TEMP TABLE imp_customer_values ON COMMIT DROP AS
@@ -106,6 +108,8 @@ def customers_load(cursor: Any) -> None:
               AND ((c.gender = '' AND v.gender <> '') OR (c.age IS NULL AND v.age IS NOT NULL))
             """
         )
+    if not raw_lookup:
+        return
     cursor.execute(
         "CREATE TEMP TABLE imp_customer_ids ON COMMIT DROP AS "
         "SELECT i.raw, c.id FROM (SELECT DISTINCT raw FROM imp_customers) i "

@@ -28,8 +28,6 @@ from django.conf import settings
 from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 
 from analytics.mappings import ColumnMappingSpec, header_resolve
-from analytics.services.import_csv.columnar import columnar_import
-from analytics.services.import_csv.columnar_lines import ColumnarDeclined
 from analytics.services.import_csv.dimensions import (
     customers_load,
     dates_lookup,
@@ -194,6 +192,10 @@ def _columnar_run(
 ) -> bool:
     """Import the file through the columnar path when it takes the file; False (nothing written)
     when it declines, and the SQL path then imports it. Its time counts in the SQL path's read."""
+    # Arrow and numpy are imported here, by the worker: web processes import this module but never import.
+    from analytics.services.import_csv.columnar import columnar_import
+    from analytics.services.import_csv.columnar_lines import ColumnarDeclined
+
     try:
         with transaction.atomic():
             result = columnar_import(

@@ -239,8 +239,11 @@ def test_a_customer_seen_with_several_genders_and_ages_gets_the_greatest_of_each
     [
         ('I1,C1,Female,28,Clothing,1,"10.00\n",Cash,5/8/2022,Kanyon', "sql", "a line break inside a cell"),
         ('I1,"C""1",Female,28,Clothing,1,10.00,Cash,5/8/2022,Kanyon', "sql", "a quote inside a cell"),
-        ("I1,C1,Female,28,Clothing,1,1e3,Cash,5/8/2022,Kanyon", "sql", "an amount in exponent form"),
-        ("I1,C1,Female,28,Clothing,1,+10.00,Cash,5/8/2022,Kanyon", "sql", "a plus sign"),
+        ("I1,C1,Female,28,Clothing,1,1e3,Cash,5/8/2022,Kanyon", "columnar", "an amount in exponent form"),
+        ("I1,C1,Female,28,Clothing,1,+10.00,Cash,5/8/2022,Kanyon", "columnar", "a plus sign"),
+        ("I1,C1,Female,28,Clothing,1,1.5e-7,Cash,5/8/2022,Kanyon", "sql", "an exponent beyond six decimals"),
+        ("I1,C1,Female,28,Clothing,1,1_000,Cash,5/8/2022,Kanyon", "sql", "digits with an underscore"),
+        ("I1,C1,Female,28,Clothing,3000000000,1.00,Cash,5/8/2022,Kanyon", "", "a quantity beyond 4 bytes"),
         ("I1,C1,Female,28,Clothing,1,10.1234567,Cash,5/8/2022,Kanyon", "sql", "seven decimals"),
         ("I1,C1,Female,28,Clothing,+2,10.00,Cash,5/8/2022,Kanyon", "sql", "a quantity with a plus sign"),
         ("I1,C1,Female,28,Clothing,1,\t10.00,Cash,5/8/2022,Kanyon", "sql", "a tab before a number"),
