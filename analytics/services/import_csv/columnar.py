@@ -122,8 +122,12 @@ def columnar_import(
     progress.update("load", 0)
     raw_connection = cursor.connection
     side = _Side(lambda: _dimensions_and_customers(raw_connection, statements, values, checked))
-    keys = repeated_keys_number(reading.row_keys(checked))
-    customer_cells = reading.customers_unify(checked)
+    try:
+        keys = repeated_keys_number(reading.row_keys(checked))
+        customer_cells = reading.customers_unify(checked)
+    except BaseException:
+        side.wait()  # the connection is the second thread's until it is done
+        raise
     dimensions, customer_ids = side.result()
     lookups = Lookups(
         dates=dates, dimensions=dimensions, customer_cells=customer_cells, customer_ids=customer_ids(customer_cells)
@@ -353,6 +357,9 @@ class _Side:
 
         self._thread = threading.Thread(target=run, name="import-side", daemon=True)
         self._thread.start()
+
+    def wait(self) -> None:
+        self._thread.join()
 
     def result(self) -> Any:
         self._thread.join()

@@ -3,7 +3,8 @@
 Two paths import a file. The columnar path (`columnar.py`) is tried first: Arrow and numpy in this
 process, one binary COPY into PostgreSQL, for a file whose every cell it reads with certainty. It
 declines any other file before writing a row, and the SQL path below imports it, checking every
-row and reporting every problem. Both store the same lines for the same file.
+row and reporting every problem; so it does, after a rollback to a savepoint, when anything fails
+in the columnar path later. Both store the same lines for the same file.
 
 The SQL path:
 read      the file is looked at (text? encoding, delimiter, header) and COPied into a staging table
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+import psycopg
 from django.conf import settings
 from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 
@@ -212,9 +214,13 @@ def _columnar_run(
     except ColumnarDeclined as reason:
         logger.info("Import batch %s takes the SQL path: %s", batch_id, reason)
         return False
-    except (DataError, IntegrityError) as error:
+    except (DatabaseError, psycopg.Error) as error:
         # Something the columnar checks let through and PostgreSQL refused: the SQL path will say what.
         logger.warning("Import batch %s takes the SQL path after the columnar load failed: %s", batch_id, error)
+        return False
+    except Exception:
+        # A fault of the columnar path must never cost an import: the SQL path imports the file.
+        logger.exception("Import batch %s takes the SQL path after a fault in the columnar path", batch_id)
         return False
     outcome.path = "columnar"
     outcome.encoding = facts.pg_encoding
