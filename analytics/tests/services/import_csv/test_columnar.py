@@ -273,10 +273,14 @@ def test_a_file_with_an_unusual_cell_takes_the_sql_path_with_the_same_outcome(bo
     assert paths(columnar_batches) == [expected], why
 
 
-def test_a_file_read_in_blocks_and_twice_loads_the_same(both_paths, monkeypatch):
-    """Big files are read in blocks, and read a second time when they are too big to keep."""
-    monkeypatch.setattr(columnar, "BLOCK_BYTES", 256)
-    monkeypatch.setattr(columnar, "KEEP_BYTES", 300)
+@pytest.mark.parametrize("reading", ["in blocks, twice", "at once, in slices"])
+def test_a_file_read_in_several_batches_loads_the_same(both_paths, monkeypatch, reading):
+    """Big files are read in blocks, twice (they are not kept); small ones at once, kept as slices."""
+    if reading == "in blocks, twice":
+        monkeypatch.setattr(columnar, "BLOCK_BYTES", 256)
+        monkeypatch.setattr(columnar, "WHOLE_FILE_BYTES", 300)
+    else:
+        monkeypatch.setattr(columnar, "ROWS_PER_BATCH", 7)
     rows = [
         f"I{n % 7},C{n % 5},Female,{20 + n % 9},Cat{n % 3},{n % 4 - 1},{n}.{n % 100:02d},Cash,"
         f"{1 + n % 28}/8/2022,S{n % 2}"
