@@ -48,6 +48,7 @@ from analytics.services.import_csv.columnar_lines import (
     LineArrays,
     Lookups,
     batch_check,
+    customer_values,
     distinct_rows,
     lines_compute,
     lines_take,
@@ -55,7 +56,8 @@ from analytics.services.import_csv.columnar_lines import (
     row_keys,
 )
 from analytics.services.import_csv.dimensions import (
-    customers_load,
+    customer_values_build,
+    customers_add,
     dates_lookup,
     dimensions_load,
     distinct_values_bad,
@@ -380,12 +382,19 @@ def _dimensions_and_customers(
         for field, table in (("store", "imp_store"), ("category", "imp_category"), ("payment_method", "imp_payment")):
             cursor.execute(f"SELECT raw, id FROM {table}")
             dimensions[field] = dict(cursor.fetchall())
-        cursor.execute("CREATE TEMP TABLE imp_customers (raw text, gender text, age text) ON COMMIT DROP")
-        triples = io.BytesIO()
-        pacsv.write_csv(checked.customers(), triples, write_options=pacsv.WriteOptions(include_header=False))
-        with cursor.copy("COPY imp_customers (raw, gender, age) FROM STDIN (FORMAT csv)") as copy:
-            copy.write(triples.getbuffer())
-        customers_load(cursor, raw_lookup=False)
+        triples = checked.customers()
+        customers = customer_values(triples)
+        if customers is None:
+            # Some customer has several genders or ages in the file (or odd ones): PostgreSQL picks.
+            cursor.execute("CREATE TEMP TABLE imp_customers (raw text, gender text, age text) ON COMMIT DROP")
+            _copy_csv(cursor, "imp_customers (raw, gender, age)", triples)
+            customer_values_build(cursor)
+        else:
+            cursor.execute(
+                "CREATE TEMP TABLE imp_customer_values (external_id text, gender text, age smallint) ON COMMIT DROP"
+            )
+            _copy_csv(cursor, "imp_customer_values (external_id, gender, age)", customers)
+        customers_add(cursor, raw_lookup=False)
         buffer = io.BytesIO()
         with cursor.copy(
             "COPY (SELECT v.external_id, c.id FROM imp_customer_values v "
@@ -408,6 +417,13 @@ def _dimensions_and_customers(
         return ids.column("id").to_numpy()[positions.to_numpy(zero_copy_only=False)]
 
     return dimensions, customer_ids
+
+
+def _copy_csv(cursor: Any, target: str, table: pa.Table) -> None:
+    data = io.BytesIO()
+    pacsv.write_csv(table, data, write_options=pacsv.WriteOptions(include_header=False))
+    with cursor.copy(f"COPY {target} FROM STDIN (FORMAT csv)") as copy:
+        copy.write(data.getbuffer())
 
 
 def _new_rows(cursor: Any, keys: npt.NDArray[np.void]) -> npt.NDArray[np.bool_]:

@@ -35,6 +35,7 @@ from analytics.services.import_csv.statements import KEY_FIELDS
 
 MICRO = 1_000_000
 INT4_MAX = 2**31 - 1
+MAX_AGE = 150
 # Bytes after which PostgreSQL's CSV parser and Arrow's could disagree about a cell: a quote, a
 # line break, a NUL.
 UNSURE_BYTES = (0x22, 0x0D, 0x0A, 0x00)
@@ -191,6 +192,25 @@ def distinct_rows(columns: Mapping[str, pa.Array | pa.ChunkedArray]) -> pa.Table
             for name, dictionary, codes in zip(columns, dictionaries, reversed(decoded), strict=True)
         }
     )
+
+
+def customer_values(triples: pa.Table) -> pa.Table | None:
+    """The customers' rows (external_id, gender, age) from the file's distinct customer, gender and
+    age cells, when every customer has one gender cell and one age cell, plain digits or empty: what
+    `dimensions.customer_values_build` makes of them then. None otherwise (PostgreSQL takes the
+    greatest of the cells, in its collation)."""
+    external_id = pc.utf8_trim(triples.column("raw").combine_chunks(), characters=" ")
+    if len(pc.unique(external_id)) != len(external_id):
+        return None
+    age = pc.utf8_trim(triples.column("age").combine_chunks(), characters=" ")
+    filled = pc.fill_null(pc.greater(pc.binary_length(age), 0), False)
+    plain = pc.fill_null(pc.match_substring_regex(age, "^[0-9]{1,3}$"), True)
+    if not pc.all(pc.or_(pc.invert(filled), plain)).as_py():
+        return None
+    age_value = pc.cast(pc.if_else(filled, age, None), pa.int16())
+    age_value = pc.if_else(pc.less_equal(age_value, MAX_AGE), age_value, None)
+    gender = pc.utf8_slice_codeunits(pc.utf8_trim(triples.column("gender").combine_chunks(), characters=" "), 0, 20)
+    return pa.table({"external_id": external_id, "gender": pc.fill_null(gender, ""), "age": age_value})
 
 
 def _holds_unsure_bytes(column: pa.Array) -> bool:

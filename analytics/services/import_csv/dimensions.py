@@ -70,13 +70,10 @@ def dimensions_load(cursor: Any, statements: ImportStatements, values: dict[str,
         cursor.execute(f"ANALYZE {lookup}")
 
 
-def customers_load(cursor: Any, *, raw_lookup: bool = True) -> None:
-    """Add the customers not seen before and fill a known customer's missing gender or age, from
-    `imp_customers` (the file's distinct customer, gender and age cells). A customer's gender and
-    age are the greatest of its cells (an empty gender or an unreadable age never wins).
-
-    The customers are in `imp_customer_values` (trimmed id, gender, age); with `raw_lookup`, the
-    lookup `imp_customer_ids` (raw customer cell -> id) is created too."""
+def customer_values_build(cursor: Any) -> None:
+    """`imp_customer_values` (trimmed id, gender, age: one row per customer) from `imp_customers`,
+    the file's distinct customer, gender and age cells. A customer's gender and age are the
+    greatest of its cells (an empty gender or an unreadable age never wins)."""
     cursor.execute(
         """
         CREATE TEMP TABLE imp_customer_values ON COMMIT DROP AS
@@ -87,6 +84,12 @@ def customers_load(cursor: Any, *, raw_lookup: bool = True) -> None:
         FROM imp_customers WHERE btrim(raw) <> '' GROUP BY 1
         """
     )
+
+
+def customers_add(cursor: Any, *, raw_lookup: bool = True) -> None:
+    """Add the customers of `imp_customer_values` not seen before and fill a known customer's
+    missing gender or age. With `raw_lookup`, create the lookup `imp_customer_ids` (raw customer
+    cell of `imp_customers` -> id) too."""
     cursor.execute("SELECT count(*) FROM imp_customer_values")
     (distinct_customers,) = cursor.fetchone()
     # A plain insert behind an anti-join: the data-write lock keeps other writers out meanwhile.

@@ -31,7 +31,8 @@ from django.db import DatabaseError, DataError, IntegrityError, connection, tran
 
 from analytics.mappings import ColumnMappingSpec, header_resolve
 from analytics.services.import_csv.dimensions import (
-    customers_load,
+    customer_values_build,
+    customers_add,
     dates_lookup,
     dimensions_load,
     distinct_values_bad,
@@ -306,7 +307,8 @@ def _load(
     dimensions_load(cursor, statements, values)
     progress.update("load", 10)
     cursor.execute(statements.customers_sql())
-    customers_load(cursor)
+    customer_values_build(cursor)
+    customers_add(cursor)
     progress.update("load", 30)
     valid = outcome.rows_read - outcome.rejected
     imported = _lines_insert(cursor, statements, batch_id=batch_id, rows=valid)
