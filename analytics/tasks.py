@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# The worker loads the columnar import path's libraries (Arrow, numpy) with its tasks rather than in
+# the middle of its first import; web processes never import this module.
+import analytics.services.import_csv.columnar  # noqa: F401
 from analytics.services.import_batches import import_batch_run
 from analytics.services.import_inbox import import_inbox_scan
 from analytics.services.import_sweep import import_batches_sweep

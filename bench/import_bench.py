@@ -1,15 +1,17 @@
 """Import benchmark: N generated rows in the mall layout, imported next to a bare COPY of the same file.
 
-    .venv/bin/python bench/import_bench.py --rows 1000000
+    .venv/bin/python bench/import_bench.py --rows 1000000 [--repeat 3] [--path columnar|sql]
 
 It runs on its own database (`bench_importer` on the same server as DATABASE_URL, or the embedded
-server), which it creates, migrates and empties first. It times:
+server), which it creates and migrates. Each repeat empties the tables, then times, back to back:
 
 - a bare `COPY` of the file into a plain table with typed columns and no index (the yardstick);
 - `manage.py import_transactions FILE --sync --json --no-refit` in a subprocess: the import stages
   (read, validate, load, aggregates) as the import reports them, and the subprocess's peak RSS.
 
-and prints rows/s for both, their ratio (goal: at least 0.35) and the peak memory (goal: under 1 GB).
+and prints rows/s for both, their ratio (goal: at least 0.35) and the peak memory (goal: under
+1 GB), per repeat and as medians, with the machine's load average around each repeat. `--path sql`
+switches the columnar path off (IMPORT_COLUMNAR=false) to time the SQL path on the same file.
 """
 
 from __future__ import annotations
@@ -17,17 +19,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
+
+from bench_db import database_url, psycopg_url, with_database  # noqa: E402 (after the sys.path line)
 
 IMPORT_STAGES = ("read", "validate", "load", "aggregates")
 BARE_TABLE_SQL = """
@@ -39,32 +43,18 @@ CREATE TABLE bench_bare_copy (
 """
 
 
-def _server_url() -> str:
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        from retail_platform.embedded_db import embedded_database_url
-
-        url = embedded_database_url()
+def database_prepare(server_url: str, name: str) -> str:
+    with psycopg.connect(psycopg_url(with_database(server_url, "postgres")), autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            admin.execute(f'CREATE DATABASE "{name}"')
+    url = with_database(server_url, name)
+    env = {**os.environ, "DATABASE_URL": url}
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=PROJECT, env=env, check=True)
     return url
 
 
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-def _psycopg_url(url: str) -> str:
-    return url.replace("postgres://", "postgresql://", 1)
-
-
-def database_prepare(server_url: str, name: str) -> str:
-    with psycopg.connect(_psycopg_url(_with_database(server_url, "postgres")), autocommit=True) as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(server_url, name)
-    env = {**os.environ, "DATABASE_URL": url}
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=PROJECT, env=env, check=True)
-    with psycopg.connect(_psycopg_url(url), autocommit=True) as conn:
+def tables_empty(url: str) -> None:
+    with psycopg.connect(psycopg_url(url), autocommit=True) as conn:
         tables = [
             row[0]
             for row in conn.execute(
@@ -76,11 +66,10 @@ def database_prepare(server_url: str, name: str) -> str:
         conn.execute("TRUNCATE " + ", ".join(tables) + " CASCADE")
         conn.execute("DROP TABLE IF EXISTS bench_bare_copy")
         conn.execute("CHECKPOINT")
-    return url
 
 
 def bare_copy_seconds(url: str, path: Path) -> float:
-    with psycopg.connect(_psycopg_url(url), autocommit=True) as conn:
+    with psycopg.connect(psycopg_url(url), autocommit=True) as conn:
         conn.execute("SET datestyle = 'ISO, DMY'")
         conn.execute(BARE_TABLE_SQL)
         started = time.perf_counter()
@@ -107,8 +96,13 @@ def demo_file_write(path: Path, *, rows: int, seed: int) -> None:
     subprocess.run([sys.executable, "-c", code, str(path), str(rows), str(seed)], cwd=PROJECT, check=True)
 
 
-def import_run(url: str, path: Path) -> tuple[dict, float, int]:
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "retail_platform.settings.dev"}
+def import_run(url: str, path: Path, *, columnar: bool) -> tuple[dict, float, int]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "retail_platform.settings.dev",
+        "IMPORT_COLUMNAR": "true" if columnar else "false",
+    }
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         process = subprocess.Popen(
@@ -135,35 +129,48 @@ def import_run(url: str, path: Path) -> tuple[dict, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--path", choices=("columnar", "sql"), default="columnar")
     parser.add_argument("--database", default="bench_importer")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    url = database_prepare(_server_url(), args.database)
+    url = database_prepare(database_url(), args.database)
+    ratios, imports, copies, peaks = [], [], [], []
     with tempfile.TemporaryDirectory(prefix="import-bench-") as folder:
         path = Path(folder) / f"mall_{args.rows}.csv"
         started = time.perf_counter()
         demo_file_write(path, rows=args.rows, seed=args.seed)
-        generated = time.perf_counter() - started
         size_mb = path.stat().st_size / 1_048_576
-        print(f"file: {args.rows:,} rows, {size_mb:,.1f} MB (generated in {generated:.1f} s)")
-
-        copy_seconds = bare_copy_seconds(url, path)
-        report, wall, peak_kb = import_run(url, path)
-
-    timings = report["timings"]
-    import_seconds = sum(timings.get(stage, 0.0) for stage in IMPORT_STAGES)
-    copy_rate = args.rows / copy_seconds
-    import_rate = args.rows / import_seconds
-    print(f"bare COPY:  {copy_seconds:7.2f} s  {copy_rate:12,.0f} rows/s")
-    print(f"import:     {import_seconds:7.2f} s  {import_rate:12,.0f} rows/s  (process wall time {wall:.1f} s)")
-    print("  stages:   " + ", ".join(f"{stage} {timings.get(stage, 0.0):.2f} s" for stage in IMPORT_STAGES))
-    print(f"ratio:      {import_rate / copy_rate:.2f} of bare COPY throughput (goal >= 0.35)")
-    print(f"peak RSS:   {peak_kb / 1024:,.0f} MB (goal < 1024 MB)")
-    print(
-        f"batch {report['batch_id']}: {report['status']}, rows_read {report['rows_read']:,}, "
-        f"imported {report['imported']:,}, rejected {report['rejected']:,}, duplicates {report['duplicates']:,}"
-    )
+        print(f"file: {args.rows:,} rows, {size_mb:,.1f} MB (generated in {time.perf_counter() - started:.1f} s)")
+        print(f"path: {args.path}")
+        for repeat in range(1, args.repeat + 1):
+            tables_empty(url)
+            load_before = os.getloadavg()[0]
+            copy_seconds = bare_copy_seconds(url, path)
+            report, wall, peak_kb = import_run(url, path, columnar=args.path == "columnar")
+            load_after = os.getloadavg()[0]
+            timings = report["timings"]
+            import_seconds = sum(timings.get(stage, 0.0) for stage in IMPORT_STAGES)
+            ratio = copy_seconds / import_seconds
+            ratios.append(ratio)
+            imports.append(import_seconds)
+            copies.append(copy_seconds)
+            peaks.append(peak_kb / 1024)
+            stages = ", ".join(f"{stage} {timings.get(stage, 0.0):.2f}" for stage in IMPORT_STAGES)
+            print(
+                f"#{repeat}: bare COPY {copy_seconds:.2f} s, import {import_seconds:.2f} s ({stages}; "
+                f"process {wall:.1f} s), ratio {ratio:.2f}, peak RSS {peak_kb / 1024:,.0f} MB, "
+                f"load {load_before:.1f} -> {load_after:.1f}, {report['load_path']} path, "
+                f"{report['status']}: read {report['rows_read']:,}, imported {report['imported']:,}"
+            )
+            if report["status"] != "succeeded" or report["imported"] != args.rows:
+                raise SystemExit("The import did not load every row.")
+    copy_median, import_median = statistics.median(copies), statistics.median(imports)
+    print(f"bare COPY:  {copy_median:7.2f} s  {args.rows / copy_median:12,.0f} rows/s  (median of {args.repeat})")
+    print(f"import:     {import_median:7.2f} s  {args.rows / import_median:12,.0f} rows/s  (median of {args.repeat})")
+    print(f"ratio:      {statistics.median(ratios):.2f} of bare COPY throughput, median of the repeats (goal >= 0.35)")
+    print(f"peak RSS:   {max(peaks):,.0f} MB, the most of the repeats (goal < 1024 MB)")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+# Loaded with the command rather than in the middle of the import (see analytics.tasks).
+import analytics.services.import_csv.columnar  # noqa: F401
 from analytics.models import ImportBatch
 from analytics.services.import_batches import import_batch_create, import_batch_run
 from retail_platform.errors import ApplicationError

@@ -36,6 +36,7 @@ from typing import IO, Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas  # noqa: F401 (Arrow imports it when it first turns a Python value into a scalar: load it here)
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
