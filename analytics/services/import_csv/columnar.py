@@ -385,6 +385,10 @@ def _dimensions_and_customers(
             dimensions[field] = dict(cursor.fetchall())
         triples = checked.customers()
         customers = customer_values(triples)
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM analytics_customer)")
+        if customers is not None and not cursor.fetchone()[0]:
+            # The first customers: COPY them with ids drawn from the table's sequence, in id order.
+            return dimensions, _first_customers_add(cursor, customers)
         if customers is None:
             # Some customer has several genders or ages in the file (or odd ones): PostgreSQL picks.
             cursor.execute("CREATE TEMP TABLE imp_customers (raw text, gender text, age text) ON COMMIT DROP")
@@ -418,6 +422,31 @@ def _dimensions_and_customers(
         return ids.column("id").to_numpy()[positions.to_numpy(zero_copy_only=False)]
 
     return dimensions, customer_ids
+
+
+def _first_customers_add(cursor: Any, customers: pa.Table) -> Callable[[pa.Array], npt.NDArray[np.int64]]:
+    """COPY the customers into the empty customer table, ids drawn from its sequence and given in the
+    order of the external ids (as the SQL path's insert does, and both indexes grow at their end);
+    return the function giving the customer ids of raw customer cells."""
+    customers = customers.take(pc.sort_indices(customers, [("external_id", "ascending")]))
+    data = io.BytesIO()
+    with cursor.copy(
+        "COPY (SELECT nextval(pg_get_serial_sequence('analytics_customer', 'id')) "
+        "FROM generate_series(1, %s)) TO STDOUT (FORMAT binary)",
+        [len(customers)],
+    ) as copy:
+        for chunk in copy:
+            data.write(chunk)
+    body = data.getvalue()[len(binary_copy.SIGNATURE) : -len(binary_copy.TRAILER)]
+    ids = np.frombuffer(body, dtype=[("count", ">i2"), ("length", ">i4"), ("id", ">i8")])["id"].astype(np.int64)
+    _copy_csv(cursor, "analytics_customer (id, external_id, gender, age)", customers.add_column(0, "id", pa.array(ids)))
+    external_ids = customers.column("external_id")
+
+    def customer_ids(cells: pa.Array) -> npt.NDArray[np.int64]:
+        positions = pc.index_in(pc.utf8_trim(cells, characters=" "), value_set=external_ids)
+        return ids[positions.to_numpy(zero_copy_only=False)]
+
+    return customer_ids
 
 
 def _copy_csv(cursor: Any, target: str, table: pa.Table) -> None:
