@@ -246,7 +246,7 @@ def bench_child(repeat: int) -> None:
     result = simulate()
     print(
         f"end to end campaign_simulate: {result.customers_targeted:,} customers targeted, "
-        f"{lines:,} lines in the database, {RUNS:,} runs"
+        f"{lines:,} lines in the database, {RUNS:,} runs ({result.monte_carlo_method})"
     )
 
     def cold() -> object:
