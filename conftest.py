@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from retail_platform import charts
 from retail_platform.roles import ANALYST, VIEWER
 
 
@@ -160,3 +161,10 @@ def _empty_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _validate_figures(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages build their figures without plotly's validation (it is slow); every figure a test builds,
+    in chart, view and browser tests alike, also goes through it and must come out the same."""
+    monkeypatch.setattr(charts, "VALIDATE_FIGURES", True)

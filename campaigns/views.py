@@ -20,7 +20,7 @@ from django.shortcuts import render
 from django.views import View
 
 from analytics.services.rollups import data_version_get
-from campaigns import charts
+from campaigns import charts, simulation
 from campaigns.selectors import active_segmentation_get
 from campaigns.services import PARAMETERS, campaign_discount_curve, campaign_simulate
 from campaigns.simulation import MAX_SIMULATIONS, SimulationResult
@@ -146,6 +146,11 @@ def model_text(result: SimulationResult) -> str:
         "the offer with probability r and would have bought anyway with probability b; order values are drawn "
         "from the segment's real purchases.",
     ]
+    if result.monte_carlo_method != "bootstrap":
+        lines.append(
+            f"Over {simulation.EXACT_DRAWS_LIMIT:,} draws in all, a run's sum over {simulation.NORMAL_MIN_DRAWS:,} "
+            "orders or more is drawn from its normal approximation (the same mean and variance as the bootstrap sum)."
+        )
     return "\n".join(lines)
 
 

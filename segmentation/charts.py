@@ -6,9 +6,8 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 from django.conf import settings
-from plotly.subplots import make_subplots
 
-from retail_platform.charts import PALETTE, styled
+from retail_platform.charts import PALETTE, figure
 from segmentation.selectors import (
     CategoryBySegment,
     Movement,
@@ -33,32 +32,40 @@ def segment_sizes_chart(summaries: Sequence[SegmentSummary]) -> go.Figure:
     """Each segment's share of the customers next to its share of net sales: segments whose sales bar
     is taller than their customers bar are worth more than their size."""
     names = [row.segment for row in summaries]
-    fig = go.Figure(
+    return figure(
         [
-            go.Bar(
-                x=names,
-                y=[row.share_of_customers for row in summaries],
-                customdata=[row.customers for row in summaries],
-                name="Share of customers",
-                marker_color=PALETTE[8],
-                hovertemplate="%{x}<br>%{y:.1%} of customers (%{customdata:,})<extra></extra>",
-            ),
-            go.Bar(
-                x=names,
-                y=[row.share_of_sales for row in summaries],
-                customdata=[float(row.net_sales) for row in summaries],
-                name="Share of net sales",
-                marker_color=PALETTE[0],
-                hovertemplate=f"%{{x}}<br>%{{y:.1%}} of net sales ({_symbol()}%{{customdata:,.0f}})<extra></extra>",
-            ),
-        ]
-    )
-    return styled(
-        fig,
+            {
+                "type": "bar",
+                "x": names,
+                "y": [row.share_of_customers for row in summaries],
+                "customdata": [row.customers for row in summaries],
+                "name": "Share of customers",
+                "marker": {"color": PALETTE[8]},
+                "hovertemplate": "%{x}<br>%{y:.1%} of customers (%{customdata:,})<extra></extra>",
+            },
+            {
+                "type": "bar",
+                "x": names,
+                "y": [row.share_of_sales for row in summaries],
+                "customdata": [float(row.net_sales) for row in summaries],
+                "name": "Share of net sales",
+                "marker": {"color": PALETTE[0]},
+                "hovertemplate": f"%{{x}}<br>%{{y:.1%}} of net sales ({_symbol()}%{{customdata:,.0f}})<extra></extra>",
+            },
+        ],
         barmode="group",
         xaxis={"type": "category", "tickangle": -30, "automargin": True},
         yaxis={"title": {"text": "Share"}, "tickformat": ".0%", "rangemode": "tozero"},
     )
+
+
+PROFILE_PANELS = (
+    "Recency: mean days since last purchase",
+    "Frequency: mean purchases",
+    "Monetary: mean net amount",
+)
+# Three stacked panels sharing the x axis, 0.08 of the height apart (as make_subplots lays them).
+PROFILE_GAP = 0.08
 
 
 def segment_profile_chart(summaries: Sequence[SegmentSummary]) -> go.Figure:
@@ -67,64 +74,87 @@ def segment_profile_chart(summaries: Sequence[SegmentSummary]) -> go.Figure:
     rows = [row for row in summaries if row.customers]
     names = [row.segment for row in rows]
     color_of = segment_colors([row.segment for row in summaries])
-    fig = make_subplots(
-        rows=3,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.08,
-        subplot_titles=(
-            "Recency: mean days since last purchase",
-            "Frequency: mean purchases",
-            "Monetary: mean net amount",
+    panels = (
+        ([row.mean_recency_days for row in rows], "%{y:,.0f} days", {}),
+        ([row.mean_frequency for row in rows], "%{y:,.2f} purchases", {}),
+        (
+            [None if row.mean_monetary is None else float(row.mean_monetary) for row in rows],
+            f"{_symbol()}%{{y:,.2f}}",
+            {"tickprefix": _symbol()},
         ),
     )
-    panels = (
-        ([row.mean_recency_days for row in rows], "%{y:,.0f} days"),
-        ([row.mean_frequency for row in rows], "%{y:,.2f} purchases"),
-        ([None if row.mean_monetary is None else float(row.mean_monetary) for row in rows], f"{_symbol()}%{{y:,.2f}}"),
-    )
-    for index, (values, hover) in enumerate(panels, start=1):
-        fig.add_trace(
-            go.Bar(
-                x=names,
-                y=values,
-                marker_color=[color_of[name] for name in names],
-                showlegend=False,
-                hovertemplate=f"%{{x}}<br>{hover}<extra></extra>",
-            ),
-            row=index,
-            col=1,
+    height = (1 - PROFILE_GAP * (len(panels) - 1)) / len(panels)
+    traces, layout, titles = [], {}, []
+    for index, (values, hover, y_style) in enumerate(panels):
+        # Panel 1 at the top; plotly names the axes x, x2, x3 (in traces) and xaxis, xaxis2 (in layout).
+        suffix = "" if index == 0 else str(index + 1)
+        bottom = round((len(panels) - 1 - index) * (height + PROFILE_GAP), 6)
+        top = round(bottom + height, 6)
+        traces.append(
+            {
+                "type": "bar",
+                "x": names,
+                "y": values,
+                "xaxis": f"x{suffix}",
+                "yaxis": f"y{suffix}",
+                "marker": {"color": [color_of[name] for name in names]},
+                "showlegend": False,
+                "hovertemplate": f"%{{x}}<br>{hover}<extra></extra>",
+            }
         )
-    fig.update_xaxes(type="category", tickangle=-30, automargin=True)
-    fig.update_yaxes(tickprefix=_symbol(), row=3, col=1)
-    return styled(fig, height=560, margin={"t": 32})
+        last = index == len(panels) - 1
+        layout[f"xaxis{suffix}"] = {
+            "anchor": f"y{suffix}",
+            "domain": [0.0, 1.0],
+            "type": "category",
+            "tickangle": -30,
+            "automargin": True,
+            # Only the bottom panel labels the segments; the others share its axis.
+            **({} if last else {"matches": f"x{len(panels)}", "showticklabels": False}),
+        }
+        layout[f"yaxis{suffix}"] = {"anchor": f"x{suffix}", "domain": [bottom, top], **y_style}
+        titles.append(
+            {
+                "text": PROFILE_PANELS[index],
+                "x": 0.5,
+                "y": top,
+                "xref": "paper",
+                "yref": "paper",
+                "xanchor": "center",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 16},
+            }
+        )
+    return figure(traces, annotations=titles, height=560, margin={"t": 32}, **layout)
 
 
 def rfm_scatter_chart(points: Sequence[ScatterPoint], *, kind: str, segments: Sequence[str]) -> go.Figure:
     """A sample of customers: days since their last purchase against their net amount, coloured by
     segment (one trace per segment, so the legend can hide a segment)."""
     colors = segment_colors(segments)
-    fig = go.Figure()
-    for name in segments:
-        members = [p for p in points if (p.segment if kind == "kmeans" else p.rfm_segment) == name]
-        if not members:
-            continue
-        fig.add_trace(
-            go.Scatter(
-                x=[p.recency_days for p in members],
-                y=[p.monetary for p in members],
-                customdata=[p.frequency for p in members],
-                mode="markers",
-                name=name,
-                marker={"color": colors[name], "size": 6, "opacity": 0.7},
-                hovertemplate=(
-                    f"{name}<br>Recency: %{{x}} days<br>Net amount: {_symbol()}%{{y:,.2f}}"
-                    "<br>Purchases: %{customdata}<extra></extra>"
-                ),
-            )
-        )
-    return styled(
-        fig,
+    members: dict[str, list[ScatterPoint]] = {name: [] for name in segments}
+    for point in points:
+        members.get(point.segment if kind == "kmeans" else point.rfm_segment, []).append(point)
+    traces = [
+        {
+            "type": "scatter",
+            "x": [p.recency_days for p in group],
+            "y": [p.monetary for p in group],
+            "customdata": [p.frequency for p in group],
+            "mode": "markers",
+            "name": name,
+            "marker": {"color": colors[name], "size": 6, "opacity": 0.7},
+            "hovertemplate": (
+                f"{name}<br>Recency: %{{x}} days<br>Net amount: {_symbol()}%{{y:,.2f}}"
+                "<br>Purchases: %{customdata}<extra></extra>"
+            ),
+        }
+        for name, group in members.items()
+        if group
+    ]
+    return figure(
+        traces,
         xaxis={"title": {"text": "Recency (days since the last purchase)"}, "rangemode": "tozero"},
         yaxis={"title": {"text": "Monetary (net amount)"}, "tickprefix": _symbol(), "separatethousands": True},
         legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
@@ -139,20 +169,20 @@ def rfm_grid_chart(grid: ScoreGrid) -> go.Figure:
     x = [f"{label} {score}" for score in grid.column_scores]
     y = [f"R {score}" for score in grid.r_scores]
     z = [list(row) for row in grid.counts]
-    fig = go.Figure(
-        go.Heatmap(
-            x=x,
-            y=y,
-            z=z,
-            text=[[f"{value:,}" for value in row] for row in z],
-            texttemplate="%{text}",
-            colorscale=HEATMAP_SCALE,
-            colorbar={"title": {"text": "Customers"}},
-            hovertemplate="%{y}, %{x}<br>%{z:,} customers<extra></extra>",
-        )
-    )
-    return styled(
-        fig,
+    return figure(
+        [
+            {
+                "type": "heatmap",
+                "x": x,
+                "y": y,
+                "z": z,
+                "text": [[f"{value:,}" for value in row] for row in z],
+                "texttemplate": "%{text}",
+                "colorscale": HEATMAP_SCALE,
+                "colorbar": {"title": {"text": "Customers"}},
+                "hovertemplate": "%{y}, %{x}<br>%{z:,} customers<extra></extra>",
+            }
+        ],
         xaxis={"title": {"text": f"{grid.column.capitalize()} score"}, "type": "category", "side": "bottom"},
         yaxis={
             "title": {"text": "Recency score"},
@@ -166,22 +196,23 @@ def rfm_grid_chart(grid: ScoreGrid) -> go.Figure:
 
 def category_by_segment_chart(data: CategoryBySegment) -> go.Figure:
     """What each segment buys: its net sales split by category (100 % per segment)."""
-    segments = [name for name in data.segments if any(row.segment == name for row in data.rows)]
-    fig = go.Figure()
-    for index, category in enumerate(data.categories):
-        share = {row.segment: row.share_of_segment for row in data.rows if row.category == category}
-        fig.add_trace(
-            go.Bar(
-                orientation="h",
-                y=segments,
-                x=[share.get(name, 0.0) for name in segments],
-                name=category,
-                marker_color=PALETTE[index % len(PALETTE)],
-                hovertemplate=f"%{{y}}<br>{category}: %{{x:.1%}} of the segment's net sales<extra></extra>",
-            )
-        )
-    return styled(
-        fig,
+    present = {row.segment for row in data.rows}
+    segments = [name for name in data.segments if name in present]
+    share = {(row.category, row.segment): row.share_of_segment for row in data.rows}
+    traces = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "y": segments,
+            "x": [share.get((category, name), 0.0) for name in segments],
+            "name": category,
+            "marker": {"color": PALETTE[index % len(PALETTE)]},
+            "hovertemplate": f"%{{y}}<br>{category}: %{{x:.1%}} of the segment's net sales<extra></extra>",
+        }
+        for index, category in enumerate(data.categories)
+    ]
+    return figure(
+        traces,
         barmode="stack",
         xaxis={"title": {"text": "Share of the segment's net sales"}, "tickformat": ".0%", "range": [0, 1]},
         yaxis={"type": "category", "autorange": "reversed", "automargin": True},
@@ -192,20 +223,20 @@ def category_by_segment_chart(data: CategoryBySegment) -> go.Figure:
 def movement_chart(movement: Movement) -> go.Figure:
     """Customers by segment in the earlier run (rows) and the later one (columns)."""
     matrix = movement.matrix()
-    fig = go.Figure(
-        go.Heatmap(
-            x=list(movement.to_segments),
-            y=list(movement.from_segments),
-            z=matrix,
-            text=[[f"{value:,}" if value else "" for value in row] for row in matrix],
-            texttemplate="%{text}",
-            colorscale=HEATMAP_SCALE,
-            colorbar={"title": {"text": "Customers"}},
-            hovertemplate="From %{y}<br>to %{x}<br>%{z:,} customers<extra></extra>",
-        )
-    )
-    return styled(
-        fig,
+    return figure(
+        [
+            {
+                "type": "heatmap",
+                "x": list(movement.to_segments),
+                "y": list(movement.from_segments),
+                "z": matrix,
+                "text": [[f"{value:,}" if value else "" for value in row] for row in matrix],
+                "texttemplate": "%{text}",
+                "colorscale": HEATMAP_SCALE,
+                "colorbar": {"title": {"text": "Customers"}},
+                "hovertemplate": "From %{y}<br>to %{x}<br>%{z:,} customers<extra></extra>",
+            }
+        ],
         xaxis={"title": {"text": f"Run #{movement.to_run.id} (later)"}, "type": "category", "tickangle": -30},
         yaxis={
             "title": {"text": f"Run #{movement.from_run.id} (earlier)"},

@@ -190,8 +190,10 @@ def _large_segment() -> SegmentStats:
 
 @pytest.mark.parametrize(("rate", "baseline"), [(0.10, 0.05), (0.04, 0.06)])
 def test_monte_carlo_median_is_within_2_percent_of_the_closed_form_on_a_large_segment(
-    rate: float, baseline: float
+    rate: float, baseline: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The bootstrap itself, whatever the draw budget (10 M draws for the first case).
+    monkeypatch.setattr(simulation, "EXACT_DRAWS_LIMIT", 10**9)
     stats = _large_segment()
     assumptions = CampaignAssumptions(
         discount=0.15,
@@ -261,6 +263,52 @@ def test_normal_approximation_takes_over_beyond_the_draw_limit(monkeypatch: pyte
     result = simulate_campaign(stats, assumptions)
     assert result.monte_carlo_method == "normal approximation"
     assert result.profit_p50 == pytest.approx(result.incremental_profit, rel=0.02)
+
+
+def test_over_the_draw_budget_large_sums_are_approximated_within_the_monte_carlo_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    values = np.random.default_rng(42).lognormal(mean=4.0, sigma=0.8, size=100_000)  # skewness 4.4
+    stats = SegmentStats(customers=5_000, order_values=values)
+    # Everyone buys with the offer, half would anyway: two sums of ~2,500 orders per run, 100 M
+    # draws over 20,000 runs (many runs, so that each estimate's own error is small: ~0.015 sd).
+    assumptions = CampaignAssumptions(
+        discount=0.15, response_rate=1.0, baseline_rate=0.5, margin=0.45, simulations=20_000, seed=0
+    )
+    approximated = monte_carlo(stats, assumptions)
+    monkeypatch.setattr(simulation, "EXACT_DRAWS_LIMIT", 10**9)
+    bootstrapped = monte_carlo(stats, assumptions)
+
+    assert approximated.method == "normal approximation" and bootstrapped.method == "bootstrap"
+    spread = bootstrapped.profits.std()
+    assert approximated.profits.std() == pytest.approx(spread, rel=0.02)
+    for name in ("profit_p5", "profit_p50", "profit_p95"):
+        assert abs(getattr(approximated, name) - getattr(bootstrapped, name)) < 0.05 * spread, name
+
+
+def test_over_the_draw_budget_small_sums_stay_bootstrapped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(simulation, "EXACT_DRAWS_LIMIT", 1000)
+    values = np.array([1.0, 1000.0])
+    t = simulation.NORMAL_MIN_DRAWS
+    inner = np.array([0, 5, 2 * t, t - 1, t])
+    outer = np.array([10, 2 * t + 5, 2 * t + 100, 4 * t, t])
+    method, inner_sum, rest_sum = simulation._sums_over_budget(np.random.default_rng(0), values, inner, outer)
+
+    assert method == "bootstrap and normal approximation"
+
+    def bootstrapped(total: float, draws: int) -> bool:
+        # A bootstrap sum of draws from {1, 1000} is draws + 999 x (the number of 1000s drawn).
+        return total == round(total) and (round(total) - draws) % 999 == 0 and draws <= total <= 1000 * draws
+
+    rest = outer - inner
+    for run in range(inner.size):
+        for total, draws in ((inner_sum[run], inner[run]), (rest_sum[run], rest[run])):
+            if draws < simulation.NORMAL_MIN_DRAWS:
+                assert bootstrapped(total, draws), (run, draws, total)
+            else:
+                assert not bootstrapped(total, draws), (run, draws, total)
+                assert total == pytest.approx(draws * 500.5, rel=0.1)
+    assert inner_sum[0] == 0.0
 
 
 def test_a_segment_without_orders_simulates_to_the_fixed_costs() -> None:

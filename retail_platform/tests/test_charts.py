@@ -4,8 +4,10 @@ from decimal import Decimal
 
 import numpy as np
 import plotly.graph_objects as go
+import pytest
 
-from retail_platform.charts import PALETTE, Chart, figure_to_dict, styled
+from retail_platform import charts
+from retail_platform.charts import PALETTE, Chart, figure, figure_to_dict
 
 
 def test_figure_to_dict_gives_plain_json_for_numpy_dates_and_decimals() -> None:
@@ -18,11 +20,35 @@ def test_figure_to_dict_gives_plain_json_for_numpy_dates_and_decimals() -> None:
     assert payload["config"]["responsive"] is True
 
 
-def test_styled_applies_house_layout_and_lets_the_chart_override_it() -> None:
-    fig = styled(go.Figure(), margin={"l": 10}, yaxis_title="Sales")
-    assert fig.layout.colorway == PALETTE
-    assert fig.layout.margin.l == 10
+def test_figure_lays_the_chart_layout_over_the_house_layout() -> None:
+    fig = figure([{"type": "bar", "x": [1], "y": [2]}], margin={"l": 10}, yaxis={"title": {"text": "Sales"}})
+    assert isinstance(fig, go.Figure)
+    assert fig.data[0].type == "bar" and list(fig.data[0].y) == [2]
+    assert list(fig.layout.colorway) == list(PALETTE)
+    # Nested settings merge: the chart's left margin, the house's other margins.
+    assert fig.layout.margin.l == 10 and fig.layout.margin.t == 16
     assert fig.layout.yaxis.title.text == "Sales"
+
+
+def test_figure_gives_the_json_plotly_would_give_after_validation() -> None:
+    spec = {"type": "scatter", "x": np.array([0.0, 1.0]), "y": [3, 4], "marker": {"color": "#2563eb"}}
+    fast = figure([spec], shapes=[{"type": "line", "x0": 0, "x1": 0, "y0": 0, "y1": 1, "yref": "y domain"}])
+    validated = go.Figure(fast.to_dict())
+    assert figure_to_dict(fast) == figure_to_dict(validated)
+
+
+def test_figure_refuses_an_unknown_property_while_tests_validate(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(charts, "VALIDATE_FIGURES", True)
+    with pytest.raises(ValueError, match="colour"):
+        figure([{"type": "bar", "x": [1], "y": [2], "marker": {"colour": "red"}}])
+    with pytest.raises(ValueError):
+        figure([{"type": "bar", "x": [1], "y": [2]}], barmode="sideways")
+
+
+def test_figure_skips_validation_when_pages_render(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(charts, "VALIDATE_FIGURES", False)
+    fig = figure([{"type": "bar", "x": [1], "y": [2], "marker": {"colour": "red"}}])
+    assert figure_to_dict(fig)["data"][0]["marker"] == {"colour": "red"}
 
 
 def test_chart_names_its_json_script_after_its_key() -> None:
@@ -32,16 +58,8 @@ def test_chart_names_its_json_script_after_its_key() -> None:
 
 
 def test_figures_carry_the_small_house_template_not_plotlys() -> None:
-    payload = figure_to_dict(styled(go.Figure(go.Bar(x=[1], y=[2]))))
+    payload = figure_to_dict(figure([{"type": "bar", "x": [1], "y": [2]}]))
     template = payload["layout"]["template"]
     assert template["layout"]["plot_bgcolor"] == "white"
     assert "data" not in template  # plotly's own templates style every trace type, kilobytes per chart
     assert len(json.dumps(payload)) < 2_000
-
-
-def test_styled_keeps_what_the_figure_already_has() -> None:
-    fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1]))
-    fig.add_vline(x=0.5)
-    styled(fig, margin={"t": 5})
-    assert len(fig.layout.shapes) == 1
-    assert fig.layout.margin.t == 5 and fig.layout.margin.l == 56

@@ -9,6 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from campaigns import simulation
 from retail_platform.tests.pages import assert_no_inline_script, signed_in_client
 
 pytestmark = pytest.mark.django_db
@@ -115,6 +116,20 @@ def test_results_come_with_both_charts_the_best_discount_and_the_model(analyst, 
     assert re.search(r'data-result="best_discount">([^<]+)<', html).group(1) == f"{best} %"
     assert "Incremental profit     = N·r·A·(m-d) - N·b·A·m - N·c - F = -₺11.20" in html
     assert_no_inline_script(html)
+
+
+def test_the_model_says_when_sums_were_drawn_from_their_normal_approximation(analyst, history, monkeypatch) -> None:
+    client = signed_in_client(analyst)
+    note = "orders or more is drawn from its normal approximation"
+    html = client.get("/simulator/").content.decode()
+    assert "(bootstrap, seed 0)" in html and note not in html
+
+    monkeypatch.setattr(simulation, "EXACT_DRAWS_LIMIT", 10)
+    monkeypatch.setattr(simulation, "NORMAL_MIN_DRAWS", 2)
+    html = client.get("/simulator/", {"segments": "VIP", "response_rate": "100", "seed": "1"}).content.decode()
+    # 4 customers all buy with the offer, 2 of them would anyway: sums of about 2 orders each run.
+    assert re.search(r"2,000 runs \((normal approximation|bootstrap and normal approximation), seed 1\)", html)
+    assert "Over 10 draws in all, a run&#x27;s sum over 2 orders or more is drawn from its normal approximation" in html
 
 
 def test_without_a_segmentation_the_page_says_what_to_do(analyst) -> None:
