@@ -171,12 +171,21 @@ def columnar_import(
                 daily_parts.append(_DailyPart.of(lines, day_cells))
                 progress.update("load", 30 + int(60 * (start + batch.num_rows) / max(checked.rows, 1)))
             copy.write(binary_copy.TRAILER)
+        # The rollup rows are summed up on a second thread while PostgreSQL builds the primary key.
+        daily_side.append(_Side(lambda: _daily_increment(daily_parts, day_cells, earlier_lines=earlier_lines)))
         return written
 
+    daily_side: list[_Side] = []
     new_count = int(new_rows.sum())
-    imported = lines_load(cursor, rows=new_count, insert=lambda bulk: copy_lines()) if new_count else 0
+    try:
+        imported = lines_load(cursor, rows=new_count, insert=lambda bulk: copy_lines()) if new_count else 0
+    finally:
+        for side in daily_side:
+            side.wait()
     progress.update("load", 95)
-    daily = _daily_increment(daily_parts, day_cells, earlier_lines=earlier_lines)
+    daily = (
+        daily_side[0].result() if daily_side else _daily_increment(daily_parts, day_cells, earlier_lines=earlier_lines)
+    )
     timings["load"] = time.perf_counter() - started
     return ColumnarResult(rows_read=checked.rows, imported=imported, daily=daily, timings=timings)
 
@@ -385,6 +394,8 @@ def _dimensions_and_customers(
             dimensions[field] = dict(cursor.fetchall())
         triples = checked.customers()
         customers = customer_values(triples)
+        # Nobody else adds customers until the import commits (readers are not held up).
+        cursor.execute("LOCK TABLE analytics_customer IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute("SELECT EXISTS (SELECT 1 FROM analytics_customer)")
         if customers is not None and not cursor.fetchone()[0]:
             # The first customers: COPY them with ids drawn from the table's sequence, in id order.
@@ -425,20 +436,18 @@ def _dimensions_and_customers(
 
 
 def _first_customers_add(cursor: Any, customers: pa.Table) -> Callable[[pa.Array], npt.NDArray[np.int64]]:
-    """COPY the customers into the empty customer table, ids drawn from its sequence and given in the
-    order of the external ids (as the SQL path's insert does, and both indexes grow at their end);
-    return the function giving the customer ids of raw customer cells."""
+    """COPY the customers into the empty customer table, with a block of ids drawn from its sequence
+    given in the order of the external ids (as the SQL path's insert does; both indexes grow at
+    their end); return the function giving the customer ids of raw customer cells."""
     customers = customers.take(pc.sort_indices(customers, [("external_id", "ascending")]))
-    data = io.BytesIO()
-    with cursor.copy(
-        "COPY (SELECT nextval(pg_get_serial_sequence('analytics_customer', 'id')) "
-        "FROM generate_series(1, %s)) TO STDOUT (FORMAT binary)",
+    # One block of the sequence (the table is locked against other inserts, which would draw from it).
+    cursor.execute(
+        "SELECT setval(pg_get_serial_sequence('analytics_customer', 'id'), "
+        "nextval(pg_get_serial_sequence('analytics_customer', 'id')) + %s - 1)",
         [len(customers)],
-    ) as copy:
-        for chunk in copy:
-            data.write(chunk)
-    body = data.getvalue()[len(binary_copy.SIGNATURE) : -len(binary_copy.TRAILER)]
-    ids = np.frombuffer(body, dtype=[("count", ">i2"), ("length", ">i4"), ("id", ">i8")])["id"].astype(np.int64)
+    )
+    (last,) = cursor.fetchone()
+    ids = np.arange(last - len(customers) + 1, last + 1, dtype=np.int64)
     _copy_csv(cursor, "analytics_customer (id, external_id, gender, age)", customers.add_column(0, "id", pa.array(ids)))
     external_ids = customers.column("external_id")
 
