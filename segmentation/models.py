@@ -122,9 +122,9 @@ class SegmentCell(models.Model):
     segment = models.CharField(max_length=60)
     rfm_segment = models.CharField(max_length=40)
     customers = models.PositiveIntegerField()
-    # Net value of each purchase (one invoice's purchase lines before the as-of date) above zero, as
-    # float64 little-endian bytes: numpy reads a 50,000-customer segment's values in milliseconds, where
-    # parsing a float8[] of them takes ten times as long.
+    # Net value of each purchase (one invoice's purchase lines before the as-of date) above zero, by
+    # customer pk then invoice number, as float64 little-endian bytes: numpy reads a 50,000-customer
+    # segment's values in milliseconds, where parsing a float8[] of them takes ten times as long.
     order_values = models.BinaryField()
     # Per customer: days from the last purchase to the run's as-of date (1 = the day before), int32 bytes.
     days_since_purchase = models.BinaryField()

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import numpy.typing as npt
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -29,6 +28,7 @@ from segmentation.selectors import SCATTER_SAMPLE, SCATTER_SEED, scatter_sample_
 if TYPE_CHECKING:
     import pandas as pd
 
+    from analytics.selectors.customer_activity import CustomerPurchases
     from segmentation import clustering
 
 # pandas, scikit-learn and joblib are imported inside the functions that fit or score: web processes
@@ -53,6 +53,17 @@ _COPY_COLUMNS = (
     "segment",
 )
 _COPY_TYPES = ("int8", "int8", "int4", "int4", "numeric", "int2", "int2", "int2", "text", "int2", "text")
+_CELL_COPY_COLUMNS = (
+    ("run_id", "int8"),
+    ("segment", "text"),
+    ("rfm_segment", "text"),
+    ("customers", "int4"),
+    ("order_values", "bytea"),
+    ("days_since_purchase", "bytea"),
+    ("cost_lines", "int8"),
+    ("cost", "numeric"),
+    ("net_with_cost", "numeric"),
+)
 
 
 class _RefitImpossible(Exception):
@@ -201,7 +212,7 @@ def _refit(run: SegmentationRun, *, k: int | None, as_of: datetime.date | None, 
     _prune_old_assignments()
 
     mark = time.perf_counter()
-    segmentation_run_summaries_save(run_id=run.pk)
+    segmentation_run_summaries_save(run_id=run.pk, purchases=activity.purchases)
     timings["summaries"] = round(time.perf_counter() - mark, 3)
     timings["total"] = round(time.perf_counter() - started, 3)
     run.timings = timings
@@ -238,12 +249,17 @@ def _copy_assignments(
 
 
 @transaction.atomic
-def segmentation_run_summaries_save(*, run_id: int) -> None:
+def segmentation_run_summaries_save(*, run_id: int, purchases: CustomerPurchases | None = None) -> None:
     """Compute from a successful run's assignments (and, once, the transaction lines) what the pages
     and the simulator read: the scatter sample, the movement from the previous kept run, net sales
     per category x segment, and per K-Means x RFM cell the customers' purchase history. Called by
-    the refit; replaces what the run had."""
+    the refit, which passes the purchase values its RFM pass read; without them they are read from
+    the lines (one more pass). Replaces what the run had."""
     run = SegmentationRun.objects.only("id", "as_of", "created_at").get(pk=run_id)
+    if purchases is None:
+        from analytics.selectors.customer_activity import customer_rfm_frame
+
+        purchases = customer_rfm_frame(as_of=run.as_of).purchases
     table = CustomerSegment._meta.db_table
     with connection.cursor() as cursor:
         # The run's rows were just COPYed: with statistics that predate them the planner takes the run
@@ -260,10 +276,10 @@ def segmentation_run_summaries_save(*, run_id: int) -> None:
         )
         cube = sorted(list(row) for row in cursor.fetchall())
         movement = _movement_from_previous(cursor, run)
-        cells, category_sales = _segment_cells(cursor, run)
+        cells, category_sales = _segment_cells(cursor, run, purchases)
         cursor.execute("RESET enable_nestloop")
     SegmentCell.objects.filter(run_id=run.pk).delete()
-    SegmentCell.objects.bulk_create(cells)
+    _copy_cells(cells)
     SegmentationRun.objects.filter(pk=run.pk).update(
         scatter_sample=sample,
         assignment_cube=cube,
@@ -303,43 +319,52 @@ def _movement_from_previous(cursor: Any, run: SegmentationRun) -> dict[str, Any]
     }
 
 
-def _segment_cells(cursor: Any, run: SegmentationRun) -> tuple[list[SegmentCell], list[list[str]]]:
-    """Two passes over the lines: net per category x cell (with the cells' cost figures), and the net
-    value of every purchase (invoice), brought to numpy and put in its customer's cell there (a join
-    in PostgreSQL would hash the ~half a million invoices a second time)."""
+def _segment_cells(
+    cursor: Any, run: SegmentationRun, purchases: CustomerPurchases
+) -> tuple[list[SegmentCell], list[list[str]]]:
+    """One pass over the lines joined to the run's customers: net per category x cell (with the cells'
+    cost figures). The purchase values (read by the RFM pass) are put in their customer's cell in numpy
+    (a join in PostgreSQL would hash the ~half a million invoices a second time)."""
     lines = TransactionLine._meta.db_table
     assignments = CustomerSegment._meta.db_table
     as_of = run.as_of
     purchase = "NOT l.is_return AND l.date < %s" if as_of else "NOT l.is_return"
     purchase_params = [as_of] if as_of else []
     cursor.execute("SET LOCAL work_mem = '256MB'")
+    # Grouped by category id (named below): a join to the categories would cost a hash probe per line.
     cursor.execute(
-        f"SELECT c.name, s.segment, s.rfm_segment, sum(l.net_amount), "
+        f"SELECT l.category_id, s.segment, s.rfm_segment, sum(l.net_amount), "
         f"count(l.cost) FILTER (WHERE {purchase}), sum(l.cost) FILTER (WHERE {purchase}), "
         f"sum(l.net_amount) FILTER (WHERE {purchase} AND l.cost IS NOT NULL) "
-        f"FROM {lines} l JOIN {assignments} s ON s.customer_id = l.customer_id AND s.run_id = %s "
-        f"JOIN {Category._meta.db_table} c ON c.id = l.category_id GROUP BY 1, 2, 3",
+        f"FROM {lines} l JOIN {assignments} s ON s.customer_id = l.customer_id AND s.run_id = %s GROUP BY 1, 2, 3",
         [*purchase_params, *purchase_params, *purchase_params, run.pk],
     )
     by_category = cursor.fetchall()
+    category_names = dict(Category.objects.filter(id__in={row[0] for row in by_category}).values_list("id", "name"))
+    # Each cell's customers (pk order) and their recency, packed: a few rows instead of one per customer.
     cursor.execute(
-        f"SELECT customer_id, segment, rfm_segment, recency_days FROM {assignments} "
-        "WHERE run_id = %s ORDER BY customer_id",
+        "SELECT segment, rfm_segment, string_agg(int8send(customer_id), ''::bytea ORDER BY customer_id), "
+        f"string_agg(int4send(recency_days), ''::bytea ORDER BY customer_id) FROM {assignments} "
+        "WHERE run_id = %s GROUP BY 1, 2 ORDER BY 1, 2",
         [run.pk],
     )
-    customers = cursor.fetchall()
-    invoices = _purchase_values(cursor, as_of)
+    found = cursor.fetchall()
 
-    cell_keys = sorted({(segment, rfm_segment) for _, segment, rfm_segment, _ in customers})
-    cell_index = {key: number for number, key in enumerate(cell_keys)}
-    customer_ids = np.array([row[0] for row in customers], dtype=np.int64)
-    customer_cells = np.array([cell_index[(row[1], row[2])] for row in customers], dtype=np.int64)
-    recency = np.array([row[3] for row in customers], dtype=np.int64)
-    invoice_customers, invoice_values = invoices
-    position = np.clip(np.searchsorted(customer_ids, invoice_customers), 0, max(len(customer_ids) - 1, 0))
-    known = customer_ids[position] == invoice_customers if len(customer_ids) else np.zeros(0, dtype=bool)
-    invoice_cells = customer_cells[position[known]]
-    values = invoice_values[known]
+    cell_keys = [(segment, rfm_segment) for segment, rfm_segment, _, _ in found]
+    cell_customers = [np.frombuffer(bytes(ids), dtype=">i8").astype(np.int64) for _, _, ids, _ in found]
+    cell_recency = [np.frombuffer(bytes(days), dtype=">i4").astype("<i4") for _, _, _, days in found]
+    # Every purchase to its customer's cell; a purchase of a customer the run did not segment is dropped.
+    customer_ids = np.concatenate([np.zeros(0, np.int64), *cell_customers])
+    customer_cells = np.repeat(np.arange(len(found)), [len(ids) for ids in cell_customers])
+    by_customer = np.argsort(customer_ids, kind="stable")
+    customer_ids, customer_cells = customer_ids[by_customer], customer_cells[by_customer]
+    position = np.clip(np.searchsorted(customer_ids, purchases.customer_ids), 0, max(len(customer_ids) - 1, 0))
+    known = customer_ids[position] == purchases.customer_ids if len(customer_ids) else np.zeros(0, dtype=bool)
+    purchase_cells = customer_cells[position[known]]
+    values = purchases.values[known]
+    # Grouped by cell, each cell's purchases kept in their order (customer pk, then invoice number).
+    by_cell = np.argsort(purchase_cells, kind="stable")
+    cell_values = np.split(values[by_cell], np.cumsum(np.bincount(purchase_cells, minlength=len(found)))[:-1])
 
     costs: dict[tuple[str, str], list[Any]] = {key: [0, None, None] for key in cell_keys}
     for _, segment, rfm_segment, _, cost_lines, cost, net_with_cost in by_category:
@@ -354,35 +379,31 @@ def _segment_cells(cursor: Any, run: SegmentationRun) -> tuple[list[SegmentCell]
             run_id=run.pk,
             segment=segment,
             rfm_segment=rfm_segment,
-            customers=int(np.count_nonzero(customer_cells == number)),
-            order_values=values[invoice_cells == number].astype("<f8").tobytes(),
-            days_since_purchase=recency[customer_cells == number].astype("<i4").tobytes(),
+            customers=len(cell_customers[number]),
+            order_values=cell_values[number].astype("<f8").tobytes(),
+            days_since_purchase=cell_recency[number].tobytes(),
             cost_lines=costs[(segment, rfm_segment)][0],
             cost=costs[(segment, rfm_segment)][1],
             net_with_cost=costs[(segment, rfm_segment)][2],
         )
-        for (segment, rfm_segment), number in cell_index.items()
+        for number, (segment, rfm_segment) in enumerate(cell_keys)
     ]
     category_sales = sorted(
-        [category, segment, rfm_segment, str(net)] for category, segment, rfm_segment, net, *_ in by_category
+        [category_names[category_id], segment, rfm_segment, str(net)]
+        for category_id, segment, rfm_segment, net, *_ in by_category
     )
     return cells, category_sales
 
 
-def _purchase_values(cursor: Any, as_of: datetime.date | None) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """Customer and value (net, as float8) of every purchase above zero: one invoice's purchase lines
-    before the as-of date. ~Half a million of them come back as one bytea of 16-byte (customer, value)
-    records that numpy reads as they are: no Python object, nor COPY message, per purchase."""
-    before = "AND date < %s" if as_of else ""
-    cursor.execute(
-        "SELECT string_agg(int8send(customer_id) || float8send(value), ''::bytea) FROM ("
-        f"SELECT customer_id, sum(net_amount)::float8 AS value FROM {TransactionLine._meta.db_table} "
-        f"WHERE NOT is_return {before} GROUP BY customer_id, invoice_no HAVING sum(net_amount) > 0) AS purchases",
-        [as_of] if as_of else [],
-    )
-    packed = cursor.fetchone()[0]
-    records = np.frombuffer(bytes(packed or b""), dtype=np.dtype([("customer_id", ">i8"), ("value", ">f8")]))
-    return records["customer_id"].astype(np.int64), records["value"].astype(np.float64)
+def _copy_cells(cells: list[SegmentCell]) -> None:
+    """COPY the cells in binary: their order values go as raw bytes (a few MB at 120,000 customers), not as
+    hex in the text of an INSERT."""
+    columns = [field for field, _ in _CELL_COPY_COLUMNS]
+    statement = f"COPY {SegmentCell._meta.db_table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        copy.set_types([kind for _, kind in _CELL_COPY_COLUMNS])
+        for cell in cells:
+            copy.write_row([getattr(cell, field) for field in columns])
 
 
 def _prune_old_assignments() -> None:
