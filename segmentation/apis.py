@@ -77,7 +77,10 @@ class RunSerializer(RunSummarySerializer):
     inertia = serializers.FloatField(allow_null=True, help_text="K-Means inertia on the standardised features.")
     duration_seconds = serializers.FloatField(allow_null=True, help_text="How long the refit took.")
     timings = serializers.DictField(
-        child=serializers.FloatField(), help_text="Seconds per stage: query, scoring, clustering, saving, total."
+        child=serializers.FloatField(),
+        help_text="Seconds per stage: libraries (loading scikit-learn, in a fresh worker), query (RFM and purchase "
+        "values, one pass over the lines), scoring, clustering, saving (assignments), pruning (old runs), summaries "
+        "(what the pages and the simulator read), and total.",
     )
     parameters = serializers.JSONField(
         help_text="What made the run: k requested and candidates, random_state, n_init, sample size, features, "

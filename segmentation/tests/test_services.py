@@ -92,6 +92,17 @@ def test_two_refits_on_the_same_data_give_identical_assignments_and_the_latest_i
     assert SegmentationRun.objects.filter(is_active=True).count() == 1
 
 
+def test_a_run_records_the_seconds_of_each_stage_within_its_total() -> None:
+    load_sales(build_sales(customers=30))
+    run = segmentation_run_create()
+    stages = ("query", "libraries", "scoring", "clustering", "saving", "pruning", "summaries")
+    assert list(run.timings) == [*stages, "total"]
+    assert all(run.timings[stage] >= 0 for stage in stages)
+    assert run.timings["total"] == run.duration_seconds
+    # Each figure is rounded to the millisecond: the stages may overshoot the total by that much each.
+    assert sum(run.timings[stage] for stage in stages) <= run.timings["total"] + 0.0005 * len(stages)
+
+
 def test_everyone_bought_once_still_segments_and_flags_frequency() -> None:
     load_sales(build_sales(customers=40, one_purchase_each=True))
     run = segmentation_run_create()
