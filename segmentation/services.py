@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 # Successful runs whose assignments are kept (the active run's always are); older runs keep their figures.
 DEFAULT_KEEP_ASSIGNMENTS = 12
 
+# The COPY's columns, text last: every row is then a fixed-width record followed by the two names.
 _COPY_COLUMNS = (
     "run_id",
     "customer_id",
@@ -49,11 +51,43 @@ _COPY_COLUMNS = (
     "r_score",
     "f_score",
     "m_score",
-    "rfm_segment",
     "cluster",
+    "rfm_segment",
     "segment",
 )
-_COPY_TYPES = ("int8", "int8", "int4", "int4", "numeric", "int2", "int2", "int2", "text", "int2", "text")
+# PostgreSQL's binary COPY row up to the names: field count, then each field's length and value. The
+# monetary value is a numeric of five base-10,000 digits (four before the point, numeric(16, 2) holds
+# fewer than 10^14, and the cents times 100): PostgreSQL strips the zero digits as it reads them.
+_NUMERIC_DIGITS = 5
+_FIXED_RECORD = np.dtype(
+    [
+        ("fields", ">i2"),
+        ("run_id_length", ">i4"),
+        ("run_id", ">i8"),
+        ("customer_id_length", ">i4"),
+        ("customer_id", ">i8"),
+        ("recency_days_length", ">i4"),
+        ("recency_days", ">i4"),
+        ("frequency_length", ">i4"),
+        ("frequency", ">i4"),
+        ("monetary_length", ">i4"),
+        ("monetary_ndigits", ">i2"),
+        ("monetary_weight", ">i2"),
+        ("monetary_sign", ">u2"),
+        ("monetary_dscale", ">i2"),
+        ("monetary_digits", ">i2", (_NUMERIC_DIGITS,)),
+        ("r_score_length", ">i4"),
+        ("r_score", ">i2"),
+        ("f_score_length", ">i4"),
+        ("f_score", ">i2"),
+        ("m_score_length", ">i4"),
+        ("m_score", ">i2"),
+        ("cluster_length", ">i4"),
+        ("cluster", ">i2"),
+    ]
+)
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # no flags, no header extension
+_COPY_TRAILER = b"\xff\xff"
 _CELL_COPY_COLUMNS = (
     ("run_id", "int8"),
     ("segment", "text"),
@@ -235,29 +269,98 @@ def _refit(run: SegmentationRun, *, k: int | None, as_of: datetime.date | None, 
 def _copy_assignments(
     run_id: int, frame: pd.DataFrame, scores: rfm.RfmScores, fitted: clustering.ClusteringResult
 ) -> None:
-    """COPY the run's assignments in binary: rows of Python values that psycopg encodes in C, several
-    times faster than formatting a text COPY with pandas."""
-    customers = len(frame)
-    columns = (
-        np.full(customers, run_id, dtype=np.int64).tolist(),
-        frame["customer_id"].tolist(),
-        frame["recency_days"].tolist(),
-        frame["frequency"].tolist(),
-        # Exact cents, as Decimal: never through a float.
-        [Decimal(cents).scaleb(-2) for cents in frame["monetary_cents"].tolist()],
-        scores.r.scores.tolist(),
-        scores.f.scores.tolist(),
-        scores.m.scores.tolist(),
-        scores.segments.tolist(),
-        fitted.clusters.tolist(),
-        fitted.names.tolist(),
+    """COPY the run's assignments in binary, encoded by numpy: no Python object per customer (a row at a
+    time through psycopg took three times as long)."""
+    statement = f"COPY {CustomerSegment._meta.db_table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+    data = assignment_copy_data(
+        run_id=run_id,
+        customer_ids=frame["customer_id"].to_numpy(np.int64),
+        recency_days=frame["recency_days"].to_numpy(np.int64),
+        frequency=frame["frequency"].to_numpy(np.int64),
+        monetary_cents=frame["monetary_cents"].to_numpy(np.int64),
+        r_scores=scores.r.scores,
+        f_scores=scores.f.scores,
+        m_scores=scores.m.scores,
+        clusters=fitted.clusters,
+        rfm_segments=scores.segments,
+        segments=fitted.names,
     )
-    table = CustomerSegment._meta.db_table
-    statement = f"COPY {table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        copy.set_types(_COPY_TYPES)
-        for row in zip(*columns, strict=True):
-            copy.write_row(row)
+        copy.write(data)
+
+
+def assignment_copy_data(
+    *,
+    run_id: int,
+    customer_ids: npt.NDArray[np.int64],
+    recency_days: npt.NDArray[np.int64],
+    frequency: npt.NDArray[np.int64],
+    monetary_cents: npt.NDArray[np.int64],
+    r_scores: npt.ArrayLike,
+    f_scores: npt.ArrayLike,
+    m_scores: npt.ArrayLike,
+    clusters: npt.ArrayLike,
+    rfm_segments: npt.ArrayLike,
+    segments: npt.ArrayLike,
+) -> bytes:
+    """The whole binary COPY stream (signature, one row per customer in the given order, trailer) of the
+    columns `_COPY_COLUMNS`. Pure: arrays in, bytes out."""
+    rows = len(customer_ids)
+    fixed = np.zeros(rows, dtype=_FIXED_RECORD)
+    fixed["fields"] = len(_COPY_COLUMNS)
+    for name, width, values in (
+        ("run_id", 8, run_id),
+        ("customer_id", 8, customer_ids),
+        ("recency_days", 4, recency_days),
+        ("frequency", 4, frequency),
+        ("r_score", 2, r_scores),
+        ("f_score", 2, f_scores),
+        ("m_score", 2, m_scores),
+        ("cluster", 2, clusters),
+    ):
+        fixed[f"{name}_length"] = width
+        fixed[name] = values
+    cents = np.asarray(monetary_cents, dtype=np.int64)
+    whole, fraction = np.divmod(np.abs(cents), 100)
+    fixed["monetary_length"] = 8 + 2 * _NUMERIC_DIGITS
+    fixed["monetary_ndigits"] = _NUMERIC_DIGITS
+    fixed["monetary_weight"] = _NUMERIC_DIGITS - 2  # the first digit counts 10,000^3
+    fixed["monetary_sign"] = np.where(cents < 0, 0x4000, 0)
+    fixed["monetary_dscale"] = 2
+    for place in range(_NUMERIC_DIGITS - 1):
+        fixed["monetary_digits"][:, place] = whole // 10_000 ** (_NUMERIC_DIGITS - 2 - place) % 10_000
+    fixed["monetary_digits"][:, -1] = fraction * 100
+
+    # Each row: the fixed record, then the two names (length and UTF-8 bytes), laid out in a padded
+    # matrix, one row per customer, whose padding is then dropped.
+    import pandas as pd
+
+    # pandas hashes the names (numpy's unique would sort 120,000 Python strings, ten times slower).
+    rfm_codes, rfm_names = pd.factorize(np.asarray(rfm_segments, dtype=object))
+    segment_codes, segment_names = pd.factorize(np.asarray(segments, dtype=object))
+    rfm_fields = [_text_field(name) for name in rfm_names]
+    segment_fields = [_text_field(name) for name in segment_names]
+    rfm_widths = np.array([len(field) for field in rfm_fields], dtype=np.int64)
+    segment_widths = np.array([len(field) for field in segment_fields], dtype=np.int64)
+    width = _FIXED_RECORD.itemsize + int(rfm_widths.max(initial=0)) + int(segment_widths.max(initial=0))
+    matrix = np.zeros((rows, width), dtype=np.uint8)
+    matrix[:, : _FIXED_RECORD.itemsize] = fixed.view(np.uint8).reshape(rows, _FIXED_RECORD.itemsize)
+    start = _FIXED_RECORD.itemsize
+    for rfm_code, rfm_field in enumerate(rfm_fields):
+        with_rfm = rfm_codes == rfm_code
+        matrix[with_rfm, start : start + len(rfm_field)] = np.frombuffer(rfm_field, dtype=np.uint8)
+        for segment_code, segment_field in enumerate(segment_fields):
+            both = with_rfm & (segment_codes == segment_code)
+            after = start + len(rfm_field)
+            matrix[both, after : after + len(segment_field)] = np.frombuffer(segment_field, dtype=np.uint8)
+    row_widths = _FIXED_RECORD.itemsize + rfm_widths[rfm_codes] + segment_widths[segment_codes]
+    used = np.arange(width) < row_widths[:, None]
+    return _COPY_SIGNATURE + matrix[used].tobytes() + _COPY_TRAILER
+
+
+def _text_field(text: str) -> bytes:
+    encoded = text.encode()
+    return len(encoded).to_bytes(4, "big") + encoded
 
 
 @transaction.atomic
