@@ -380,7 +380,11 @@ def segmentation_run_summaries_save(*, run_id: int, purchases: CustomerPurchases
         # The run's rows were just COPYed: with statistics that predate them the planner takes the run
         # for a few rows and joins it to the lines or to another run in a nested loop (minutes at 1M
         # lines), or hashes the wrong side. Fresh statistics of the join columns, and no nested loop.
+        # A sample of 3,000 rows (statistics target 10) shows the new run as well as the default 30,000
+        # and reads a tenth of the pages of the table's kept runs (0.02 s instead of 0.15-1.2 s).
+        cursor.execute("SET LOCAL default_statistics_target = 10")
         cursor.execute(f"ANALYZE {table} (run_id, customer_id)")
+        cursor.execute("RESET default_statistics_target")
         cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(scatter_sample_sql(table), [run.pk, str(SCATTER_SEED), SCATTER_SAMPLE])
         sample = [list(row) for row in cursor.fetchall()]
@@ -456,30 +460,34 @@ def _segment_cells(
     )
     by_category = cursor.fetchall()
     category_names = dict(Category.objects.filter(id__in={row[0] for row in by_category}).values_list("id", "name"))
-    # Each cell's customers (pk order) and their recency, packed: a few rows instead of one per customer.
+    # The run's customers in pk order, packed: three values instead of 120,000 rows of Python objects.
     cursor.execute(
-        "SELECT segment, rfm_segment, string_agg(int8send(customer_id), ''::bytea ORDER BY customer_id), "
-        f"string_agg(int4send(recency_days), ''::bytea ORDER BY customer_id) FROM {assignments} "
-        "WHERE run_id = %s GROUP BY 1, 2 ORDER BY 1, 2",
+        "SELECT string_agg(int8send(customer_id) || int4send(recency_days), ''::bytea ORDER BY customer_id), "
+        "string_agg(segment, chr(31) ORDER BY customer_id), string_agg(rfm_segment, chr(31) ORDER BY customer_id) "
+        f"FROM {assignments} WHERE run_id = %s",
         [run.pk],
     )
-    found = cursor.fetchall()
-
-    cell_keys = [(segment, rfm_segment) for segment, rfm_segment, _, _ in found]
-    cell_customers = [np.frombuffer(bytes(ids), dtype=">i8").astype(np.int64) for _, _, ids, _ in found]
-    cell_recency = [np.frombuffer(bytes(days), dtype=">i4").astype("<i4") for _, _, _, days in found]
+    packed, segment_names, rfm_names = cursor.fetchone()
+    records = np.frombuffer(bytes(packed or b""), dtype=np.dtype([("customer_id", ">i8"), ("recency_days", ">i4")]))
+    customer_ids = records["customer_id"].astype(np.int64)
+    recency = records["recency_days"].astype("<i4")
+    segment_codes, segments = _factorize(segment_names)
+    rfm_codes, rfm_segments = _factorize(rfm_names)
+    pairs = segment_codes * len(rfm_segments) + rfm_codes
+    present = [int(pair) for pair in np.unique(pairs)]
+    key_of = {pair: (segments[pair // len(rfm_segments)], rfm_segments[pair % len(rfm_segments)]) for pair in present}
+    cell_keys = sorted(key_of.values())
+    cell_of_pair = np.zeros(len(segments) * len(rfm_segments), dtype=np.int64)
+    cell_of_pair[present] = [cell_keys.index(key_of[pair]) for pair in present]
+    customer_cells = cell_of_pair[pairs]
     # Every purchase to its customer's cell; a purchase of a customer the run did not segment is dropped.
-    customer_ids = np.concatenate([np.zeros(0, np.int64), *cell_customers])
-    customer_cells = np.repeat(np.arange(len(found)), [len(ids) for ids in cell_customers])
-    by_customer = np.argsort(customer_ids, kind="stable")
-    customer_ids, customer_cells = customer_ids[by_customer], customer_cells[by_customer]
     position = np.clip(np.searchsorted(customer_ids, purchases.customer_ids), 0, max(len(customer_ids) - 1, 0))
     known = customer_ids[position] == purchases.customer_ids if len(customer_ids) else np.zeros(0, dtype=bool)
     purchase_cells = customer_cells[position[known]]
     values = purchases.values[known]
-    # Grouped by cell, each cell's purchases kept in their order (customer pk, then invoice number).
-    by_cell = np.argsort(purchase_cells, kind="stable")
-    cell_values = np.split(values[by_cell], np.cumsum(np.bincount(purchase_cells, minlength=len(found)))[:-1])
+    # Grouped by cell, each cell's customers and purchases kept in their order (customer pk, then invoice).
+    cell_days = _split_by(customer_cells, len(cell_keys), recency)
+    cell_values = _split_by(purchase_cells, len(cell_keys), values)
 
     costs: dict[tuple[str, str], list[Any]] = {key: [0, None, None] for key in cell_keys}
     for _, segment, rfm_segment, _, cost_lines, cost, net_with_cost in by_category:
@@ -494,9 +502,9 @@ def _segment_cells(
             run_id=run.pk,
             segment=segment,
             rfm_segment=rfm_segment,
-            customers=len(cell_customers[number]),
+            customers=len(cell_days[number]),
             order_values=cell_values[number].astype("<f8").tobytes(),
-            days_since_purchase=cell_recency[number].tobytes(),
+            days_since_purchase=cell_days[number].tobytes(),
             cost_lines=costs[(segment, rfm_segment)][0],
             cost=costs[(segment, rfm_segment)][1],
             net_with_cost=costs[(segment, rfm_segment)][2],
@@ -508,6 +516,20 @@ def _segment_cells(
         for category_id, segment, rfm_segment, net, *_ in by_category
     )
     return cells, category_sales
+
+
+def _factorize(joined: str | None) -> tuple[npt.NDArray[np.int64], list[str]]:
+    """Codes and names of a chr(31)-separated list of names (segment names hold no control character)."""
+    import pandas as pd
+
+    codes, names = pd.factorize(np.array(joined.split("\x1f") if joined else [], dtype=object))
+    return codes.astype(np.int64), [str(name) for name in names]
+
+
+def _split_by(groups: npt.NDArray[np.int64], count: int, values: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
+    """`values` split by group number (0..count-1), each group's values in their order."""
+    order = np.argsort(groups, kind="stable")
+    return np.split(values[order], np.cumsum(np.bincount(groups, minlength=count))[:-1])
 
 
 def _copy_cells(cells: list[SegmentCell]) -> None:
