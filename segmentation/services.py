@@ -305,6 +305,8 @@ def assignment_copy_data(
 ) -> bytes:
     """The whole binary COPY stream (signature, one row per customer in the given order, trailer) of the
     columns `_COPY_COLUMNS`. Pure: arrays in, bytes out."""
+    import pandas as pd
+
     rows = len(customer_ids)
     fixed = np.zeros(rows, dtype=_FIXED_RECORD)
     fixed["fields"] = len(_COPY_COLUMNS)
@@ -332,10 +334,8 @@ def assignment_copy_data(
     fixed["monetary_digits"][:, -1] = fraction * 100
 
     # Each row: the fixed record, then the two names (length and UTF-8 bytes), laid out in a padded
-    # matrix, one row per customer, whose padding is then dropped.
-    import pandas as pd
-
-    # pandas hashes the names (numpy's unique would sort 120,000 Python strings, ten times slower).
+    # matrix, one row per customer, whose padding is then dropped. pandas hashes the names (numpy's
+    # unique would sort 120,000 Python strings, ten times slower).
     rfm_codes, rfm_names = pd.factorize(np.asarray(rfm_segments, dtype=object))
     segment_codes, segment_names = pd.factorize(np.asarray(segments, dtype=object))
     rfm_fields = [_text_field(name) for name in rfm_names]
