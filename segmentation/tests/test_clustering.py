@@ -29,6 +29,19 @@ def test_silhouette_matches_scikit_learn() -> None:
     assert clustering.silhouette(points, np.zeros(400)) is None
 
 
+def test_silhouettes_of_several_labelings_at_once_match_scikit_learn_one_by_one() -> None:
+    rng = np.random.default_rng(2)
+    points = rng.normal(size=(300, 3))
+    labelings = [rng.integers(0, k, size=300) for k in (2, 5, 8)]
+    labelings.insert(1, np.full(300, 4))  # a single cluster: undefined
+    scores = clustering.silhouettes_from_distances(clustering.pairwise_distances(points), labelings)
+    assert scores[1] is None
+    for labels, score in zip(labelings, scores, strict=True):
+        if score is not None:
+            assert score == pytest.approx(silhouette_score(points, labels), abs=1e-9)
+    assert sum(score is not None for score in scores) == 3
+
+
 def test_k_is_chosen_by_silhouette_and_the_obvious_groups_are_found() -> None:
     recency, frequency, monetary = _three_groups()
     result = clustering.fit_clusters(recency, frequency, monetary)
