@@ -71,8 +71,10 @@ def _activity_sql(as_of: datetime.date | None) -> tuple[str, list[object]]:
         " count(purchase_net) AS frequency,"
         " (sum(net) * 100)::bigint AS monetary_cents,"
         " count(*) FILTER (WHERE purchase_net > 0) AS purchases,"
-        " string_agg(float8send(purchase_net::float8), ''::bytea ORDER BY invoice_no)"
-        " FILTER (WHERE purchase_net > 0) AS purchase_values"
+        # A CASE, not a FILTER: with a FILTER, PostgreSQL 18 sorted each customer's invoices again for
+        # the ORDER BY (0.15 s of CPU at 1M lines); this way it takes them as the sort below left them.
+        " string_agg(CASE WHEN purchase_net > 0 THEN float8send(purchase_net::float8) END,"
+        " ''::bytea ORDER BY invoice_no) AS purchase_values"
         " FROM (SELECT customer_id, invoice_no,"
         " max(date) FILTER (WHERE NOT is_return) AS last_purchase,"
         " max(date) AS last_line,"
