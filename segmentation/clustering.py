@@ -132,9 +132,10 @@ def _distinct_rows(matrix: npt.NDArray[np.float64]) -> int:
 
 
 def load_libraries() -> None:
-    """Import what a fit uses (scikit-learn's KMeans, pipeline and scaler, SciPy's distances; about a
-    second the first time in a process, nothing after)."""
-    from scipy.spatial import distance  # noqa: F401 (loaded for the fits that follow)
+    """Import what a fit uses (pandas, scikit-learn's KMeans, pipeline and scaler, SciPy's distances;
+    about a second of CPU the first time in a process, nothing after)."""
+    import pandas  # noqa: F401 (loaded for the fits that follow)
+    from scipy.spatial import distance  # noqa: F401
     from sklearn import cluster, pipeline, preprocessing  # noqa: F401
 
 

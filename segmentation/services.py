@@ -127,6 +127,14 @@ def segmentation_run_create(
     Holds the data-write lock for the whole refit, so it never runs alongside an import. When the data
     cannot be segmented (too few customers, say) the run is stored as failed with the reason and the
     active run stays as it was; nothing is raised."""
+    from segmentation import clustering
+
+    # pandas and scikit-learn take about a second of CPU to import in a fresh process (nothing once a
+    # worker has refitted before): they load on a thread while this one waits for the lock and for
+    # PostgreSQL's answer to the RFM query. If the import fails there, the fit imports again and the run
+    # fails with that error.
+    loading = threading.Thread(target=clustering.load_libraries, name="refit-libraries", daemon=True)
+    loading.start()
     data_write_lock()
     started = time.perf_counter()
     if import_batch_id is None:
@@ -147,7 +155,7 @@ def segmentation_run_create(
     )
     try:
         with transaction.atomic():
-            _refit(run, k=k, as_of=as_of, started=started)
+            _refit(run, k=k, as_of=as_of, started=started, loading=loading)
     except _RefitImpossible as error:
         _mark_failed(run, str(error), started)
     except Exception as error:
@@ -166,27 +174,18 @@ def _mark_failed(run: SegmentationRun, message: str, started: float) -> None:
     run.save(update_fields=["status", "message", "is_active", "duration_seconds", "finished_at"])
 
 
-def _refit(run: SegmentationRun, *, k: int | None, as_of: datetime.date | None, started: float) -> None:
-    import joblib
-
+def _refit(
+    run: SegmentationRun, *, k: int | None, as_of: datetime.date | None, started: float, loading: threading.Thread
+) -> None:
     from analytics.selectors.customer_activity import customer_rfm_frame
     from segmentation import clustering
 
     timings: dict[str, float] = {}
 
-    # scikit-learn takes about a second of CPU to import in a fresh process (nothing once a worker has
-    # refitted before): it loads on a thread while this one waits for PostgreSQL's answer to the RFM
-    # query. "libraries" is what is left to wait for after the query. If the import fails there, the fit
-    # imports again and the run fails with that error.
-    loading = threading.Thread(target=clustering.load_libraries, name="refit-libraries", daemon=True)
-    loading.start()
     mark = time.perf_counter()
     activity = customer_rfm_frame(as_of=as_of)
     frame = activity.frame
     timings["query"] = round(time.perf_counter() - mark, 3)
-    mark = time.perf_counter()
-    loading.join()
-    timings["libraries"] = round(time.perf_counter() - mark, 3)
     if activity.as_of is None:
         raise _RefitImpossible("There are no transactions yet: import a file, then refit.")
     if frame.empty:
@@ -195,6 +194,11 @@ def _refit(run: SegmentationRun, *, k: int | None, as_of: datetime.date | None, 
     mark = time.perf_counter()
     scores = rfm.rfm_scores(frame["recency_days"], frame["frequency"], frame["monetary"])
     timings["scoring"] = round(time.perf_counter() - mark, 3)
+
+    # What is left to wait for of the libraries' import once the query and the scores are done.
+    mark = time.perf_counter()
+    loading.join()
+    timings["libraries"] = round(time.perf_counter() - mark, 3)
 
     mark = time.perf_counter()
     try:
@@ -248,6 +252,8 @@ def _refit(run: SegmentationRun, *, k: int | None, as_of: datetime.date | None, 
         "as_of_given": activity.as_of_given,
         "customers_without_purchase": activity.customers_without_purchase,
     }
+    import joblib
+
     buffer = io.BytesIO()
     joblib.dump(fitted.segmenter, buffer)
     run.pipeline = buffer.getvalue()

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 from django.db import connection, transaction
 
 from analytics.models import TransactionLine
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas is imported once the query has answered: the refit loads it, with scikit-learn, on a thread
+# while PostgreSQL works (importing it takes a quarter of a second of CPU).
 
 _EPOCH = datetime.date(2000, 1, 1)
 # Stands for "no purchase" in the day of the last purchase (a day 5.8 million years before 2000).
@@ -106,6 +112,8 @@ def customer_rfm_frame(*, as_of: datetime.date | None = None) -> CustomerRfm:
         cursor.execute(*_activity_sql(as_of))
         packed_customers, packed_values = cursor.fetchone()
         cursor.execute("RESET enable_hashagg")
+    import pandas as pd
+
     records = np.frombuffer(bytes(packed_customers or b""), dtype=_CUSTOMER_RECORD)
     values = np.frombuffer(bytes(packed_values or b""), dtype=">f8").astype(np.float64)
     if not len(records):
@@ -143,4 +151,6 @@ def customer_rfm_frame(*, as_of: datetime.date | None = None) -> CustomerRfm:
 
 
 def _empty_frame() -> pd.DataFrame:
+    import pandas as pd
+
     return pd.DataFrame({name: pd.Series(dtype=np.float64 if name == "monetary" else np.int64) for name in RFM_COLUMNS})
