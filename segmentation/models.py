@@ -24,7 +24,8 @@ class SegmentationRun(models.Model):
     inertia = models.FloatField(null=True, blank=True)
     customers = models.PositiveIntegerField(default=0)
     duration_seconds = models.FloatField(null=True, blank=True)
-    # Seconds per stage: libraries, query, scoring, clustering, saving, pruning, summaries, and total.
+    # Seconds per stage: query, scoring, libraries (the wait for their import), clustering, saving,
+    # pruning, summaries, and total.
     timings = models.JSONField(default=dict, blank=True)
     # The latest successful import the run saw (the one that triggered it, when an import did).
     import_batch = models.ForeignKey(
