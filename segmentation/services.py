@@ -161,6 +161,10 @@ def segmentation_run_create(
     except Exception as error:
         logger.exception("Segmentation run %s failed", run.pk)
         _mark_failed(run, f"The refit failed unexpectedly ({type(error).__name__}: {error}).", started)
+    finally:
+        # A run that failed before the fit leaves the import running: a command exiting right after it
+        # must not cut an import short.
+        loading.join()
     return run
 
 
