@@ -77,7 +77,11 @@ class RunSerializer(RunSummarySerializer):
     inertia = serializers.FloatField(allow_null=True, help_text="K-Means inertia on the standardised features.")
     duration_seconds = serializers.FloatField(allow_null=True, help_text="How long the refit took.")
     timings = serializers.DictField(
-        child=serializers.FloatField(), help_text="Seconds per stage: query, scoring, clustering, saving, total."
+        child=serializers.FloatField(),
+        help_text="Seconds per stage: query (R, F, M and each purchase's value, one pass over the lines), scoring, "
+        "libraries (what was left to wait for pandas and scikit-learn, loading meanwhile; 0 in a worker that has "
+        "refitted before), clustering, saving (the assignments), pruning (old runs' assignments), summaries (what "
+        "the pages and the simulator read), and total (the lock wait and the commit excluded).",
     )
     parameters = serializers.JSONField(
         help_text="What made the run: k requested and candidates, random_state, n_init, sample size, features, "

@@ -24,7 +24,8 @@ class SegmentationRun(models.Model):
     inertia = models.FloatField(null=True, blank=True)
     customers = models.PositiveIntegerField(default=0)
     duration_seconds = models.FloatField(null=True, blank=True)
-    # Seconds per stage: query, scoring, clustering, saving.
+    # Seconds per stage: query, scoring, libraries (the wait for their import), clustering, saving,
+    # pruning, summaries, and total.
     timings = models.JSONField(default=dict, blank=True)
     # The latest successful import the run saw (the one that triggered it, when an import did).
     import_batch = models.ForeignKey(
@@ -122,9 +123,9 @@ class SegmentCell(models.Model):
     segment = models.CharField(max_length=60)
     rfm_segment = models.CharField(max_length=40)
     customers = models.PositiveIntegerField()
-    # Net value of each purchase (one invoice's purchase lines before the as-of date) above zero, as
-    # float64 little-endian bytes: numpy reads a 50,000-customer segment's values in milliseconds, where
-    # parsing a float8[] of them takes ten times as long.
+    # Net value of each purchase (one invoice's purchase lines before the as-of date) above zero, by
+    # customer pk then invoice number, as float64 little-endian bytes: numpy reads a 50,000-customer
+    # segment's values in milliseconds, where parsing a float8[] of them takes ten times as long.
     order_values = models.BinaryField()
     # Per customer: days from the last purchase to the run's as-of date (1 = the day before), int32 bytes.
     days_since_purchase = models.BinaryField()

@@ -29,6 +29,19 @@ def test_silhouette_matches_scikit_learn() -> None:
     assert clustering.silhouette(points, np.zeros(400)) is None
 
 
+def test_silhouettes_of_several_labelings_at_once_match_scikit_learn_one_by_one() -> None:
+    rng = np.random.default_rng(2)
+    points = rng.normal(size=(300, 3))
+    labelings = [rng.integers(0, k, size=300) for k in (2, 5, 8)]
+    labelings.insert(1, np.full(300, 4))  # a single cluster: undefined
+    scores = clustering.silhouettes_from_distances(clustering.pairwise_distances(points), labelings)
+    assert scores[1] is None
+    for labels, score in zip(labelings, scores, strict=True):
+        if score is not None:
+            assert score == pytest.approx(silhouette_score(points, labels), abs=1e-9)
+    assert sum(score is not None for score in scores) == 3
+
+
 def test_k_is_chosen_by_silhouette_and_the_obvious_groups_are_found() -> None:
     recency, frequency, monetary = _three_groups()
     result = clustering.fit_clusters(recency, frequency, monetary)
@@ -130,3 +143,45 @@ def test_k_outside_the_range_is_refused() -> None:
     recency, frequency, monetary = _three_groups()
     with pytest.raises(clustering.ClusteringError, match="between 2 and 8"):
         clustering.fit_clusters(recency, frequency, monetary, k=12)
+
+
+# Run in a fresh interpreter: the thread caps only reach the runtimes loaded before they are set, so the
+# check needs a process where scikit-learn (and its OpenMP) is not loaded yet.
+_THREADS_DURING_FITS = """
+import json
+import numpy as np
+import threadpoolctl
+from segmentation import clustering
+
+seen = []
+new_pipeline = clustering._new_pipeline
+
+def spy(k):
+    pipeline = new_pipeline(k)
+    seen.append([(pool["internal_api"], pool["num_threads"]) for pool in threadpoolctl.threadpool_info()])
+    return pipeline
+
+clustering._new_pipeline = spy
+rng = np.random.default_rng(0)
+clustering.fit_clusters(rng.integers(1, 400, 300), rng.integers(1, 9, 300), rng.uniform(5, 900, 300))
+print(json.dumps(seen))
+"""
+
+
+def test_every_fit_runs_on_one_thread_even_in_a_process_that_had_not_loaded_scikit_learn() -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    # Four threads unless capped, whatever the machine's cores: an uncapped pool cannot pass for a capped one.
+    env = {**os.environ, "OMP_NUM_THREADS": "4", "OPENBLAS_NUM_THREADS": "4"}
+    root = Path(clustering.__file__).resolve().parent.parent
+    output = subprocess.run(
+        [sys.executable, "-c", _THREADS_DURING_FITS], cwd=root, env=env, check=True, capture_output=True, text=True
+    ).stdout
+    pools_per_fit = json.loads(output.strip().splitlines()[-1])
+    assert len(pools_per_fit) == len(clustering.K_CANDIDATES) + 2  # the sample's scaler, each k, the final fit
+    assert all("openmp" in {api for api, _ in pools} for pools in pools_per_fit)
+    assert {threads for pools in pools_per_fit for _, threads in pools} == {1}

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
@@ -13,7 +14,7 @@ from analytics.selectors.customer_activity import customer_rfm_frame
 from retail_platform.errors import ApplicationError
 from retail_platform.locks import DATA_WRITE_LOCK_KEY
 from retail_platform.roles import ROLE_GROUPS
-from segmentation import clustering, rfm
+from segmentation import clustering, rfm, services
 from segmentation.models import CustomerSegment, SegmentationRun
 from segmentation.services import (
     segmentation_customers_score,
@@ -90,6 +91,61 @@ def test_two_refits_on_the_same_data_give_identical_assignments_and_the_latest_i
     first.refresh_from_db()
     assert not first.is_active and second.is_active
     assert SegmentationRun.objects.filter(is_active=True).count() == 1
+
+
+def test_a_run_records_the_seconds_of_each_stage_within_its_total() -> None:
+    load_sales(build_sales(customers=30))
+    run = segmentation_run_create()
+    stages = ("query", "scoring", "libraries", "clustering", "saving", "pruning", "summaries")
+    assert list(run.timings) == [*stages, "total"]
+    assert all(run.timings[stage] >= 0 for stage in stages)
+    assert run.timings["total"] == run.duration_seconds
+    # Each figure is rounded to the millisecond: the stages may overshoot the total by that much each.
+    assert sum(run.timings[stage] for stage in stages) <= run.timings["total"] + 0.0005 * len(stages)
+
+
+def test_the_assignments_copy_writes_exact_money_and_any_names() -> None:
+    run = SegmentationRun.objects.create(status=SegmentationRun.Status.RUNNING)
+    cents = [0, 1, -1, 5, 99, -3550, 123456789, 9_999_999_999_999_999, -9_999_999_999_999_999]
+    rows = len(cents)
+    names = ["VIP", "Dormant 2", "Ünïcode ✓", "VIP", "Dormant 2", "VIP", "Ünïcode ✓", "VIP", "VIP"]
+    rfm_segments = ["Champions", "Lost", "Can't Lose Them", "Lost", "Champions", "At Risk", "Lost", "Lost", "Lost"]
+    data = services.assignment_copy_data(
+        run_id=run.pk,
+        customer_ids=np.arange(10, 10 + rows, dtype=np.int64),
+        recency_days=np.arange(rows, dtype=np.int64) * 1000,
+        frequency=np.arange(1, rows + 1, dtype=np.int64),
+        monetary_cents=np.array(cents, dtype=np.int64),
+        r_scores=np.arange(rows) % 5 + 1,
+        f_scores=(np.arange(rows) + 1) % 5 + 1,
+        m_scores=(np.arange(rows) + 2) % 5 + 1,
+        clusters=np.arange(rows) % 3,
+        rfm_segments=np.array(rfm_segments, dtype=object),
+        segments=np.array(names, dtype=object),
+    )
+    table, columns = CustomerSegment._meta.db_table, ", ".join(services._COPY_COLUMNS)
+    statement = f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        copy.write(data)
+
+    saved = list(
+        CustomerSegment.objects.filter(run=run)
+        .order_by("customer_id")
+        .values_list("customer_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "cluster")
+    )
+    assert saved == [
+        (10 + i, i * 1000, i + 1, Decimal(cents[i]).scaleb(-2), i % 5 + 1, (i + 1) % 5 + 1, (i + 2) % 5 + 1, i % 3)
+        for i in range(rows)
+    ]
+    texts = CustomerSegment.objects.filter(run=run).order_by("customer_id").values_list("rfm_segment", "segment")
+    assert list(texts) == list(zip(rfm_segments, names, strict=True))
+    # The money reads back with its two decimals, as a numeric(16, 2) written by an INSERT would.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT monetary::text FROM {CustomerSegment._meta.db_table} WHERE run_id = %s ORDER BY customer_id",
+            [run.pk],
+        )
+        assert [row[0] for row in cursor.fetchall()][:4] == ["0.00", "0.01", "-0.01", "0.05"]
 
 
 def test_everyone_bought_once_still_segments_and_flags_frequency() -> None:
