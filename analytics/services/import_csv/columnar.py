@@ -387,11 +387,7 @@ def _dimensions_and_customers(
     """Add the dimensions and customers; return the dimension lookups, and a function giving the
     customer ids of raw customer cells (aligned with them)."""
     with raw_connection.cursor() as cursor:
-        dimensions_load(cursor, statements, values)
-        dimensions = {}
-        for field, table in (("store", "imp_store"), ("category", "imp_category"), ("payment_method", "imp_payment")):
-            cursor.execute(f"SELECT raw, id FROM {table}")
-            dimensions[field] = dict(cursor.fetchall())
+        dimensions = dimensions_load(cursor, statements, values, lookup_tables=False)
         triples = checked.customers()
         customers = customer_values(triples)
         # Nobody else adds customers until the import commits (readers are not held up).

@@ -49,10 +49,14 @@ def dates_lookup(cursor: Any, raws: list[str | None]) -> bool:
     return cursor.fetchone()[0]
 
 
-def dimensions_load(cursor: Any, statements: ImportStatements, values: dict[str, list[str | None]]) -> None:
-    """Add the stores, categories and payment methods not seen before; create the lookups
-    `imp_store`, `imp_category`, `imp_payment` (raw cell -> id; '' for a column the file lacks)."""
+def dimensions_load(
+    cursor: Any, statements: ImportStatements, values: dict[str, list[str | None]], *, lookup_tables: bool = True
+) -> dict[str, dict[str, int]]:
+    """Add the stores, categories and payment methods not seen before; return, per dimension, the
+    id of each raw cell ('' for a column the file lacks). With `lookup_tables`, also create the
+    lookups `imp_store`, `imp_category`, `imp_payment` (raw cell -> id) for the SQL path's joins."""
     defaults = statements.spec.defaults
+    lookups: dict[str, dict[str, int]] = {}
     for name in DIMENSIONS:
         raws = [raw or "" for raw in values.get(name, [])] if statements.has(name) else [""]
         names = [raw.strip() or defaults[name] for raw in raws]
@@ -62,12 +66,17 @@ def dimensions_load(cursor: Any, statements: ImportStatements, values: dict[str,
             f"INSERT INTO {table} (name) SELECT DISTINCT unnest(%s::text[]) ON CONFLICT (name) DO NOTHING",
             [[text for _, text in pairs]],
         )
-        cursor.execute(
-            f"CREATE TEMP TABLE {lookup} ON COMMIT DROP AS SELECT r.raw, d.id FROM "
-            f"unnest(%s::text[], %s::text[]) AS r(raw, name) JOIN {table} d ON d.name = r.name",
-            [[raw for raw, _ in pairs], [text for _, text in pairs]],
-        )
-        cursor.execute(f"ANALYZE {lookup}")
+        cursor.execute(f"SELECT name, id FROM {table} WHERE name = ANY(%s::text[])", [[text for _, text in pairs]])
+        ids = dict(cursor.fetchall())
+        lookups[name] = {raw: ids[text] for raw, text in pairs}
+        if lookup_tables:
+            cursor.execute(
+                f"CREATE TEMP TABLE {lookup} ON COMMIT DROP AS SELECT * FROM unnest(%s::text[], %s::bigint[]) "
+                "AS r(raw, id)",
+                [list(lookups[name]), list(lookups[name].values())],
+            )
+            cursor.execute(f"ANALYZE {lookup}")
+    return lookups
 
 
 def customer_values_build(cursor: Any) -> None:
