@@ -120,19 +120,21 @@ def columnar_import(
     dates = dict(cursor.fetchall())
     timings["validate"] = time.perf_counter() - started
 
-    # From here on rows are written. PostgreSQL adds the dimensions and customers on a second thread
-    # (the same connection, which this thread leaves alone meanwhile) while this one hashes the rows.
+    # From here on rows are written. PostgreSQL adds the customers on a second thread (the same
+    # connection, which this thread leaves alone meanwhile) while this one hashes the rows.
     started = time.perf_counter()
     progress.update("load", 0)
+    dimensions = dimensions_load(cursor, statements, values, lookup_tables=False)
+    customers = _CustomersLoad.prepare(cursor, checked.customers())
     raw_connection = cursor.connection
-    side = _Side(lambda: _dimensions_and_customers(raw_connection, statements, values, checked))
+    side = _Side(lambda: customers.write(raw_connection))
     try:
         keys = repeated_keys_number(reading.row_keys(checked))
         customer_cells = reading.customers_unify(checked)
     except BaseException:
         side.wait()  # the connection is the second thread's until it is done
         raise
-    dimensions, customer_ids = side.result()
+    customer_ids = side.result()
     lookups = Lookups(
         dates=dates, dimensions=dimensions, customer_cells=customer_cells, customer_ids=customer_ids(customer_cells)
     )
@@ -381,31 +383,64 @@ class _Side:
         return self._result
 
 
-def _dimensions_and_customers(
-    raw_connection: Any, statements: ImportStatements, values: dict[str, list[str | None]], checked: _Checked
-) -> tuple[dict[str, dict[str, int]], Callable[[pa.Array], npt.NDArray[np.int64]]]:
-    """Add the dimensions and customers; return the dimension lookups, and a function giving the
-    customer ids of raw customer cells (aligned with them)."""
-    with raw_connection.cursor() as cursor:
-        dimensions = dimensions_load(cursor, statements, values, lookup_tables=False)
-        triples = checked.customers()
-        customers = customer_values(triples)
+@dataclass
+class _CustomersLoad:
+    """The file's customers, added in two steps: `prepare` decides how and builds the data (quick,
+    on this thread), `write` sends it (PostgreSQL's work, on the second thread)."""
+
+    triples: pa.Table  # the distinct raw customer, gender and age cells
+    values: pa.Table | None  # external_id, gender, age: one row per customer, when computed here
+    ids: npt.NDArray[np.int64] | None  # a block of new ids, when the customer table is empty
+
+    @classmethod
+    def prepare(cls, cursor: Any, triples: pa.Table) -> _CustomersLoad:
+        values = customer_values(triples)
         # Nobody else adds customers until the import commits (readers are not held up).
         cursor.execute("LOCK TABLE analytics_customer IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute("SELECT EXISTS (SELECT 1 FROM analytics_customer)")
-        if customers is not None and not cursor.fetchone()[0]:
-            # The first customers: COPY them with ids drawn from the table's sequence, in id order.
-            return dimensions, _first_customers_add(cursor, customers)
-        if customers is None:
+        if values is None or cursor.fetchone()[0]:
+            return cls(triples=triples, values=values, ids=None)
+        # The first customers: one block of the sequence (the table is locked against other inserts,
+        # which would draw from it), given in the order of the external ids as the SQL path's insert
+        # does (both indexes then grow at their end).
+        values = values.take(pc.sort_indices(values, [("external_id", "ascending")]))
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('analytics_customer', 'id'), "
+            "nextval(pg_get_serial_sequence('analytics_customer', 'id')) + %s - 1)",
+            [len(values)],
+        )
+        (last,) = cursor.fetchone()
+        return cls(triples=triples, values=values, ids=np.arange(last - len(values) + 1, last + 1, dtype=np.int64))
+
+    def write(self, raw_connection: Any) -> Callable[[pa.Array], npt.NDArray[np.int64]]:
+        """Add the customers; return the function giving the customer ids of raw customer cells (a
+        cell is its customer's id with spaces around, as btrim sees it)."""
+        with raw_connection.cursor() as cursor:
+            if self.ids is not None and self.values is not None:
+                external_ids, ids = self.values.column("external_id"), self.ids
+                table = self.values.add_column(0, "id", pa.array(ids))
+                _copy_csv(cursor, "analytics_customer (id, external_id, gender, age)", table)
+            else:
+                external_ids, ids = self._add_and_read(cursor)
+
+        def customer_ids(cells: pa.Array) -> npt.NDArray[np.int64]:
+            positions = pc.index_in(pc.utf8_trim(cells, characters=" "), value_set=external_ids)
+            return ids[positions.to_numpy(zero_copy_only=False)]
+
+        return customer_ids
+
+    def _add_and_read(self, cursor: Any) -> tuple[pa.Array, npt.NDArray[np.int64]]:
+        """Add new customers and fill known ones through the SQL path's statements; read the ids."""
+        if self.values is None:
             # Some customer has several genders or ages in the file (or odd ones): PostgreSQL picks.
             cursor.execute("CREATE TEMP TABLE imp_customers (raw text, gender text, age text) ON COMMIT DROP")
-            _copy_csv(cursor, "imp_customers (raw, gender, age)", triples)
+            _copy_csv(cursor, "imp_customers (raw, gender, age)", self.triples)
             customer_values_build(cursor)
         else:
             cursor.execute(
                 "CREATE TEMP TABLE imp_customer_values (external_id text, gender text, age smallint) ON COMMIT DROP"
             )
-            _copy_csv(cursor, "imp_customer_values (external_id, gender, age)", customers)
+            _copy_csv(cursor, "imp_customer_values (external_id, gender, age)", self.values)
         customers_add(cursor, raw_lookup=False)
         buffer = io.BytesIO()
         with cursor.copy(
@@ -414,44 +449,15 @@ def _dimensions_and_customers(
         ) as copy:
             for data in copy:
                 buffer.write(data)
-    ids = pacsv.read_csv(
-        io.BytesIO(buffer.getvalue()),
-        read_options=pacsv.ReadOptions(column_names=["external_id", "id"]),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(
-            column_types={"external_id": pa.string(), "id": pa.int64()}, strings_can_be_null=False
-        ),
-    )
-
-    def customer_ids(cells: pa.Array) -> npt.NDArray[np.int64]:
-        """The ids of raw customer cells: a cell is its customer's id with spaces around (btrim)."""
-        positions = pc.index_in(pc.utf8_trim(cells, characters=" "), value_set=ids.column("external_id"))
-        return ids.column("id").to_numpy()[positions.to_numpy(zero_copy_only=False)]
-
-    return dimensions, customer_ids
-
-
-def _first_customers_add(cursor: Any, customers: pa.Table) -> Callable[[pa.Array], npt.NDArray[np.int64]]:
-    """COPY the customers into the empty customer table, with a block of ids drawn from its sequence
-    given in the order of the external ids (as the SQL path's insert does; both indexes grow at
-    their end); return the function giving the customer ids of raw customer cells."""
-    customers = customers.take(pc.sort_indices(customers, [("external_id", "ascending")]))
-    # One block of the sequence (the table is locked against other inserts, which would draw from it).
-    cursor.execute(
-        "SELECT setval(pg_get_serial_sequence('analytics_customer', 'id'), "
-        "nextval(pg_get_serial_sequence('analytics_customer', 'id')) + %s - 1)",
-        [len(customers)],
-    )
-    (last,) = cursor.fetchone()
-    ids = np.arange(last - len(customers) + 1, last + 1, dtype=np.int64)
-    _copy_csv(cursor, "analytics_customer (id, external_id, gender, age)", customers.add_column(0, "id", pa.array(ids)))
-    external_ids = customers.column("external_id")
-
-    def customer_ids(cells: pa.Array) -> npt.NDArray[np.int64]:
-        positions = pc.index_in(pc.utf8_trim(cells, characters=" "), value_set=external_ids)
-        return ids[positions.to_numpy(zero_copy_only=False)]
-
-    return customer_ids
+        ids = pacsv.read_csv(
+            io.BytesIO(buffer.getvalue()),
+            read_options=pacsv.ReadOptions(column_names=["external_id", "id"]),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={"external_id": pa.string(), "id": pa.int64()}, strings_can_be_null=False
+            ),
+        )
+        return ids.column("external_id").combine_chunks(), ids.column("id").to_numpy()
 
 
 def _copy_csv(cursor: Any, target: str, table: pa.Table) -> None:

@@ -423,15 +423,15 @@ def test_generated_clean_files_take_the_columnar_path_and_load_the_same(both_pat
     assert paths(columnar_batches) == ["columnar"]
 
 
-@pytest.mark.parametrize("where", ["lines_compute", "_dimensions_and_customers"])
-def test_a_fault_in_the_columnar_path_leaves_the_file_to_the_sql_path(run_import, monkeypatch, where):
+@pytest.mark.parametrize(("where", "name"), [(columnar, "lines_compute"), (columnar._CustomersLoad, "write")])
+def test_a_fault_in_the_columnar_path_leaves_the_file_to_the_sql_path(run_import, monkeypatch, where, name):
     """A fault on either thread (here the lines, or the customers on the second thread) is rolled
     back and the SQL path imports the whole file."""
 
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("a fault")
 
-    monkeypatch.setattr(columnar, where, broken)
+    monkeypatch.setattr(where, name, broken)
     content = mall_csv(
         "I1,C1,Female,28,Clothing,5,1500.40,Credit Card,5/8/2022,Kanyon",
         "I2,C2,Male,21,Shoes,3,1800.51,Debit Card,28/12/2021,Forum Istanbul",
