@@ -51,7 +51,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "retail_platform.content_security_policy.CSPMiddleware",  # django-csp's, headers built once
     "axes.middleware.AxesMiddleware",
 ]
 
