@@ -192,22 +192,27 @@ def _unit_ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
+def _ticks(pid: int, *fields: int) -> int:
+    """Fields of /proc/PID/stat counted after the command name (0: the state), summed; 0 once reaped."""
+    try:
+        values = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0
+    return sum(int(values[field]) for field in fields)
+
+
 def _cpu_seconds(master: int) -> float:
     """User + system CPU time used so far by the master's workers, those recycled included.
 
     `max_requests` replaces workers during the run; the master reaps them, and a process's
-    cutime/cstime hold the CPU time of its reaped children.
+    cutime/cstime hold the CPU time of its reaped children. A worker reaped while its siblings are
+    read would be counted twice or not at all: read again until the reaped total stands still.
     """
-    ticks = 0
-    fields = Path(f"/proc/{master}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
-    for pid in _worker_pids(master):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue  # exited between ps and here: its time goes to the master's cutime
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
+    while True:
+        reaped = _ticks(master, 13, 14)  # cutime, cstime
+        running = sum(_ticks(pid, 11, 12) for pid in _worker_pids(master))  # utime, stime
+        if _ticks(master, 13, 14) == reaped:
+            return (reaped + running) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
