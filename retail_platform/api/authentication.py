@@ -46,12 +46,13 @@ def _statement() -> tuple[str, list[str], list[str]]:
     group_fk = quote(groups.m2m_reverse_name())  # type: ignore[attr-defined]
     sql = (
         f"SELECT {', '.join(token_columns + user_columns)}, "
-        f"ARRAY(SELECT g.{quote('name')} FROM {quote(through.db_table)} ug "
+        f"ARRAY(SELECT g.{quote(group.get_field('name').column)} FROM {quote(through.db_table)} ug "
         f"JOIN {quote(group.db_table)} g ON g.{quote(group.pk.column)} = ug.{group_fk} "
         f"WHERE ug.{user_fk} = u.{quote(user_model._meta.pk.column)}) "
         f"FROM {quote(Token._meta.db_table)} t "
-        f"JOIN {quote(user_model._meta.db_table)} u ON u.{quote(user_model._meta.pk.column)} = t.{quote('user_id')} "
-        f"WHERE t.{quote('key')} = %s"
+        f"JOIN {quote(user_model._meta.db_table)} u "
+        f"ON u.{quote(user_model._meta.pk.column)} = t.{quote(Token._meta.get_field('user').column)} "
+        f"WHERE t.{quote(Token._meta.get_field('key').column)} = %s"
     )
     return sql, token_names, user_names
 
