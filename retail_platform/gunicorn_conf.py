@@ -13,12 +13,15 @@ Every setting comes from the environment (see `.env.example`); a command-line op
   (`preload_app`): a worker that `max_requests` recycles starts answering at once instead of
   spending a second or two of CPU importing while the other worker carries all the traffic.
   No database connection is opened there (closed anyway before forking, so that no two processes
-  ever share one).
+  ever share one). A new worker connects before it accepts its first request, so no request
+  waits on that, and a recycled worker leaves without tearing down its interpreter (that took
+  about 0.3 s, during which the master had not started its replacement yet).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 
@@ -44,3 +47,25 @@ def when_ready(server: Any) -> None:
 
     get_resolver().url_patterns  # noqa: B018 (imports every view, once, for all workers)
     connections.close_all()
+
+
+def post_worker_init(worker: Any) -> None:
+    """In a new worker, before it accepts: the database connection its first request will use."""
+    from django.db import connection
+
+    connection.ensure_connection()
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """A worker recycled after max_requests closes its connection and leaves at once.
+
+    Any other exit (a stop, a failed boot) runs the interpreter's normal shutdown and exit status.
+    """
+    if not (worker.booted and worker.nr >= worker.max_requests):
+        return
+    from django.db import connections
+
+    connections.close_all()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

@@ -1,5 +1,6 @@
-"""The web server's settings: read from the environment, the ones the Procfile runs, and a master
-that holds no database connection when it forks its workers."""
+"""The web server's settings: read from the environment, the ones the Procfile runs, a master that
+holds no database connection when it forks, and workers that connect before they accept and leave
+at once when recycled."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -76,3 +78,48 @@ def test_the_master_closes_its_database_connection_before_forking() -> None:
     gunicorn_conf.when_ready(server=None)
 
     assert connection.connection is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_worker_connects_before_its_first_request() -> None:
+    connection.close()
+
+    gunicorn_conf.post_worker_init(worker=None)
+
+    assert connection.connection is not None
+    assert connection.is_usable()
+
+
+class _Exit(Exception):
+    pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_recycled_worker_closes_its_connection_and_leaves_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    codes: list[int] = []
+
+    def exit_now(code: int) -> None:
+        codes.append(code)
+        raise _Exit
+
+    monkeypatch.setattr(gunicorn_conf.os, "_exit", exit_now)
+    connection.ensure_connection()
+
+    with pytest.raises(_Exit):
+        gunicorn_conf.worker_exit(server=None, worker=SimpleNamespace(booted=True, nr=10_500, max_requests=10_500))
+
+    assert codes == [0]
+    assert connection.connection is None
+
+
+@pytest.mark.parametrize(
+    "worker",
+    [
+        SimpleNamespace(booted=True, nr=12, max_requests=10_500),  # stopped (SIGTERM): a normal shutdown
+        SimpleNamespace(booted=False, nr=0, max_requests=10_500),  # failed to boot: its exit status matters
+    ],
+)
+def test_any_other_exit_takes_the_normal_way_out(worker: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gunicorn_conf.os, "_exit", lambda code: pytest.fail("left without the normal shutdown"))
+
+    assert gunicorn_conf.worker_exit(server=None, worker=worker) is None
