@@ -7,7 +7,8 @@
   and created afresh, migrated, and loaded with `--base-rows` demo lines through
   `import_transactions --sync` (import, aggregates, refit), so the pages and the API have data.
 - The app as the Procfile runs it: production settings (DEBUG off, manifest static files collected
-  first), gunicorn with 2 sync workers (`--threads 4` for gthread workers), and a real
+  first), gunicorn with `retail_platform/gunicorn_conf.py` (2 sync workers, the app preloaded;
+  `--threads 4` for gthread workers), and a real
   `manage.py qcluster` (2 workers). Plain HTTP on localhost, so SECURE_SSL_REDIRECT is off; the
   user throttle is raised so the soak measures the service, not its rate limit.
 - `--concurrency` client threads (requests, one session each), signed in as a staff user (every
@@ -152,27 +153,18 @@ def session_cookie() -> str:
 def start_processes(env: dict[str, str], port: int, logs: Path, *, threads: int) -> list[subprocess.Popen]:
     web_log = (logs / "soak_gunicorn.log").open("wb")
     worker_log = (logs / "soak_qcluster.log").open("wb")
+    # The Procfile's `web` command (retail_platform/gunicorn_conf.py) on a localhost port.
     web = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
+            "--config",
+            "python:retail_platform.gunicorn_conf",
             "retail_platform.wsgi:application",
-            "--workers",
-            "2",
-            "--threads",
-            str(threads),
             "--bind",
             f"127.0.0.1:{port}",
-            "--timeout",
-            "120",
-            "--max-requests",
-            "10000",
-            "--max-requests-jitter",
-            "1000",
-            "--backlog",
-            "2048",
         ],
         cwd=ROOT,
-        env=env,
+        env={**env, "WEB_CONCURRENCY": "2", "WEB_THREADS": str(threads)},
         stdout=web_log,
         stderr=subprocess.STDOUT,
     )

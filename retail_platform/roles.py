@@ -9,6 +9,7 @@ Each role includes the ones before it. Views and endpoints ask these functions, 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.http import HttpRequest
@@ -24,6 +25,11 @@ def _group_names(user: Any) -> set[str]:
         cached = set(user.groups.values_list("name", flat=True))
         user._role_group_names = cached
     return cached
+
+
+def group_names_known(user: Any, names: Iterable[str]) -> None:
+    """The user's group names, read along with the user (one query less per request for the checks)."""
+    user._role_group_names = set(names)
 
 
 def user_is_staff(user: Any) -> bool:

@@ -2,12 +2,12 @@
 
 Each endpoint parses the shared filters with `sales_filter_from_params` (400 with the reason for a
 bad value), calls one selector (cached per data version and filter) and serializes its dataclasses.
+The JSON of the answer is cached the same way, and sent as it is (`retail_platform.api.renderers`).
 Error responses (the API's one error shape) are added to the schema by the project's AutoSchema.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +24,7 @@ from analytics.selectors.filters import SalesFilter, sales_filter_from_params
 from analytics.selectors.sales import overview_get, payment_method_list, store_performance_list
 from analytics.selectors.sales_rollups import cached
 from analytics.selectors.seasonality import seasonality_get
+from retail_platform.api.renderers import JSONRenderer, RenderedJSON
 
 FILTER_PARAMETERS = [
     OpenApiParameter(
@@ -190,10 +191,11 @@ class PaymentMethodListSerializer(serializers.Serializer):
     results = PaymentMethodSerializer(many=True, help_text="One row per payment method, by net sales, highest first.")
 
 
-def _payload(name: str, sales_filter: SalesFilter, render: Callable[[], Any]) -> dict[str, Any]:
-    """The rendered answer, cached like the selectors' (per data version and filter): a cached request
-    then costs one query (the data version) and no serializer work."""
-    return cached(f"api:{name}", sales_filter, lambda _scope: json.loads(json.dumps(render())))
+def _payload(name: str, sales_filter: SalesFilter, serialize: Callable[[], Any]) -> RenderedJSON:
+    """The answer rendered to JSON, cached like the selectors' (per data version and filter): a cached
+    request then costs one query (the data version), and neither serializer nor JSON encoding work."""
+    body = cached(f"api-json:{name}", sales_filter, lambda _scope: JSONRenderer().render(serialize()))
+    return RenderedJSON(body)
 
 
 def _schema(summary: str, description: str, serializer: type[serializers.Serializer]) -> Any:

@@ -51,7 +51,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "retail_platform.content_security_policy.CSPMiddleware",  # django-csp's, headers built once
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -79,6 +79,9 @@ DATABASES = {"default": env.db_url_config(database_url())}
 DATABASES["default"]["HOST"] = unquote(DATABASES["default"]["HOST"])
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with a health check that polls the idle socket before sending SELECT 1.
+    DATABASES["default"]["ENGINE"] = "retail_platform.postgresql"
 DATABASES["default"]["OPTIONS"] = {"connect_timeout": env.int("DB_CONNECT_TIMEOUT", default=3)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -290,6 +291,22 @@ def test_query_count_is_fixed_and_a_cached_answer_reads_only_the_data_version(
     cache.clear()
     with django_assert_num_queries(2):
         assert viewer_client.get(path + "?date_from=2022-01-01").json() == first
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_a_cached_answer_sends_the_first_answers_bytes_and_indents_when_asked(
+    viewer_client: APIClient, sales_lines: list[Line], path: str
+) -> None:
+    cache.clear()
+    first = viewer_client.get(path + "?date_from=2022-01-01")
+
+    again = viewer_client.get(path + "?date_from=2022-01-01")
+    indented = viewer_client.get(path + "?date_from=2022-01-01", HTTP_ACCEPT="application/json; indent=2")
+
+    assert again.content == first.content
+    assert again["Content-Type"] == "application/json"
+    assert indented.content.startswith(b"{\n  ")
+    assert json.loads(indented.content) == first.json()
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)
