@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from analytics.services.import_csv.columnar_lines import LineArrays
+from analytics.services.import_csv.columnar_lines import LineArrays, sorted_unique
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 TRAILER = b"\xff\xff"
@@ -104,7 +104,7 @@ def lines_binary(lines: LineArrays, *, keys: npt.NDArray[np.void], batch_id: int
     offsets = np.frombuffer(invoice.buffers()[1], dtype=np.int32)[invoice.offset : invoice.offset + len(invoice) + 1]
     invoice_data = invoice.buffers()[2]
     group_of = np.diff(offsets).astype(np.int64) * 2 + lines.has_cost
-    groups = np.unique(group_of)
+    groups = sorted_unique(group_of)
     numerics = {
         "unit_price": lines.unit_price,
         "gross_amount": lines.gross,

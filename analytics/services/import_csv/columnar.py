@@ -15,17 +15,20 @@ store the same lines for the same file (tests compare them), with the same row k
 are recognised whichever path imported the earlier file.
 
 Stages, as the import reports them:
-read      Arrow reads the file in blocks; every cell is checked, distinct values collected, row keys
-          hashed (MD5 of the raw cells, as the SQL path)
-validate  dates, names and ages are checked through the same SQL as the SQL path
-load      dimensions and customers added (a second thread, while this one numbers repeated lines),
-          lines already present left out, the lines streamed by binary COPY, the primary key rebuilt
+read      Arrow reads the file in blocks while two threads check every cell and collect the
+          distinct values (big files also have their row keys hashed here)
+validate  names and ages are checked as the SQL path checks them
+load      on a second thread, the dates are checked through the SQL path's SQL, then customers and
+          dimensions added, while this thread hashes the row keys (MD5 of the raw cells, as the SQL
+          path); lines already present are left out, the lines streamed by binary COPY, the primary
+          key rebuilt while the day rollup rows are summed
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import sys
 import threading
 import time
 from collections import deque
@@ -55,6 +58,7 @@ from analytics.services.import_csv.columnar_lines import (
     lines_take,
     repeated_keys_number,
     row_keys,
+    sorted_unique,
 )
 from analytics.services.import_csv.dimensions import (
     customer_values_build,
@@ -71,13 +75,17 @@ from analytics.services.rollups import SalesDailyIncrement
 
 logger = logging.getLogger(__name__)
 
-BLOCK_BYTES = 16 * 1024 * 1024
-ROWS_PER_BATCH = 200_000
+# Blocks of about 50,000 lines, parsed one at a time on this thread while two others check the
+# blocks before (Arrow's own threads would parse several blocks before handing out the first).
+BLOCK_BYTES = 4 * 1024 * 1024
 CHECK_THREADS = 2
-# Files up to this size are read at once and kept in memory between the two passes (the import
-# process peaks near 7 times the file's size then: 660 MB for 1,000,000 lines, 82 MB); a bigger file
-# is read in blocks, twice, in about 300 MB whatever its size.
-WHOLE_FILE_BYTES = 100 * 1024 * 1024
+SWITCH_INTERVAL = 0.0005  # seconds (Python's default: 0.005)
+# Day-level cells summed in dense arrays up to this many (8 sums of 8 bytes: 64 MB).
+DENSE_DAY_CELLS = 1_000_000
+# Files up to this size are kept in memory between the two passes (the import process peaks near 7
+# times the file's size then: about 700 MB for 1,000,000 lines, 82 MB); a bigger file is read twice,
+# in about 300 MB whatever its size.
+KEEP_FILE_BYTES = 100 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,34 @@ def columnar_import(
 
     Runs inside the import's transaction, on a savepoint of the caller's that the caller rolls back
     when this raises. Dates, dimensions and customers go through the SQL path's own steps."""
+    switch_interval = sys.getswitchinterval()
+    # The threads hand the interpreter lock over sooner: each holds it only between calls into Arrow,
+    # numpy or the database, and a thread waiting for it would otherwise wait up to 5 ms each time.
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    try:
+        return _columnar_import(
+            cursor=cursor,
+            statements=statements,
+            facts=facts,
+            opener=opener,
+            size=size,
+            batch_id=batch_id,
+            progress=progress,
+        )
+    finally:
+        sys.setswitchinterval(switch_interval)
+
+
+def _columnar_import(
+    *,
+    cursor: Any,
+    statements: ImportStatements,
+    facts: FileFacts,
+    opener: Callable[[], IO[bytes]],
+    size: int,
+    batch_id: int,
+    progress: ProgressWriter,
+) -> ColumnarResult:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     progress.update("read", 0)
@@ -114,30 +150,20 @@ def columnar_import(
     values = checked.distinct_values()
     if distinct_values_bad(statements, values):
         raise ColumnarDeclined("a store, category, payment method, gender or age the checks reject")
-    if dates_lookup(cursor, values.get("date", [])):
-        raise ColumnarDeclined("an unreadable date")
-    cursor.execute("SELECT raw, d - DATE '2000-01-01' FROM imp_dates")
-    dates = dict(cursor.fetchall())
     timings["validate"] = time.perf_counter() - started
 
-    # From here on rows are written. PostgreSQL adds the customers on a second thread (the same
-    # connection, which this thread leaves alone meanwhile) while this one hashes the rows.
+    # The second thread checks the dates, then adds the customers, stores, categories and payment
+    # methods (the same connection, which this thread leaves alone meanwhile), while this one hashes
+    # the rows. Nothing is written before the dates are known to be good.
     started = time.perf_counter()
     progress.update("load", 0)
-    dimensions = dimensions_load(cursor, statements, values, lookup_tables=False)
-    customers = _CustomersLoad.prepare(cursor, checked.customers())
-    raw_connection = cursor.connection
-    side = _Side(lambda: customers.write(raw_connection))
+    side = _Side(lambda: _lookups_make(cursor, statements, values, checked, reading))
     try:
         keys = repeated_keys_number(reading.row_keys(checked))
-        customer_cells = reading.customers_unify(checked)
     except BaseException:
         side.wait()  # the connection is the second thread's until it is done
         raise
-    customer_ids = side.result()
-    lookups = Lookups(
-        dates=dates, dimensions=dimensions, customer_cells=customer_cells, customer_ids=customer_ids(customer_cells)
-    )
+    lookups = side.result()
     day_cells = _DayCells.of(lookups)
     progress.update("load", 20)
 
@@ -145,7 +171,7 @@ def columnar_import(
     earlier_lines = bool(cursor.fetchone()[0])
     new_rows = _new_rows(cursor, keys) if earlier_lines else np.ones(len(keys), dtype=np.bool_)
     progress.update("load", 30)
-    daily_parts: list[_DailyPart] = []
+    daily = _DailySums(day_cells)
 
     def copy_lines() -> int:
         written = 0
@@ -170,11 +196,11 @@ def columnar_import(
                 for chunk in binary_copy.lines_binary(lines, keys=batch_keys, batch_id=batch_id):
                     copy.write(chunk)
                 written += len(lines)
-                daily_parts.append(_DailyPart.of(lines, day_cells))
+                daily.add(lines)
                 progress.update("load", 30 + int(60 * (start + batch.num_rows) / max(checked.rows, 1)))
             copy.write(binary_copy.TRAILER)
         # The rollup rows are summed up on a second thread while PostgreSQL builds the primary key.
-        daily_side.append(_Side(lambda: _daily_increment(daily_parts, day_cells, earlier_lines=earlier_lines)))
+        daily_side.append(_Side(lambda: daily.increment(earlier_lines=earlier_lines)))
         return written
 
     daily_side: list[_Side] = []
@@ -185,11 +211,9 @@ def columnar_import(
         for side in daily_side:
             side.wait()
     progress.update("load", 95)
-    daily = (
-        daily_side[0].result() if daily_side else _daily_increment(daily_parts, day_cells, earlier_lines=earlier_lines)
-    )
+    increment = daily_side[0].result() if daily_side else daily.increment(earlier_lines=earlier_lines)
     timings["load"] = time.perf_counter() - started
-    return ColumnarResult(rows_read=checked.rows, imported=imported, daily=daily, timings=timings)
+    return ColumnarResult(rows_read=checked.rows, imported=imported, daily=increment, timings=timings)
 
 
 @dataclass
@@ -205,7 +229,8 @@ class _Checked:
         self.rows += facts.rows
         for name, cells in facts.distinct.items():
             self.distinct.setdefault(name, set()).update(cells)
-        self.customer_parts.append(facts.customers)
+        if facts.customers is not None:
+            self.customer_parts.append(facts.customers)
 
     def distinct_values(self) -> dict[str, list[str | None]]:
         return {name: sorted(cells) for name, cells in self.distinct.items()}
@@ -236,12 +261,12 @@ class _FileReading:
         self.kept: list[tuple[int, pa.RecordBatch, Any]] | None = []
         self.customer_codes: list[npt.NDArray[np.int64]] = []
 
-    def _batches(self, *, whole: bool = False) -> Iterator[pa.RecordBatch]:
-        """The file's record batches. `whole`: Arrow reads the file at once, on every core (for a
-        file kept in memory anyway), and the table is handed out in slices."""
+    def _batches(self) -> Iterator[pa.RecordBatch]:
+        """The file's record batches, as Arrow's streaming reader parses them."""
         count = len(self.facts.header)
         names = [f"f{i}" for i in range(count)]
         read_options = pacsv.ReadOptions(
+            use_threads=False,
             autogenerate_column_names=True,
             block_size=BLOCK_BYTES,
             encoding="latin1" if self.facts.pg_encoding == "LATIN1" else "utf8",
@@ -263,13 +288,8 @@ class _FileReading:
         options = {"read_options": read_options, "parse_options": parse_options, "convert_options": convert_options}
         try:
             with self.opener() as source:
-                if whole:
-                    table = pacsv.read_csv(source, **options)
-                    batches: Iterator[pa.RecordBatch] = iter(table.to_batches(max_chunksize=ROWS_PER_BATCH))
-                else:
-                    batches = iter(pacsv.open_csv(source, **options))
                 first = True
-                for batch in batches:
+                for batch in pacsv.open_csv(source, **options):
                     if first:
                         header = [cell.replace("\ufeff", "") for cell in batch.slice(0, 1).to_pylist()[0].values()]
                         expected = [cell.replace("\ufeff", "") for cell in self.facts.header]
@@ -284,21 +304,22 @@ class _FileReading:
 
     def first_pass(self) -> _Checked:
         """Check every batch (on two threads: Arrow and numpy release the interpreter lock) and
-        collect what the database must resolve. A file small enough to keep is read at once and
-        kept for the second pass; its row keys are hashed later (`row_keys`), while PostgreSQL adds
-        the customers. A bigger file is read in blocks, hashed now, and read again for the lines."""
+        collect what the database must resolve. A file small enough is kept for the second pass;
+        its row keys are hashed later (`row_keys`), while PostgreSQL adds the customers. A bigger
+        one is hashed now and read again for the lines."""
         checked = _Checked()
         positions = self.statements.positions
-        whole = self.size <= WHOLE_FILE_BYTES
+        keep = self.size <= KEEP_FILE_BYTES
 
         def check(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, BatchFacts, npt.NDArray[np.void] | None]:
-            facts = batch_check(batch, spec=self.statements.spec, positions=positions)
-            return batch, facts, None if whole else row_keys(batch, positions=positions)
+            # A kept file's customers are gathered from all its batches at once (`customers`).
+            facts = batch_check(batch, spec=self.statements.spec, positions=positions, customers=not keep)
+            return batch, facts, None if keep else row_keys(batch, positions=positions)
 
-        if not whole:
+        if not keep:
             self.kept = None
         with ThreadPoolExecutor(max_workers=CHECK_THREADS, thread_name_prefix="import-check") as pool:
-            for batch, facts, keys in _ordered_map(pool, check, self._batches(whole=whole), ahead=CHECK_THREADS):
+            for batch, facts, keys in _ordered_map(pool, check, self._batches(), ahead=CHECK_THREADS):
                 if self.kept is not None:
                     self.kept.append((checked.rows, batch, facts))
                 else:
@@ -315,20 +336,50 @@ class _FileReading:
             checked.keys.extend(row_keys(batch, positions=self.statements.positions) for _, batch, _ in self.kept)
         return np.concatenate(checked.keys) if checked.keys else np.empty(0, dtype="V16")
 
-    def customers_unify(self, checked: _Checked) -> pa.Array:
-        """The file's distinct raw customer cells; for each kept batch, its rows' positions among them."""
+    def customers(self, checked: _Checked) -> tuple[pa.Array, pa.Table]:
+        """The file's distinct raw customer cells, and its distinct customer, gender and age cells;
+        for each kept batch, its rows' positions among the customer cells (for the lines)."""
         if self.kept is None:
-            return pc.unique(checked.customers().column("raw").combine_chunks())
-        unified = pa.chunked_array(
-            [facts.encoded["customer"].dictionary for _, _, facts in self.kept], type=pa.string()
-        ).dictionary_encode()
-        self.customer_codes = [
-            chunk.indices.to_numpy(zero_copy_only=False).astype(np.int64)[
-                facts.encoded["customer"].indices.to_numpy(zero_copy_only=False)
+            triples = checked.customers()
+            return pc.unique(triples.column("raw").combine_chunks()), triples
+        # The batches' dictionaries, unified: one code per row and column, combined into one integer.
+        encodings = {}
+        for name in ("customer", "gender", "age"):
+            if name not in self.kept[0][2].encoded:
+                continue
+            batches = [facts.encoded[name] for _, _, facts in self.kept]
+            unified = pa.chunked_array([column.dictionary for column in batches], type=pa.string()).dictionary_encode()
+            codes = [
+                chunk.indices.to_numpy(zero_copy_only=False).astype(np.int64)[
+                    column.indices.to_numpy(zero_copy_only=False)
+                ]
+                for chunk, column in zip(unified.chunks, batches, strict=True)
             ]
-            for chunk, (_, _, facts) in zip(unified.chunks, self.kept, strict=True)
-        ]
-        return unified.chunks[0].dictionary if unified.num_chunks else pa.array([], pa.string())
+            encodings[name] = (unified.chunks[0].dictionary, codes)
+        cells, self.customer_codes = encodings["customer"]
+        if len(cells) * np.prod([float(len(encodings[name][0])) for name in encodings if name != "customer"]) >= 2**62:
+            raise ColumnarDeclined("too many distinct customer, gender and age cells")
+        combined = np.concatenate(self.customer_codes)
+        radices = []
+        for name in ("gender", "age"):
+            if name in encodings:
+                dictionary, codes = encodings[name]
+                combined = combined * len(dictionary) + np.concatenate(codes)
+                radices.append((name, dictionary))
+        remaining = sorted_unique(combined)
+        columns = {}
+        for name, dictionary in reversed(radices):
+            remaining, codes = np.divmod(remaining, len(dictionary))
+            columns[name] = dictionary.take(pa.array(codes))
+        nothing = pa.nulls(len(remaining), pa.string())
+        triples = pa.table(
+            {
+                "raw": cells.take(pa.array(remaining)),
+                "gender": columns.get("gender", nothing),
+                "age": columns.get("age", nothing),
+            }
+        )
+        return cells, triples
 
     def second_pass(self) -> Iterator[tuple[int, pa.RecordBatch, Any, npt.NDArray[np.int64] | None]]:
         if self.kept is not None:
@@ -383,10 +434,33 @@ class _Side:
         return self._result
 
 
+def _lookups_make(
+    cursor: Any,
+    statements: ImportStatements,
+    values: dict[str, list[str | None]],
+    checked: _Checked,
+    reading: _FileReading,
+) -> Lookups:
+    """On the second thread: check the dates (ColumnarDeclined when one is unreadable), add the
+    customers and dimensions, and return the lookups the lines need."""
+    with cursor.connection.cursor() as side_cursor:
+        if dates_lookup(side_cursor, values.get("date", [])):
+            raise ColumnarDeclined("an unreadable date")
+        side_cursor.execute("SELECT raw, d - DATE '2000-01-01' FROM imp_dates")
+        dates = dict(side_cursor.fetchall())
+        customer_cells, triples = reading.customers(checked)
+        customers = _CustomersLoad.prepare(side_cursor, triples)
+        customer_ids = customers.write(side_cursor)
+        dimensions = dimensions_load(side_cursor, statements, values, lookup_tables=False)
+    return Lookups(
+        dates=dates, dimensions=dimensions, customer_cells=customer_cells, customer_ids=customer_ids(customer_cells)
+    )
+
+
 @dataclass
 class _CustomersLoad:
-    """The file's customers, added in two steps: `prepare` decides how and builds the data (quick,
-    on this thread), `write` sends it (PostgreSQL's work, on the second thread)."""
+    """The file's customers, added in two steps: `prepare` decides how and builds the data,
+    `write` sends it."""
 
     triples: pa.Table  # the distinct raw customer, gender and age cells
     values: pa.Table | None  # external_id, gender, age: one row per customer, when computed here
@@ -412,16 +486,15 @@ class _CustomersLoad:
         (last,) = cursor.fetchone()
         return cls(triples=triples, values=values, ids=np.arange(last - len(values) + 1, last + 1, dtype=np.int64))
 
-    def write(self, raw_connection: Any) -> Callable[[pa.Array], npt.NDArray[np.int64]]:
+    def write(self, cursor: Any) -> Callable[[pa.Array], npt.NDArray[np.int64]]:
         """Add the customers; return the function giving the customer ids of raw customer cells (a
         cell is its customer's id with spaces around, as btrim sees it)."""
-        with raw_connection.cursor() as cursor:
-            if self.ids is not None and self.values is not None:
-                external_ids, ids = self.values.column("external_id"), self.ids
-                table = self.values.add_column(0, "id", pa.array(ids))
-                _copy_csv(cursor, "analytics_customer (id, external_id, gender, age)", table)
-            else:
-                external_ids, ids = self._add_and_read(cursor)
+        if self.ids is not None and self.values is not None:
+            external_ids, ids = self.values.column("external_id"), self.ids
+            table = self.values.add_column(0, "id", pa.array(ids))
+            _copy_csv(cursor, "analytics_customer (id, external_id, gender, age)", table)
+        else:
+            external_ids, ids = self._add_and_read(cursor)
 
         def customer_ids(cells: pa.Array) -> npt.NDArray[np.int64]:
             positions = pc.index_in(pc.utf8_trim(cells, characters=" "), value_set=external_ids)
@@ -528,6 +601,10 @@ class _DayCells:
             raise ColumnarDeclined("too many day x store x category x payment method cells")
         return cells
 
+    @property
+    def size(self) -> int:
+        return self.days * len(self.stores) * len(self.categories) * len(self.methods)
+
     def number(self, lines: LineArrays) -> npt.NDArray[np.int64]:
         cell = lines.date.astype(np.int64) - self.first_day
         for ids, values in (
@@ -554,59 +631,66 @@ class _DayCells:
 DAILY_SUMS = ("gross", "discount", "net", "cost", "cost_lines", "units", "purchase_lines", "return_lines")
 
 
-@dataclass(frozen=True)
-class _DailyPart:
-    """Sums per day-level cell (money in cents) of some lines."""
+class _DailySums:
+    """Sums per day-level cell (money in cents) of the lines written: one dense array per sum when
+    the file's cells are few enough (np.add.at, exact integers), else per batch sorted and reduced."""
 
-    cells: npt.NDArray[np.int64]
-    sums: dict[str, npt.NDArray[np.int64]]
+    def __init__(self, day_cells: _DayCells) -> None:
+        self.day_cells = day_cells
+        self.dense = day_cells.size <= DENSE_DAY_CELLS
+        self.sums = {name: np.zeros(day_cells.size if self.dense else 0, dtype=np.int64) for name in DAILY_SUMS}
+        self.parts: list[tuple[npt.NDArray[np.int64], dict[str, npt.NDArray[np.int64]]]] = []
 
-    @classmethod
-    def of(cls, lines: LineArrays, day_cells: _DayCells) -> _DailyPart:
+    def add(self, lines: LineArrays) -> None:
+        cells = self.day_cells.number(lines)
         values = {
             "gross": lines.gross,
             "discount": lines.discount,
             "net": lines.net,
             "cost": np.where(lines.has_cost, lines.cost, 0),
-            "cost_lines": lines.has_cost.astype(np.int64),
             "units": lines.quantity,
-            "purchase_lines": (~lines.is_return).astype(np.int64),
-            "return_lines": lines.is_return.astype(np.int64),
         }
-        return cls.grouped(day_cells.number(lines), values)
+        counts = {"cost_lines": lines.has_cost, "purchase_lines": ~lines.is_return, "return_lines": lines.is_return}
+        if not self.dense:
+            values.update({name: rows.astype(np.int64) for name, rows in counts.items()})
+            self.parts.append(_grouped(cells, values))
+            return
+        for name, column in values.items():
+            np.add.at(self.sums[name], cells, column)
+        for name, rows in counts.items():
+            self.sums[name] += np.bincount(cells[rows], minlength=self.day_cells.size)
 
-    @classmethod
-    def grouped(cls, cells: npt.NDArray[np.int64], values: dict[str, npt.NDArray[np.int64]]) -> _DailyPart:
-        order = np.argsort(cells)
-        ordered = cells[order]
-        starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1]))) if len(ordered) else order
-        return cls(
-            cells=ordered[starts],
-            sums={
-                name: np.add.reduceat(column[order], starts) if len(starts) else column
-                for name, column in values.items()
-            },
+    def increment(self, *, earlier_lines: bool) -> SalesDailyIncrement:
+        """The rollup rows, as binary COPY data in SalesDaily's columns."""
+        if self.dense:
+            # Every line is a purchase or a return: a cell with lines has one of either.
+            cells = np.flatnonzero(self.sums["purchase_lines"] + self.sums["return_lines"])
+            sums = {name: column[cells] for name, column in self.sums.items()}
+        elif self.parts:
+            cells, sums = _grouped(
+                np.concatenate([part_cells for part_cells, _ in self.parts]),
+                {name: np.concatenate([part[name] for _, part in self.parts]) for name in DAILY_SUMS},
+            )
+        else:
+            return SalesDailyIncrement(copy_data=b"", rows=0, earlier_lines=earlier_lines)
+        columns = {
+            **self.day_cells.columns(cells),
+            "gross_sales": sums["gross"],
+            "discount": sums["discount"],
+            "net_sales": sums["net"],
+            **{name: sums[name] for name in ("cost", "cost_lines", "units", "purchase_lines", "return_lines")},
+        }
+        return SalesDailyIncrement(
+            copy_data=binary_copy.daily_binary(columns), rows=len(cells), earlier_lines=earlier_lines
         )
 
 
-def _daily_increment(parts: list[_DailyPart], day_cells: _DayCells, *, earlier_lines: bool) -> SalesDailyIncrement:
-    """The day-level rollup rows of the lines written, as binary COPY data in SalesDaily's columns."""
-    if len(parts) > 1:
-        total = _DailyPart.grouped(
-            np.concatenate([part.cells for part in parts]),
-            {name: np.concatenate([part.sums[name] for part in parts]) for name in DAILY_SUMS},
-        )
-    elif parts:
-        total = parts[0]
-    else:
-        return SalesDailyIncrement(copy_data=b"", rows=0, earlier_lines=earlier_lines)
-    columns = {
-        **day_cells.columns(total.cells),
-        "gross_sales": total.sums["gross"],
-        "discount": total.sums["discount"],
-        "net_sales": total.sums["net"],
-        **{name: total.sums[name] for name in ("cost", "cost_lines", "units", "purchase_lines", "return_lines")},
-    }
-    return SalesDailyIncrement(
-        copy_data=binary_copy.daily_binary(columns), rows=len(total.cells), earlier_lines=earlier_lines
-    )
+def _grouped(
+    cells: npt.NDArray[np.int64], values: dict[str, npt.NDArray[np.int64]]
+) -> tuple[npt.NDArray[np.int64], dict[str, npt.NDArray[np.int64]]]:
+    """The distinct cells and each value summed per cell (sorted, then reduced)."""
+    order = np.argsort(cells)
+    ordered = cells[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1]))) if len(ordered) else order
+    sums = {name: np.add.reduceat(column[order], starts) if len(starts) else column for name, column in values.items()}
+    return ordered[starts], sums

@@ -273,14 +273,15 @@ def test_a_file_with_an_unusual_cell_takes_the_sql_path_with_the_same_outcome(bo
     assert paths(columnar_batches) == [expected], why
 
 
-@pytest.mark.parametrize("reading", ["in blocks, twice", "at once, in slices"])
-def test_a_file_read_in_several_batches_loads_the_same(both_paths, monkeypatch, reading):
-    """Big files are read in blocks, twice (they are not kept); small ones at once, kept as slices."""
-    if reading == "in blocks, twice":
-        monkeypatch.setattr(columnar, "BLOCK_BYTES", 256)
-        monkeypatch.setattr(columnar, "WHOLE_FILE_BYTES", 300)
-    else:
-        monkeypatch.setattr(columnar, "ROWS_PER_BATCH", 7)
+@pytest.mark.parametrize("reading", ["twice", "once, kept", "once, day sums sorted"])
+def test_a_file_read_in_several_blocks_loads_the_same(both_paths, monkeypatch, reading):
+    """Files are read in blocks; big ones twice (they are not kept), small ones once. The day rollup
+    rows are summed in dense arrays, or, with too many day-level cells for that, sorted per block."""
+    monkeypatch.setattr(columnar, "BLOCK_BYTES", 256)
+    if reading == "twice":
+        monkeypatch.setattr(columnar, "KEEP_FILE_BYTES", 300)
+    if reading == "once, day sums sorted":
+        monkeypatch.setattr(columnar, "DENSE_DAY_CELLS", 0)
     rows = [
         f"I{n % 7},C{n % 5},Female,{20 + n % 9},Cat{n % 3},{n % 4 - 1},{n}.{n % 100:02d},Cash,"
         f"{1 + n % 28}/8/2022,S{n % 2}"
