@@ -319,7 +319,7 @@ class _FileReading:
         if not keep:
             self.kept = None
         with ThreadPoolExecutor(max_workers=CHECK_THREADS, thread_name_prefix="import-check") as pool:
-            for batch, facts, keys in _ordered_map(pool, check, self._batches(), ahead=CHECK_THREADS):
+            for batch, facts, keys in _ordered_map(pool, check, self._batches(), ahead=2 * CHECK_THREADS):
                 if self.kept is not None:
                     self.kept.append((checked.rows, batch, facts))
                 else:
@@ -342,9 +342,18 @@ class _FileReading:
         if self.kept is None:
             triples = checked.customers()
             return pc.unique(triples.column("raw").combine_chunks()), triples
-        # The batches' dictionaries, unified: one code per row and column, combined into one integer.
-        encodings = {}
-        for name in ("customer", "gender", "age"):
+        # One code per row and column, from one dictionary per column (the customer column encoded
+        # across the batches, the batches' small gender and age dictionaries unified), the codes
+        # combined into one integer per row.
+        column = self.statements.positions["customer"]
+        customers = pa.chunked_array([batch.column(column) for _, batch, _ in self.kept]).dictionary_encode()
+        encodings = {
+            "customer": (
+                customers.chunks[0].dictionary,
+                [chunk.indices.to_numpy(zero_copy_only=False).astype(np.int64) for chunk in customers.chunks],
+            )
+        }
+        for name in ("gender", "age"):
             if name not in self.kept[0][2].encoded:
                 continue
             batches = [facts.encoded[name] for _, _, facts in self.kept]

@@ -58,7 +58,8 @@ class BatchFacts:
     distinct: dict[str, list[str]]
     customers: pa.Table | None  # columns raw, gender, age: distinct triples (None when not asked for)
     amounts: Amounts
-    # The date, dimension and customer columns dictionary-encoded (the lines reuse them).
+    # The date, dimension, gender and age columns dictionary-encoded (the lines reuse them), and the
+    # customer column when the distinct customers are asked for.
     encoded: dict[str, pa.DictionaryArray]
 
 
@@ -152,7 +153,7 @@ def batch_check(
     amounts = amounts_read(cells)
     encoded = {
         field: cells.raw(field).dictionary_encode()
-        for field in ("date", *DIMENSIONS, "gender", "age", "customer")
+        for field in ("date", *DIMENSIONS, "gender", "age", *(("customer",) if customers else ()))
         if cells.has(field)
     }
     distinct = {field: column.dictionary.to_pylist() for field, column in encoded.items() if field != "customer"}
