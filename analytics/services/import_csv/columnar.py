@@ -40,6 +40,7 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 import pandas  # noqa: F401 (Arrow imports it when it first turns a Python value into a scalar: load it here)
+import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -67,7 +68,7 @@ from analytics.services.import_csv.dimensions import (
     dimensions_load,
     distinct_values_bad,
 )
-from analytics.services.import_csv.lines_table import lines_load
+from analytics.services.import_csv.lines_table import BULK_LOCK_WAIT, BULK_MIN_ROWS, lines_load
 from analytics.services.import_csv.progress import ProgressWriter
 from analytics.services.import_csv.reading import FileFacts
 from analytics.services.import_csv.statements import ImportStatements
@@ -501,7 +502,7 @@ class _CustomersLoad:
         if self.ids is not None and self.values is not None:
             external_ids, ids = self.values.column("external_id"), self.ids
             table = self.values.add_column(0, "id", pa.array(ids))
-            _copy_csv(cursor, "analytics_customer (id, external_id, gender, age)", table)
+            _copy_csv_bulk(cursor, "analytics_customer", ["id", "external_id", "gender", "age"], table)
         else:
             external_ids, ids = self._add_and_read(cursor)
 
@@ -540,6 +541,40 @@ class _CustomersLoad:
             ),
         )
         return ids.column("external_id").combine_chunks(), ids.column("id").to_numpy()
+
+
+def _copy_csv_bulk(cursor: Any, table_name: str, columns: list[str], table: pa.Table) -> None:
+    """COPY rows into an empty table; when they are many, its primary key and unique constraints are
+    dropped first and built again after, in one sorted pass each (as the lines' bulk path does).
+    That locks the table until the import commits, so it waits a few seconds for the lock at most
+    and otherwise copies the usual way. Raw SQL savepoints: this runs on the second thread, where
+    Django's transaction management does not see the import's transaction."""
+    target = f"{table_name} ({', '.join(columns)})"
+    if len(table) < BULK_MIN_ROWS:
+        _copy_csv(cursor, target, table)
+        return
+    cursor.execute(
+        f"SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        f"WHERE conrelid = '{table_name}'::regclass AND contype IN ('p', 'u') ORDER BY contype"
+    )
+    constraints = cursor.fetchall()
+    cursor.execute("SAVEPOINT imp_bulk")
+    try:
+        cursor.execute(f"SET LOCAL lock_timeout = '{BULK_LOCK_WAIT}'")
+        cursor.execute(f"ALTER TABLE {table_name} " + ", ".join(f"DROP CONSTRAINT {name}" for name, _ in constraints))
+    except psycopg.errors.LockNotAvailable:
+        logger.info("Bulk load of %s skipped: the table is in use", table_name)
+        cursor.execute("ROLLBACK TO SAVEPOINT imp_bulk")
+        cursor.execute("SET LOCAL lock_timeout = 0")
+        _copy_csv(cursor, target, table)
+        return
+    cursor.execute("SET LOCAL lock_timeout = 0")
+    cursor.execute("RELEASE SAVEPOINT imp_bulk")
+    _copy_csv(cursor, target, table)
+    cursor.execute(
+        f"ALTER TABLE {table_name} "
+        + ", ".join(f"ADD CONSTRAINT {name} {definition}" for name, definition in constraints)
+    )
 
 
 def _copy_csv(cursor: Any, target: str, table: pa.Table) -> None:

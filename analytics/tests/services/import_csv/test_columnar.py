@@ -5,16 +5,18 @@ import rolled back), and compares everything the import wrote."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analytics.models import Customer, ImportBatch, SalesDaily, TransactionLine
-from analytics.services.import_csv import columnar
+from analytics.services.import_csv import columnar, lines_table
 from analytics.services.rollups import rollups_rebuild
 from analytics.tests.services.conftest import mall_csv
 
@@ -443,3 +445,63 @@ def test_a_fault_in_the_columnar_path_leaves_the_file_to_the_sql_path(run_import
     assert (batch.status, batch.load_path, batch.imported) == (ImportBatch.Status.SUCCEEDED, "sql", 2)
     assert TransactionLine.objects.count() == 2
     assert Customer.objects.count() == 2
+
+
+def constraints(table: str) -> set[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype IN ('p', 'u')",
+            [table],
+        )
+        return set(cursor.fetchall())
+
+
+BIG_LOAD = mall_csv(
+    *(f"I{n},C{n % 40},Female,{20 + n % 40},Toys,1,{n}.50,Cash,{1 + n % 28}/8/2022,Kanyon" for n in range(120)),
+    "I0,C0,Female,20,Toys,1,0.50,Cash,1/8/2022,Kanyon",
+)
+
+
+def big_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every load counts as big next to its table (rolled-back tests leave the table's file grown)."""
+    monkeypatch.setattr(lines_table, "BULK_MIN_ROWS", 1)
+    monkeypatch.setattr(columnar, "BULK_MIN_ROWS", 1)
+    monkeypatch.setattr(lines_table, "_lines_estimate", lambda cursor: 0)
+
+
+def test_big_loads_drop_and_rebuild_the_keys_and_load_the_same(both_paths, monkeypatch):
+    """A load big next to its table takes the bulk path: the lines', and into an empty customer
+    table the customers', primary key and unique constraints are dropped and built again."""
+    big_loads(monkeypatch)
+    before = {table: constraints(table) for table in ("analytics_transactionline", "analytics_customer")}
+
+    columnar_batches, state = both_paths((BIG_LOAD, {}), (BIG_LOAD, {}))
+
+    assert paths(columnar_batches) == ["columnar", "columnar"]
+    assert [(batch.imported, batch.duplicates) for batch in columnar_batches] == [(121, 0), (0, 121)]
+    assert len(state["customers"]) == 40
+    assert {table: constraints(table) for table in before} == before
+
+
+def test_a_big_load_that_cannot_lock_its_tables_loads_the_usual_way(run_import, monkeypatch, caplog):
+    """While another session reads the tables, the bulk path gives up after its lock wait and the
+    rows go in with the keys kept."""
+    big_loads(monkeypatch)
+    monkeypatch.setattr(lines_table, "BULK_LOCK_WAIT", "100ms")
+    monkeypatch.setattr(columnar, "BULK_LOCK_WAIT", "100ms")
+    params = connection.get_connection_params()
+    keep = ("dbname", "user", "password", "host", "port")
+    with psycopg.connect(**{key: value for key, value in params.items() if key in keep}) as reader:
+        reader.execute("SELECT count(*) FROM analytics_transactionline")
+        reader.execute("SELECT count(*) FROM analytics_customer")  # the reader's locks last its transaction
+
+        with caplog.at_level(logging.INFO, logger="analytics.services.import_csv"):
+            batch = run_import(BIG_LOAD)
+
+    assert (batch.status, batch.load_path, batch.imported) == (ImportBatch.Status.SUCCEEDED, "columnar", 121)
+    assert "Bulk load of analytics_customer skipped: the table is in use" in caplog.messages
+    assert any(message.startswith("Bulk path skipped: the transaction lines are in use") for message in caplog.messages)
+    assert Customer.objects.count() == 40
+    assert ("analytics_customer_external_id_key", "UNIQUE (external_id)") in constraints("analytics_customer")
+    assert ("analytics_transactionline_pkey", "PRIMARY KEY (row_key)") in constraints("analytics_transactionline")
