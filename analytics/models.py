@@ -208,6 +208,9 @@ class SalesDaily(models.Model):
     return_lines = models.IntegerField()
 
 
+TRANSACTIONS_STORE_DATE_INDEX = "analytics_salestx_store_date"
+
+
 class SalesTransaction(models.Model):
     """One row per transaction: an invoice number on one day, in one store, for one customer.
 
@@ -230,6 +233,11 @@ class SalesTransaction(models.Model):
     part_net_amounts = ArrayField(models.DecimalField(max_digits=18, decimal_places=2))
     part_has_purchase = ArrayField(models.BooleanField())
     net_amount = models.DecimalField(max_digits=18, decimal_places=2)
+
+    class Meta:
+        # Date and store filters read a range of it; the rebuild writes the rows in this order and
+        # builds the index after them (see analytics.services.rollups).
+        indexes = [models.Index(fields=["store", "date"], name=TRANSACTIONS_STORE_DATE_INDEX)]
 
 
 class RollupBuild(models.Model):

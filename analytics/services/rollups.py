@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from analytics.models import RollupBuild
+from analytics.models import TRANSACTIONS_STORE_DATE_INDEX, RollupBuild
 from retail_platform.locks import data_write_lock
 
 logger = logging.getLogger(__name__)
@@ -226,7 +226,12 @@ def rollups_transactions_rebuild() -> int:
     started = time.monotonic()
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE analytics_salestransaction")
-        cursor.execute(_TRANSACTIONS_REBUILD_SQL)
+        # Rows in (store, date) order, their index built after them in one pass, fresh statistics:
+        # a date or store filter then reads a few contiguous pages instead of the whole table.
+        cursor.execute(f"DROP INDEX IF EXISTS {TRANSACTIONS_STORE_DATE_INDEX}")
+        cursor.execute(f"{_TRANSACTIONS_REBUILD_SQL} ORDER BY store_id, date")
+        cursor.execute(f"CREATE INDEX {TRANSACTIONS_STORE_DATE_INDEX} ON analytics_salestransaction (store_id, date)")
+        cursor.execute("ANALYZE analytics_salestransaction")
     RollupBuild.objects.update_or_create(
         name=TRANSACTIONS_ROLLUP,
         defaults={"data_version": version, "seconds": round(time.monotonic() - started, 3)},
