@@ -240,6 +240,24 @@ class SalesTransaction(models.Model):
         indexes = [models.Index(fields=["store", "date"], name=TRANSACTIONS_STORE_DATE_INDEX)]
 
 
+class CategoryTransactionsDaily(models.Model):
+    """Transactions with a purchase line in a category, per day x store x category (the rows without a
+    payment method), and per day x store x category x payment method (paid, in part, with that
+    method). Distinct transactions do not add up across categories, since one can hold several, but
+    within one category they add up across days and stores: what a filter on one category counts
+    reads this table instead of every transaction. Rebuilt with `SalesTransaction`."""
+
+    date = models.DateField()
+    store = models.ForeignKey(Store, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    category = models.ForeignKey(
+        Category, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    payment_method = models.ForeignKey(
+        PaymentMethod, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, null=True, related_name="+"
+    )
+    transactions = models.IntegerField()
+
+
 class RollupBuild(models.Model):
     """Which data version a rollup table was last rebuilt for (one row per table name)."""
 

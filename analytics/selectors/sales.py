@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from analytics.selectors.filters import SalesFilter
 from analytics.selectors.sales_rollups import Scope, cached, fetch, money, ratio
@@ -145,19 +146,7 @@ def _payment_methods(scope: Scope) -> tuple[PaymentMethodSales, ...]:
         f"FROM analytics_salesdaily WHERE {where} GROUP BY payment_method_id",
         params,
     )
-    where, params = scope.transactions_where()
-    category_ids = scope.category_ids if scope.sales_filter.categories else None
-    part_in_scope = "part.has_purchase" + (" AND part.category_id = ANY(%s)" if category_ids is not None else "")
-    transactions = dict(
-        fetch(
-            "SELECT payment_method_id, count(*) FROM "
-            f"{scope.transactions_from()} AS t CROSS JOIN LATERAL ("
-            "SELECT DISTINCT part.payment_method_id FROM unnest(t.part_category_ids, t.part_payment_method_ids, "
-            "t.part_has_purchase) AS part(category_id, payment_method_id, has_purchase) "
-            f"WHERE {part_in_scope}) AS methods WHERE {where} GROUP BY payment_method_id",
-            ([category_ids] if category_ids is not None else []) + params,
-        )
-    )
+    transactions = dict(_payment_method_transactions(scope))
     total_net = sum((money(row[3]) for row in money_rows), Decimal(0))
     names = scope.dimensions.payment_method_names()
     rows = [
@@ -174,6 +163,28 @@ def _payment_methods(scope: Scope) -> tuple[PaymentMethodSales, ...]:
     ]
     rows.sort(key=lambda row: (-row.net_sales, row.payment_method))
     return tuple(rows)
+
+
+def _payment_method_transactions(scope: Scope) -> list[tuple[Any, ...]]:
+    """(payment method id, transactions paid in part with it) in scope."""
+    if scope.one_category_counted:
+        where, params = scope.category_transactions_where(by_payment_method=True)
+        return fetch(
+            f"SELECT payment_method_id, sum(transactions) FROM analytics_categorytransactionsdaily WHERE {where} "
+            "GROUP BY payment_method_id",
+            params,
+        )
+    where, params = scope.transactions_where()
+    category_ids = scope.category_ids if scope.sales_filter.categories else None
+    part_in_scope = "part.has_purchase" + (" AND part.category_id = ANY(%s)" if category_ids is not None else "")
+    return fetch(
+        "SELECT payment_method_id, count(*) FROM "
+        f"{scope.transactions_from()} AS t CROSS JOIN LATERAL ("
+        "SELECT DISTINCT part.payment_method_id FROM unnest(t.part_category_ids, t.part_payment_method_ids, "
+        "t.part_has_purchase) AS part(category_id, payment_method_id, has_purchase) "
+        f"WHERE {part_in_scope}) AS methods WHERE {where} GROUP BY payment_method_id",
+        ([category_ids] if category_ids is not None else []) + params,
+    )
 
 
 def payment_method_list(*, sales_filter: SalesFilter) -> tuple[PaymentMethodSales, ...]:

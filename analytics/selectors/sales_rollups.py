@@ -9,7 +9,8 @@ Definitions every selector shares (documented once, here and in the API schema):
 - a transaction is one invoice number on one day in one store for one customer (see
   `SalesTransaction`). It is counted when it holds at least one purchase line (not a return) in
   scope: with a category filter, a purchase line in one of those categories. Returns-only invoices
-  are not transactions;
+  are not transactions. With exactly one category in the filter, transactions per month and per
+  payment method add up across days and stores and are read from `CategoryTransactionsDaily`;
 - customers: distinct customers with at least one transaction in scope.
 """
 
@@ -25,7 +26,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from analytics.selectors.filters import CACHE_SECONDS, Dimensions, SalesFilter, dimensions_get
-from analytics.services.rollups import data_version_get, transactions_source
+from analytics.services.rollups import data_version_get, transactions_rollup_is_current, transactions_source
 
 T = TypeVar("T")
 # Part of every cache key: bump it when a selector's dataclasses change shape, so that answers stored
@@ -106,6 +107,21 @@ class Scope:
     def transactions_from(self) -> str:
         """The FROM item for transactions: the rollup table, or the same rows computed from the lines."""
         return transactions_source(data_version=self.data_version)
+
+    @cached_property
+    def one_category_counted(self) -> bool:
+        """Whether transactions in scope are counted from `CategoryTransactionsDaily`: the filter
+        names exactly one category, and the rollups are current."""
+        return len(self.sales_filter.categories) == 1 and transactions_rollup_is_current(data_version=self.data_version)
+
+    def category_transactions_where(self, *, by_payment_method: bool) -> tuple[str, list[Any]]:
+        """WHERE clause over `analytics_categorytransactionsdaily` for the one category in scope: its
+        rows per payment method, or its rows over every method."""
+        clauses, params = self.common_where()
+        clauses.append("category_id = %s")
+        params.append(self.category_ids[0])
+        clauses.append("payment_method_id IS NOT NULL" if by_payment_method else "payment_method_id IS NULL")
+        return " AND ".join(clauses), params
 
 
 def fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:

@@ -54,15 +54,20 @@ def _seasonality(scope: Scope) -> Seasonality:
         f"FROM analytics_salesdaily WHERE {where} GROUP BY 1 ORDER BY 1",
         params,
     )
-    where, params = scope.transactions_where()
     # A transaction has one date, so transactions per month add up to quarters exactly.
-    transactions = dict(
-        fetch(
-            "SELECT date_trunc('month', date)::date AS month, count(*) "
-            f"FROM {scope.transactions_from()} AS t WHERE {where} GROUP BY 1",
-            params,
+    if scope.one_category_counted:
+        where, params = scope.category_transactions_where(by_payment_method=False)
+        sql = (
+            "SELECT date_trunc('month', date)::date AS month, sum(transactions) "
+            f"FROM analytics_categorytransactionsdaily WHERE {where} GROUP BY 1"
         )
-    )
+    else:
+        where, params = scope.transactions_where()
+        sql = (
+            "SELECT date_trunc('month', date)::date AS month, count(*) "
+            f"FROM {scope.transactions_from()} AS t WHERE {where} GROUP BY 1"
+        )
+    transactions = dict(fetch(sql, params))
     monthly = tuple(
         MonthSales(
             month=f"{month:%Y-%m}",

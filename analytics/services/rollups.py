@@ -115,6 +115,23 @@ INSERT INTO analytics_salestransaction
 """
 
 
+# Per day x store x category: the transactions whose purchase categories hold it; per day x store x
+# category x payment method: the purchase parts (one per transaction, category and method).
+_CATEGORY_TRANSACTIONS_REBUILD_SQL = """
+INSERT INTO analytics_categorytransactionsdaily (date, store_id, category_id, payment_method_id, transactions)
+SELECT date, store_id, category_id, NULL, count(*)
+FROM analytics_salestransaction AS t, unnest(t.purchase_category_ids) AS category_id
+GROUP BY date, store_id, category_id
+UNION ALL
+SELECT date, store_id, part.category_id, part.payment_method_id, count(*)
+FROM analytics_salestransaction AS t,
+     unnest(t.part_category_ids, t.part_payment_method_ids, t.part_has_purchase)
+         AS part(category_id, payment_method_id, has_purchase)
+WHERE part.has_purchase
+GROUP BY date, store_id, part.category_id, part.payment_method_id
+"""
+
+
 def data_version_get() -> int:
     """The current data version (0 before the first import)."""
     # Read on every API request: plain SQL, no ORM query compilation.
@@ -232,6 +249,8 @@ def rollups_transactions_rebuild() -> int:
         cursor.execute(f"{_TRANSACTIONS_REBUILD_SQL} ORDER BY store_id, date")
         cursor.execute(f"CREATE INDEX {TRANSACTIONS_STORE_DATE_INDEX} ON analytics_salestransaction (store_id, date)")
         cursor.execute("ANALYZE analytics_salestransaction")
+        cursor.execute("TRUNCATE analytics_categorytransactionsdaily")
+        cursor.execute(_CATEGORY_TRANSACTIONS_REBUILD_SQL)
     RollupBuild.objects.update_or_create(
         name=TRANSACTIONS_ROLLUP,
         defaults={"data_version": version, "seconds": round(time.monotonic() - started, 3)},

@@ -210,6 +210,12 @@ FILTERS = {
     "date_from": SalesFilter(date_from=datetime.date(2022, 11, 15)),
     "stores": SalesFilter(stores=("Kanyon", "Zorlu Center")),
     "category": SalesFilter(categories=("Shoes",)),
+    "category_dates_store": SalesFilter(
+        date_from=datetime.date(2022, 1, 1),
+        date_to=datetime.date(2022, 6, 30),
+        stores=("Kanyon",),
+        categories=("Books",),
+    ),
     "categories": SalesFilter(categories=("Books", "Toys")),
     "all": SalesFilter(
         date_from=datetime.date(2021, 6, 1),
