@@ -15,6 +15,7 @@ from typing import Any, Literal, TypedDict
 
 import numpy as np
 import numpy.typing as npt
+import psycopg
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Avg, Count, F, Q, QuerySet, Sum
@@ -367,6 +368,17 @@ class PurchaseHistory:
     net_with_cost: Decimal | None
 
 
+def _binary_results_cursor() -> Any:
+    """A cursor of Django's connection that gets results in the binary format, so packed arrays
+    (8 bytes an order, megabytes for a large segment) arrive as stored, not as hex text twice their
+    size to decode. Django's own cursors bind client-side, which psycopg allows for text results
+    only; this one binds server-side, and is wrapped as Django's are (queries logged when enabled)."""
+    connection.ensure_connection()
+    raw = psycopg.Cursor(connection.connection)
+    raw.format = psycopg.pq.Format.BINARY
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+
+
 def segment_purchase_history_get(*, segments: list[str], run_id: int | None = None) -> PurchaseHistory:
     """The purchase history of the customers in any of the named segments (K-Means or RFM names, as
     in segment_customer_ids): the union of the run's saved K-Means x RFM cells that hold them."""
@@ -378,12 +390,16 @@ def segment_purchase_history_get(*, segments: list[str], run_id: int | None = No
         raise NoSegmentationRun(
             f"Run #{run.id} was made before purchase histories were saved with each run: refit to read them."
         )
-    cells = list(
+    sql, params = (
         SegmentCell.objects.filter(run_id=run.id)
         .filter(Q(segment__in=kmeans) | Q(rfm_segment__in=by_rfm))
         .order_by("segment", "rfm_segment")
         .values_list("customers", "order_values", "days_since_purchase", "cost_lines", "cost", "net_with_cost")
+        .query.sql_with_params()
     )
+    with _binary_results_cursor() as cursor:
+        cursor.execute(sql, params)
+        cells = cursor.fetchall()
     costs = [cost for *_, cost, _ in cells if cost is not None]
     nets = [net for *_, net in cells if net is not None]
     return PurchaseHistory(
