@@ -180,6 +180,9 @@ class DataVersion(models.Model):
 # rebuilt wholesale with INSERT ... SELECT, and per-row constraint checks would double the time.
 
 
+DAILY_STORE_DATE_INDEX = "analytics_daily_store_date"
+
+
 class SalesDaily(models.Model):
     """Money and line counts per day x store x category x payment method (every line, returns included).
 
@@ -206,6 +209,11 @@ class SalesDaily(models.Model):
     units = models.BigIntegerField()
     purchase_lines = models.IntegerField()
     return_lines = models.IntegerField()
+
+    class Meta:
+        # Date and store filters read a range of it; every write puts the rows in this order and
+        # builds the index after them (see analytics.services.rollups).
+        indexes = [models.Index(fields=["store", "date"], name=DAILY_STORE_DATE_INDEX)]
 
 
 TRANSACTIONS_STORE_DATE_INDEX = "analytics_salestx_store_date"

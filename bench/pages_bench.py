@@ -135,7 +135,9 @@ def _queries_reading_lines(queries: list[dict[str, str]]) -> list[str]:
             sql = query["sql"]
             if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
                 continue
-            cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+            # Queries bound server-side are logged with $n placeholders: plan them generically.
+            options = "FORMAT JSON, GENERIC_PLAN" if re.search(r"\$\d", sql) else "FORMAT JSON"
+            cursor.execute(f"EXPLAIN ({options}) " + sql)
             plan = cursor.fetchone()[0]
             if LINES_TABLE in _plan_relations(plan if not isinstance(plan, str) else json.loads(plan)):
                 reading.append(sql)

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from analytics.models import TRANSACTIONS_STORE_DATE_INDEX, RollupBuild
+from analytics.models import DAILY_STORE_DATE_INDEX, TRANSACTIONS_STORE_DATE_INDEX, RollupBuild
 from retail_platform.locks import data_write_lock
 
 logger = logging.getLogger(__name__)
@@ -69,8 +69,8 @@ DAILY_INCREMENT_COLUMNS = (
 @dataclass(frozen=True)
 class SalesDailyIncrement:
     """The day-level rows of the lines one import added, one per day x store x category x payment
-    method: binary COPY data (signature and trailer included) with the columns
-    DAILY_INCREMENT_COLUMNS. `earlier_lines`: whether the lines table held lines before the import."""
+    method, in (store, date) order: binary COPY data (signature and trailer included) with the
+    columns DAILY_INCREMENT_COLUMNS. `earlier_lines`: whether the lines table held lines before the import."""
 
     copy_data: bytes
     rows: int
@@ -105,6 +105,7 @@ SELECT date, store_id, category_id, payment_method_id,
        sum(quantity), count(*) FILTER (WHERE NOT is_return), count(*) FILTER (WHERE is_return)
 FROM analytics_transactionline
 GROUP BY date, store_id, category_id, payment_method_id
+ORDER BY store_id, date
 """
 
 _TRANSACTIONS_REBUILD_SQL = f"""
@@ -153,11 +154,16 @@ def rollups_rebuild(*, daily_increment: SalesDailyIncrement | None = None) -> in
     the lines meanwhile (see the module docstring).
     """
     with connection.cursor() as cursor:
+        # Every write leaves the rows in (store, date) order and builds their index after them in
+        # one pass (cheaper than keeping it up to date row by row): a date or store filter then
+        # reads a few contiguous pages instead of the whole table.
+        cursor.execute(f"DROP INDEX IF EXISTS {DAILY_STORE_DATE_INDEX}")
         if daily_increment is not None and _daily_reflects_earlier_lines(daily_increment):
             _daily_add(cursor, daily_increment)
         else:
             cursor.execute("TRUNCATE analytics_salesdaily")
             cursor.execute(_DAILY_REBUILD_SQL)
+        cursor.execute(f"CREATE INDEX {DAILY_STORE_DATE_INDEX} ON analytics_salesdaily (store_id, date)")
         # Answers of older versions are never read again. DELETE, not TRUNCATE: readers are not blocked.
         cursor.execute("DELETE FROM analytics_salesanswer")
         cursor.execute(
@@ -200,7 +206,7 @@ def _daily_add(cursor: object, increment: SalesDailyIncrement) -> None:
         "sum(discount) AS discount, sum(net_sales) AS net_sales, sum(cost) AS cost, "
         "sum(cost_lines) AS cost_lines, sum(units) AS units, sum(purchase_lines) AS purchase_lines, "
         f"sum(return_lines) AS return_lines FROM (SELECT {_DAILY_COLUMNS} FROM analytics_salesdaily "
-        f"UNION ALL SELECT {_DAILY_COLUMNS} FROM imp_daily) AS daily GROUP BY 1, 2, 3, 4"
+        f"UNION ALL SELECT {_DAILY_COLUMNS} FROM imp_daily) AS daily GROUP BY 1, 2, 3, 4 ORDER BY store_id, date"
     )
     cursor.execute("TRUNCATE analytics_salesdaily")
     cursor.execute(f"INSERT INTO analytics_salesdaily ({_DAILY_COLUMNS}) SELECT {_DAILY_COLUMNS} FROM imp_daily_merged")

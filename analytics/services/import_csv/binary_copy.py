@@ -194,32 +194,40 @@ _DAILY_FIELDS: list[tuple[str, str | tuple[str, tuple[int]]]] = [
 ]
 
 
+_DAILY_RECORD = np.dtype(
+    [("field_count", ">i2")]
+    + [part for name, dtype in _DAILY_FIELDS for part in ((f"{name}_length", ">i4"), (name, dtype))]
+)
+_DAILY_COST = slice(
+    _DAILY_RECORD.fields["cost"][1], _DAILY_RECORD.fields["cost"][1] + _DAILY_RECORD.fields["cost"][0].itemsize
+)
+_DAILY_CHUNK_ROWS = 65_536
+
+
 def daily_binary(columns: dict[str, npt.NDArray[np.int64]]) -> bytes:
-    """Day-level rollup rows (`date` in days since 2000-01-01, money in cents) as binary COPY data,
-    signature and trailer included; `cost` is NULL where `cost_lines` is 0."""
+    """Day-level rollup rows (`date` in days since 2000-01-01, money in cents) as binary COPY data in
+    the order given, signature and trailer included; `cost` is NULL where `cost_lines` is 0."""
     has_cost = columns["cost_lines"] > 0
     chunks = [SIGNATURE]
-    for with_cost in (True, False):
-        rows = np.flatnonzero(has_cost == with_cost)
-        if not len(rows):
-            continue
-        parts: list[tuple[str, object]] = [("field_count", ">i2")]
-        for name, dtype in _DAILY_FIELDS:
-            parts.append((f"{name}_length", ">i4"))
-            if name != "cost" or with_cost:
-                parts.append((name, dtype))
-        out = np.zeros(len(rows), dtype=np.dtype(parts))
+    for start in range(0, len(has_cost), _DAILY_CHUNK_ROWS):
+        rows = slice(start, start + _DAILY_CHUNK_ROWS)
+        out = np.zeros(len(has_cost[rows]), dtype=_DAILY_RECORD)
         out["field_count"] = len(_DAILY_FIELDS)
         for name, dtype in _DAILY_FIELDS:
-            if name == "cost" and not with_cost:
-                out["cost_length"] = -1
-                continue
             out[f"{name}_length"] = np.dtype(dtype).itemsize
             if isinstance(dtype, tuple):
                 numeric_template(out[name], scale=2)
                 numeric_write(out[name], columns[name][rows], scale=2)
             else:
                 out[name] = columns[name][rows]
-        chunks.append(out.tobytes())
+        out["cost_length"][~has_cost[rows]] = -1
+        record_bytes = out.view(np.uint8).reshape(len(out), _DAILY_RECORD.itemsize)
+        if has_cost[rows].all():
+            chunks.append(record_bytes.tobytes())
+            continue
+        # A NULL cost has no value bytes: drop them from those rows, keeping every row in its place.
+        kept = np.ones(record_bytes.shape, dtype=bool)
+        kept[np.ix_(~has_cost[rows], np.arange(_DAILY_COST.start, _DAILY_COST.stop))] = False
+        chunks.append(record_bytes[kept].tobytes())
     chunks.append(TRAILER)
     return b"".join(chunks)

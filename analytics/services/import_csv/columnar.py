@@ -650,12 +650,10 @@ class _DayCells:
         return self.days * len(self.stores) * len(self.categories) * len(self.methods)
 
     def number(self, lines: LineArrays) -> npt.NDArray[np.int64]:
-        cell = lines.date.astype(np.int64) - self.first_day
-        for ids, values in (
-            (self.stores, lines.store_id),
-            (self.categories, lines.category_id),
-            (self.methods, lines.payment_method_id),
-        ):
+        """Store-major numbers, so cells in number order are in (store_id, date) order, SalesDaily's."""
+        cell = np.searchsorted(self.stores, lines.store_id).astype(np.int64) * self.days
+        cell += lines.date.astype(np.int64) - self.first_day
+        for ids, values in ((self.categories, lines.category_id), (self.methods, lines.payment_method_id)):
             cell = cell * len(ids) + np.searchsorted(ids, values)
         return cell
 
@@ -663,7 +661,7 @@ class _DayCells:
         """The date (days since 2000-01-01) and ids of numbered cells."""
         cell, method = np.divmod(cell, len(self.methods))
         cell, category = np.divmod(cell, len(self.categories))
-        day, store = np.divmod(cell, len(self.stores))
+        store, day = np.divmod(cell, self.days)
         return {
             "date": day + self.first_day,
             "store_id": self.stores[store],

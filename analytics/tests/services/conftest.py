@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.db import connection
 
-from analytics.models import ImportBatch
+from analytics.models import DAILY_STORE_DATE_INDEX, ImportBatch
 from analytics.services.import_batches import import_batch_create, import_batch_run
 
 MALL_HEADER = "invoice_no,customer_id,gender,age,category,quantity,price,payment_method,invoice_date,shopping_mall"
@@ -28,6 +29,20 @@ def table_counts() -> dict[str, int]:
         if model._meta.app_label in {"analytics", "segmentation", "campaigns"} and model._meta.managed:
             counts[model._meta.db_table] = model._base_manager.count()
     return counts
+
+
+def daily_rollup_is_in_index_order() -> bool:
+    """Whether SalesDaily's rows are stored in (store, date) order and its (store, date) index exists:
+    what every write of the day-level rollup leaves, so that filters read a few contiguous pages."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT store_id, date FROM analytics_salesdaily ORDER BY ctid")
+        stored = cursor.fetchall()
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'analytics_salesdaily' AND indexname = %s",
+            [DAILY_STORE_DATE_INDEX],
+        )
+        index = cursor.fetchall()
+    return stored == sorted(stored) and len(index) == 1 and index[0][0].endswith("(store_id, date)")
 
 
 def _batch_counts() -> dict[str, int]:

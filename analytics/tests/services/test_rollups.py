@@ -16,6 +16,7 @@ from analytics.services.rollups import (
 )
 from analytics.tests.selectors import sales_dataset as ref
 from analytics.tests.selectors.sales_dataset import generate_lines, store_lines
+from analytics.tests.services.conftest import daily_rollup_is_in_index_order
 
 pytestmark = pytest.mark.django_db
 
@@ -69,12 +70,13 @@ def test_daily_rollup_sums_equal_the_lines_per_day_store_category_and_method() -
         )
 
 
-def test_rebuild_replaces_the_previous_rows() -> None:
+def test_rebuild_replaces_the_previous_rows_in_store_and_date_order() -> None:
     store_lines(generate_lines())
     rollups_rebuild()
     count = SalesDaily.objects.count()
     rollups_rebuild()
     assert SalesDaily.objects.count() == count
+    assert daily_rollup_is_in_index_order()
 
 
 def test_transaction_rollup_has_one_row_per_transaction_and_is_read_once_current() -> None:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from analytics.models import Customer, ImportBatch, SalesDaily, TransactionLine
 from analytics.services.import_csv import columnar, lines_table
 from analytics.services.rollups import rollups_rebuild
-from analytics.tests.services.conftest import mall_csv
+from analytics.tests.services.conftest import daily_rollup_is_in_index_order, mall_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -102,6 +102,7 @@ def both_paths(run_import, settings) -> Callable[..., tuple[list[ImportBatch], d
                         for n, (content, options) in enumerate(files)
                     ]
                     runs.append((batches, snapshot()))
+                    assert daily_rollup_is_in_index_order()
                     raise _Rollback
             except _Rollback:
                 pass
@@ -307,10 +308,12 @@ def test_the_day_rollup_added_to_equals_the_rollup_rebuilt_from_every_line(run_i
         name="b.csv",
     )
     added = snapshot()["daily"]
+    assert daily_rollup_is_in_index_order()
 
     rollups_rebuild()
 
     assert snapshot()["daily"] == added
+    assert daily_rollup_is_in_index_order()
     assert len(added) == 2
 
 
