@@ -4,7 +4,9 @@ Two tables, because sums and distinct counts behave differently:
 
 - `SalesDaily` (day x store x category x payment method) carries every money figure, units and
   line counts. Sums add up across rows, so any filter on date, store and category is a plain
-  `SUM ... WHERE ... GROUP BY` over a table a few hundred times smaller than the lines.
+  `SUM ... WHERE ... GROUP BY` over a table a few hundred times smaller than the lines. Every write
+  leaves its rows in (store, date) order with an index on both, so a date or store filter reads a
+  range of it.
 - `SalesTransaction` (one row per transaction: invoice number x day x store x customer) carries
   what does not add up: distinct transactions and distinct customers. An invoice can span several
   categories and payment methods, so counting it from day-level rows would count it once per row;
