@@ -22,6 +22,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 db-stop:
 	$(PY) -m retail_platform.embedded_db stop

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig, Suspicio
 from django.core.paginator import Paginator
 from django.db import connection, transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
@@ -61,8 +61,9 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
+        assert isinstance(self.object_list, QuerySet)  # the admin pages querysets
         query = self.object_list.query
-        if not query.where:
+        if not query.where and query.model is not None:
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [query.model._meta.db_table]
@@ -148,7 +149,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
         return False
 
     def get_readonly_fields(self, request: HttpRequest, obj: ImportBatch | None = None) -> list[str]:
-        return [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
+        return [str(field) for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
 
     @admin.display(description="progress")
     def progress_display(self, batch: ImportBatch) -> str:
@@ -208,7 +209,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
         ]
         return custom + super().get_urls()
 
-    def errors_csv_view(self, request: HttpRequest, batch_id: int) -> HttpResponse:
+    def errors_csv_view(self, request: HttpRequest, batch_id: int) -> HttpResponse | StreamingHttpResponse:
         batch = get_object_or_404(ImportBatch, pk=batch_id)
         if not self.has_view_permission(request, batch):
             return HttpResponse(status=403)
@@ -372,7 +373,7 @@ class TransactionLineAdmin(admin.ModelAdmin):
     search_fields = ["=invoice_no", "=customer__external_id"]
     show_full_result_count = False
     paginator = EstimatedCountPaginator
-    sortable_by: tuple[str, ...] = ()
+    sortable_by = ()
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -31,8 +31,10 @@ class ImportUploadForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mapping_name"].choices = import_inputs.mapping_choices()
-        self.fields["mapping_name"].initial = "mall"
+        mapping_name = self.fields["mapping_name"]
+        assert isinstance(mapping_name, forms.ChoiceField)
+        mapping_name.choices = import_inputs.mapping_choices()
+        mapping_name.initial = "mall"
 
     def clean_file(self) -> UploadedFile:
         upload = self.cleaned_data["file"]

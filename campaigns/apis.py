@@ -53,7 +53,10 @@ class CampaignInputSerializer(serializers.Serializer):
 
 class AssumptionSerializer(serializers.Serializer):
     value = serializers.JSONField(help_text="The value used (money as a decimal string).")
-    source = serializers.CharField(help_text="Where the value came from: your input, a default, or history.")
+    # A field named like Field.source: the serializer's metaclass takes it out of the class attributes.
+    source = serializers.CharField(  # type: ignore[assignment]
+        help_text="Where the value came from: your input, a default, or history."
+    )
 
 
 class CampaignSimulationSerializer(serializers.Serializer):

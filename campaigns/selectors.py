@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -96,7 +98,7 @@ def active_segmentation_get() -> ActiveSegmentation | None:
     return ActiveSegmentation(run_id=run.id, as_of=as_of, segment_names=names)
 
 
-def _customers_query(*, active: ActiveSegmentation, segments: tuple[str, ...]) -> tuple[str, tuple[object, ...]]:
+def _customers_query(*, active: ActiveSegmentation, segments: tuple[str, ...]) -> tuple[str, tuple[Any, ...]]:
     """The SQL (and parameters) of the targeted customers' ids, from segmentation's selector."""
     queryset = segmentation_selectors.segment_customer_ids(segments=list(segments), run_id=active.run_id)
     sql, params = queryset.query.sql_with_params()
@@ -119,7 +121,7 @@ def _segment_history_read(*, active: ActiveSegmentation, segments: tuple[str, ..
     saved = segmentation_selectors.segment_purchase_history_get(segments=list(segments), run_id=active.run_id)
     margin = None
     if saved.cost_lines and saved.cost is not None and saved.net_with_cost and saved.net_with_cost > 0:
-        margin = float(min(1, max(0, 1 - saved.cost / saved.net_with_cost)))
+        margin = float(min(Decimal(1), max(Decimal(0), 1 - saved.cost / saved.net_with_cost)))
     return SegmentHistory(
         segments=segments,
         run_id=active.run_id,

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 
 from campaigns import selectors
@@ -101,7 +101,7 @@ def campaign_simulate(
         raise _invalid(
             f"horizon_days must be between 1 and {MAX_HORIZON_DAYS}.", field="horizon_days", valid_segments=valid
         )
-    given = {
+    given: dict[str, Any] = {
         "discount": discount,
         "response_rate": response_rate,
         "baseline_rate": baseline_rate,
@@ -220,7 +220,7 @@ def simulation_payload(result: SimulationResult) -> dict[str, Any]:
 
 
 @transaction.atomic
-def scenario_save(*, name: str, user: AbstractBaseUser | None, params: dict[str, Any]) -> Scenario:
+def scenario_save(*, name: str, user: User | AnonymousUser | None, params: dict[str, Any]) -> Scenario:
     """Run the simulation for `params` ({"segments": [...], "discount": ..., ...}) and save it under
     `name` with its inputs, results and the segmentation run it used."""
     name = (name or "").strip()
@@ -236,7 +236,7 @@ def scenario_save(*, name: str, user: AbstractBaseUser | None, params: dict[str,
     result = campaign_simulate(segments=list(segments), **params)
     return Scenario.objects.create(
         name=name[:200],
-        created_by=user if user is not None and user.is_authenticated else None,
+        created_by=user if isinstance(user, User) else None,
         inputs={"segments": list(result.segments), **params},
         results=simulation_payload(result),
         segmentation_run_id=result.segmentation_run_id,
@@ -253,7 +253,11 @@ def _control_mask(customers: int, *, control_share: float, seed: int) -> np.ndar
 
 @transaction.atomic
 def target_export_create(
-    *, segments: list[str], control_share: float | None = None, seed: int | None = None, user: AbstractBaseUser | None
+    *,
+    segments: list[str],
+    control_share: float | None = None,
+    seed: int | None = None,
+    user: User | AnonymousUser | None,
 ) -> tuple[TargetExport, Iterator[tuple[str, str]]]:
     """Record an export of the chosen segments' customers and return it with its rows
     (customer_id, "target" or "control"), ordered by customer id. The control group is a random
@@ -281,7 +285,7 @@ def target_export_create(
         customers=len(customer_ids),
         control_customers=int(mask.sum()),
         segmentation_run_id=active.run_id,
-        created_by=user if user is not None and user.is_authenticated else None,
+        created_by=user if isinstance(user, User) else None,
     )
     rows = ((customer, "control" if held else "target") for customer, held in zip(customer_ids, mask, strict=True))
     return export, rows

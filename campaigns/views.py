@@ -63,7 +63,9 @@ class SimulationForm(forms.Form):
 
     def __init__(self, *args: Any, kmeans: tuple[str, ...], rfm: tuple[str, ...], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["segments"].choices = [
+        segments = self.fields["segments"]
+        assert isinstance(segments, forms.ChoiceField)
+        segments.choices = [
             ("K-Means segments", [(name, name) for name in kmeans]),
             ("RFM segments", [(name, name) for name in rfm]),
         ]

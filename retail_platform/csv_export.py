@@ -49,5 +49,5 @@ def csv_streaming_response(
     filename: str, header: Iterable[str], rows: Iterable[Iterable[Any]]
 ) -> StreamingHttpResponse:
     response = StreamingHttpResponse(csv_lines(header, rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename) or "attachment"
     return response

@@ -20,5 +20,6 @@ fi
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 .venv/bin/ruff check .
+.venv/bin/mypy
 .venv/bin/python manage.py makemigrations --check --dry-run --settings=retail_platform.settings.test >/dev/null
 exec .venv/bin/python -m pytest --create-db "$@"

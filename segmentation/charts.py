@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import plotly.graph_objects as go
 from django.conf import settings
@@ -74,7 +75,7 @@ def segment_profile_chart(summaries: Sequence[SegmentSummary]) -> go.Figure:
     rows = [row for row in summaries if row.customers]
     names = [row.segment for row in rows]
     color_of = segment_colors([row.segment for row in summaries])
-    panels = (
+    panels: tuple[tuple[list[Any], str, dict[str, str]], ...] = (
         ([row.mean_recency_days for row in rows], "%{y:,.0f} days", {}),
         ([row.mean_frequency for row in rows], "%{y:,.2f} purchases", {}),
         (

@@ -18,6 +18,7 @@ import numpy.typing as npt
 import psycopg
 from django.core.cache import cache
 from django.db import connection
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Avg, Count, F, Q, QuerySet, Sum
 
 from analytics.models import Category, Store, TransactionLine
@@ -226,7 +227,9 @@ def segment_summary_list(*, kind: Kind = "kmeans", run_id: int | None = None) ->
         }
     total_customers = sum(row["customers"] for row in rows.values())
     total_sales = sum((row["net_sales"] for row in rows.values()), Decimal(0))
-    names = [(c.name, c.cluster) for c in run.clusters] if kind == "kmeans" else [(n, None) for n in rfm.SEGMENTS]
+    names: list[tuple[str, int | None]] = (
+        [(c.name, c.cluster) for c in run.clusters] if kind == "kmeans" else [(n, None) for n in rfm.SEGMENTS]
+    )
     summaries = []
     for name, cluster in names:
         row = rows.get(name)
@@ -368,7 +371,7 @@ class PurchaseHistory:
     net_with_cost: Decimal | None
 
 
-def _binary_results_cursor() -> Any:
+def _binary_results_cursor() -> CursorWrapper:
     """A cursor of Django's connection that gets results in the binary format, so packed arrays
     (8 bytes an order, megabytes for a large segment) arrive as stored, not as hex text twice their
     size to decode. Django's own cursors bind client-side, which psycopg allows for text results
@@ -376,7 +379,7 @@ def _binary_results_cursor() -> Any:
     connection.ensure_connection()
     raw = psycopg.Cursor(connection.connection)
     raw.format = psycopg.pq.Format.BINARY
-    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    return CursorDebugWrapper(raw, connection) if connection.queries_logged else CursorWrapper(raw, connection)
 
 
 def segment_purchase_history_get(*, segments: list[str], run_id: int | None = None) -> PurchaseHistory:

@@ -18,7 +18,6 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from analytics import import_inputs
@@ -32,6 +31,7 @@ from analytics.selectors.import_reports import (
     import_batch_progress,
 )
 from analytics.services.import_retry import import_batch_retry
+from retail_platform.api.pagination import PageNumberPagination
 from retail_platform.api.permissions import IsStaff
 from retail_platform.api.schema import ApiErrorSerializer
 from retail_platform.csv_export import csv_streaming_response
@@ -195,7 +195,7 @@ class ImportListCreateApi(StaffImportApi):
         responses={200: ImportBatchPageSerializer, 403: ApiErrorSerializer, 404: ApiErrorSerializer},
     )
     def get(self, request: Request) -> Response:
-        paginator = api_settings.DEFAULT_PAGINATION_CLASS()
+        paginator = PageNumberPagination()
         page = paginator.paginate_queryset(import_batch_list(), request, view=self)
         return paginator.get_paginated_response(ImportBatchSerializer(page, many=True).data)
 

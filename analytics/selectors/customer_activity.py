@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -60,7 +60,7 @@ class CustomerRfm:
     purchases: CustomerPurchases
 
 
-def _activity_sql(as_of: datetime.date | None) -> tuple[str, list[object]]:
+def _activity_sql(as_of: datetime.date | None) -> tuple[str, list[Any]]:
     """The lines grouped by customer and invoice (sorted, so the same sort serves both levels), then by
     customer; the answer is one row of two packed byte strings: a `_CUSTOMER_RECORD` per customer, and
     each customer's purchase values (float8, by invoice number), customers in pk order."""

@@ -91,7 +91,7 @@ def _seasonality(scope: Scope) -> Seasonality:
         for quarter, (gross, net, count) in sorted(quarters.items())
     )
     month_of_year = tuple(
-        MonthOfYearSales(month=month, avg_net_sales=money(sum(nets) / len(nets)), years=len(nets))
+        MonthOfYearSales(month=month, avg_net_sales=money(sum(nets, Decimal(0)) / len(nets)), years=len(nets))
         for month, nets in sorted(by_month_of_year.items())
     )
     return Seasonality(monthly=monthly, quarterly=quarterly, month_of_year=month_of_year)

@@ -41,6 +41,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -188,7 +189,7 @@ def _daily_reflects_earlier_lines(increment: SalesDailyIncrement) -> bool:
     return built is not None and built == data_version_get()
 
 
-def _daily_add(cursor: object, increment: SalesDailyIncrement) -> None:
+def _daily_add(cursor: Any, increment: SalesDailyIncrement) -> None:
     cursor.execute("SELECT EXISTS (SELECT 1 FROM analytics_salesdaily)")
     if not cursor.fetchone()[0]:
         if increment.rows:

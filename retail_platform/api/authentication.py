@@ -18,7 +18,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
@@ -42,11 +42,13 @@ def _statement() -> tuple[str, list[str], list[str]]:
     quote = connection.ops.quote_name
     token_names, token_columns = _columns(Token, "t")
     user_names, user_columns = _columns(user_model, "u")
-    user_fk = quote(groups.m2m_column_name())  # type: ignore[attr-defined]
-    group_fk = quote(groups.m2m_reverse_name())  # type: ignore[attr-defined]
+    user_fk = quote(groups.m2m_column_name())
+    group_fk = quote(groups.m2m_reverse_name())
+    group_name = group.get_field("name")
+    assert isinstance(group_name, Field)
     sql = (
         f"SELECT {', '.join(token_columns + user_columns)}, "
-        f"ARRAY(SELECT g.{quote(group.get_field('name').column)} FROM {quote(through.db_table)} ug "
+        f"ARRAY(SELECT g.{quote(group_name.column)} FROM {quote(through.db_table)} ug "
         f"JOIN {quote(group.db_table)} g ON g.{quote(group.pk.column)} = ug.{group_fk} "
         f"WHERE ug.{user_fk} = u.{quote(user_model._meta.pk.column)}) "
         f"FROM {quote(Token._meta.db_table)} t "

@@ -25,7 +25,7 @@ class JSONRenderer(renderers.JSONRenderer):
         self, data: Any, accepted_media_type: str | None = None, renderer_context: Mapping[str, Any] | None = None
     ) -> bytes:
         if isinstance(data, RenderedJSON):
-            if self.get_indent(accepted_media_type, renderer_context or {}) is None:
+            if self.get_indent(accepted_media_type or "", renderer_context or {}) is None:
                 return bytes(data)
             data = json.loads(data)
         return super().render(data, accepted_media_type, renderer_context)

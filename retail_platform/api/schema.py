@@ -6,7 +6,7 @@ undocumented 400/403/404/429/503 answers. This AutoSchema adds them to every ope
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular import openapi
 from rest_framework import serializers
@@ -49,7 +49,7 @@ class AutoSchema(openapi.AutoSchema):
             codes.append("413")
         return codes
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses

@@ -22,7 +22,8 @@ from django.db.backends.postgresql import base
 
 class DatabaseWrapper(base.DatabaseWrapper):
     def close_if_health_check_failed(self) -> None:
-        if self.connection is None or not self.health_check_enabled or self.health_check_done:
+        # Both attributes are Django's (4.1+), missing from django-stubs.
+        if self.connection is None or not self.health_check_enabled or self.health_check_done:  # type: ignore[attr-defined,has-type]
             return
         if not self._idle_socket_is_quiet():
             super().close_if_health_check_failed()  # SELECT 1; closes the connection when it fails

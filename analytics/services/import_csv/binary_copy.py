@@ -141,13 +141,13 @@ def lines_binary(lines: LineArrays, *, keys: npt.NDArray[np.void], batch_id: int
             out = buffer.view(dtype)
             for name, values in numerics.items():
                 numeric_write(out[name], values[rows], scale=NUMERIC_SCALES[name])
-            for name, values in plain.items():
-                out[name] = values[rows]
+            for name, column in plain.items():
+                out[name] = column[rows]
             if has_cost:
                 numeric_write(out["cost"], lines.cost[rows], scale=2)
             if length:
                 out["invoice_no"] = _invoices(invoice_data, offsets, rows, length)
-            yield memoryview(buffer)
+            yield buffer.data
 
 
 def _template_row(dtype: np.dtype, *, length: int, has_cost: bool, batch_id: int) -> npt.NDArray[np.uint8]:
@@ -198,9 +198,9 @@ _DAILY_RECORD = np.dtype(
     [("field_count", ">i2")]
     + [part for name, dtype in _DAILY_FIELDS for part in ((f"{name}_length", ">i4"), (name, dtype))]
 )
-_DAILY_COST = slice(
-    _DAILY_RECORD.fields["cost"][1], _DAILY_RECORD.fields["cost"][1] + _DAILY_RECORD.fields["cost"][0].itemsize
-)
+assert _DAILY_RECORD.fields is not None
+_DAILY_COST_OFFSET: int = _DAILY_RECORD.fields["cost"][1]
+_DAILY_COST = slice(_DAILY_COST_OFFSET, _DAILY_COST_OFFSET + _DAILY_RECORD["cost"].itemsize)
 _DAILY_CHUNK_ROWS = 65_536
 
 

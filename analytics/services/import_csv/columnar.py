@@ -62,6 +62,7 @@ from analytics.services.import_csv.columnar_lines import (
     sorted_unique,
 )
 from analytics.services.import_csv.dimensions import (
+    DistinctValues,
     customer_values_build,
     customers_add,
     dates_lookup,
@@ -233,7 +234,7 @@ class _Checked:
         if facts.customers is not None:
             self.customer_parts.append(facts.customers)
 
-    def distinct_values(self) -> dict[str, list[str | None]]:
+    def distinct_values(self) -> DistinctValues:
         return {name: sorted(cells) for name, cells in self.distinct.items()}
 
     def customers(self) -> pa.Table:
@@ -379,8 +380,8 @@ class _FileReading:
         remaining = sorted_unique(combined)
         columns = {}
         for name, dictionary in reversed(radices):
-            remaining, codes = np.divmod(remaining, len(dictionary))
-            columns[name] = dictionary.take(pa.array(codes))
+            remaining, digit = np.divmod(remaining, len(dictionary))
+            columns[name] = dictionary.take(pa.array(digit))
         nothing = pa.nulls(len(remaining), pa.string())
         triples = pa.table(
             {
@@ -447,7 +448,7 @@ class _Side:
 def _lookups_make(
     cursor: Any,
     statements: ImportStatements,
-    values: dict[str, list[str | None]],
+    values: DistinctValues,
     checked: _Checked,
     reading: _FileReading,
 ) -> Lookups:

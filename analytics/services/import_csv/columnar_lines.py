@@ -378,7 +378,7 @@ def lines_compute(
         if not cells.has(field):
             return np.full(cells.rows, lookup[""], dtype=dtype)
         column = encoded.get(field) or cells.raw(field).dictionary_encode()
-        table = np.array([lookup[text] for text in column.dictionary.to_pylist()], dtype=dtype)
+        table: npt.NDArray = np.array([lookup[text] for text in column.dictionary.to_pylist()], dtype=dtype)
         return table[column.indices.to_numpy(zero_copy_only=False)]
 
     date = lookup_column("date", lookups.dates, np.int32)

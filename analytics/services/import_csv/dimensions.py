@@ -6,6 +6,7 @@ SQL path and the columnar path check and store them through the very same SQL.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from analytics.mappings import DIMENSIONS, MAX_LENGTHS
@@ -19,8 +20,11 @@ from analytics.services.import_csv.statements import (
 
 MAX_AGE = 150
 
+# The distinct raw cells of each column a step reads (None: an empty cell).
+DistinctValues = Mapping[str, Sequence[str | None]]
 
-def distinct_values_bad(statements: ImportStatements, values: dict[str, list[str | None]]) -> bool:
+
+def distinct_values_bad(statements: ImportStatements, values: DistinctValues) -> bool:
     """Whether a store, category, payment method, gender or age cell is one the checks reject."""
     for name in (*DIMENSIONS, "gender"):
         if any(len((raw or "").strip()) > MAX_LENGTHS[name] for raw in values.get(name, [])):
@@ -32,7 +36,7 @@ def distinct_values_bad(statements: ImportStatements, values: dict[str, list[str
     return False
 
 
-def dates_lookup(cursor: Any, raws: list[str | None]) -> bool:
+def dates_lookup(cursor: Any, raws: Sequence[str | None]) -> bool:
     """Create the date lookup `imp_dates` (raw cell -> date); return whether any cell is empty or
     unreadable. Dates are read under the session's datestyle, which the import sets."""
     cursor.execute("CREATE TEMP TABLE imp_dates (raw text, d date) ON COMMIT DROP")
@@ -50,7 +54,7 @@ def dates_lookup(cursor: Any, raws: list[str | None]) -> bool:
 
 
 def dimensions_load(
-    cursor: Any, statements: ImportStatements, values: dict[str, list[str | None]], *, lookup_tables: bool = True
+    cursor: Any, statements: ImportStatements, values: DistinctValues, *, lookup_tables: bool = True
 ) -> dict[str, dict[str, int]]:
     """Add the stores, categories and payment methods not seen before; return, per dimension, the
     id of each raw cell ('' for a column the file lacks). With `lookup_tables`, also create the

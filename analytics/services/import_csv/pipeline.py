@@ -31,6 +31,7 @@ from django.db import DatabaseError, DataError, IntegrityError, connection, tran
 
 from analytics.mappings import ColumnMappingSpec, header_resolve
 from analytics.services.import_csv.dimensions import (
+    DistinctValues,
     customer_values_build,
     customers_add,
     dates_lookup,
@@ -299,7 +300,7 @@ def _load(
     cursor: Any,
     statements: ImportStatements,
     outcome: ImportOutcome,
-    values: dict[str, list[str | None]],
+    values: DistinctValues,
     *,
     batch_id: int,
     progress: ProgressWriter,

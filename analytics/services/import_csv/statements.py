@@ -176,7 +176,7 @@ class ImportStatements:
 
     def _line_size_checks(self) -> list[Check]:
         """Quantity x unit price must fit the money columns."""
-        checks = []
+        checks: list[Check] = []
         if not self.has("quantity"):
             return checks
         quantity_ok = f"pg_input_is_valid({self.raw('quantity')}, 'integer')"

@@ -37,7 +37,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, k: int | None = None, as_of: datetime.date | None = None, **options: Any) -> None:
         run = segmentation_run_create(k=k, as_of=as_of)
-        if run.status != run.Status.SUCCEEDED:
+        if run.status != run.Status.SUCCEEDED or run.as_of is None:
             raise CommandError(f"Segmentation run #{run.pk} failed: {run.message}")
         lines = [
             f"Segmentation run #{run.pk} succeeded in {run.duration_seconds:.2f} s and is active.",
