@@ -28,7 +28,6 @@ import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     import psycopg
@@ -36,26 +35,21 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "bench_segmentation"
 sys.path.insert(0, str(ROOT))
-from bench_db import database_url  # noqa: E402 (after the sys.path line)
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
+from bench_db import database_url, psycopg_url, with_database  # noqa: E402 (after the sys.path line)
 
 
 def _server_connection(url: str) -> psycopg.Connection:
     import psycopg
 
     # libpq reads the URL itself, percent-encoded Unix-socket host included.
-    return psycopg.connect(_with_database(url, "postgres").replace("postgres://", "postgresql://", 1), autocommit=True)
+    return psycopg.connect(psycopg_url(with_database(url, "postgres")), autocommit=True)
 
 
 def recreate_database(server_url: str) -> str:
     with _server_connection(server_url) as connection:
         connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
         connection.execute(f"CREATE DATABASE {BENCH_DB}")
-    bench_url = _with_database(server_url, BENCH_DB)
+    bench_url = with_database(server_url, BENCH_DB)
     env = {**os.environ, "DATABASE_URL": bench_url}
     subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
     return bench_url
@@ -234,7 +228,7 @@ def _fingerprints(bench_url: str, run_ids: list[int]) -> dict[int, tuple[str, st
     is left out: it names the previous run)."""
     import psycopg
 
-    with psycopg.connect(bench_url.replace("postgres://", "postgresql://", 1)) as connection:
+    with psycopg.connect(psycopg_url(bench_url)) as connection:
         assignments = dict(
             connection.execute(
                 "SELECT run_id, md5(string_agg(concat_ws(',', customer_id, recency_days, frequency, monetary, "
@@ -279,7 +273,7 @@ def main() -> None:
         return
 
     if args.reuse:
-        bench_url = _with_database(database_url(), BENCH_DB)
+        bench_url = with_database(database_url(), BENCH_DB)
         print(f"data: reusing {BENCH_DB} as loaded by an earlier run")
     else:
         bench_url = recreate_database(database_url())

@@ -24,10 +24,10 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench_db import database_url, psycopg_url, with_database  # noqa: E402 (after the sys.path line)
 
 TARGET_MS = 200.0
 CUSTOMERS = 50_000
@@ -102,27 +102,17 @@ def bench_pure(repeat: int) -> None:
     simulation.EXACT_DRAWS_LIMIT = budget
 
 
-def _bench_database_url() -> str:
-    from retail_platform.embedded_db import embedded_database_url
-
-    base = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL") or embedded_database_url()
-    parts = urlsplit(base)
-    return urlunsplit(parts._replace(path="/" + BENCH_DB))
-
-
 def _ensure_database(url: str) -> None:
     import psycopg
 
-    parts = urlsplit(url)
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as connection:
+    with psycopg.connect(psycopg_url(with_database(url, "postgres")), autocommit=True) as connection:
         exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (BENCH_DB,)).fetchone()
         if not exists:
             connection.execute(f"CREATE DATABASE {BENCH_DB}")
 
 
 def bench_end_to_end(repeat: int) -> None:
-    url = _bench_database_url()
+    url = with_database(database_url(), BENCH_DB)
     _ensure_database(url)
     env = {
         **os.environ,
