@@ -273,6 +273,9 @@ def main() -> None:
         return
 
     if args.reuse:
+        with _server_connection(database_url()) as connection:
+            if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
+                sys.exit(f"--reuse: there is no {BENCH_DB} database yet; run once without --reuse to load it.")
         bench_url = with_database(database_url(), BENCH_DB)
         print(f"data: reusing {BENCH_DB} as loaded by an earlier run")
     else:
