@@ -61,7 +61,7 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        assert isinstance(self.object_list, QuerySet)  # the admin pages querysets
+        assert isinstance(self.object_list, QuerySet)  # the admin paginates querysets
         query = self.object_list.query
         if not query.where and query.model is not None:
             with connection.cursor() as cursor:
