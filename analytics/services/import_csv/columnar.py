@@ -34,6 +34,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -98,6 +99,16 @@ class ColumnarResult:
     timings: dict[str, float]
 
 
+@contextmanager
+def _switch_interval(seconds: float) -> Iterator[None]:
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(seconds)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
+
+
 def columnar_import(
     *,
     cursor: Any,
@@ -112,110 +123,85 @@ def columnar_import(
 
     Runs inside the import's transaction, on a savepoint of the caller's that the caller rolls back
     when this raises. Dates, dimensions and customers go through the SQL path's own steps."""
-    switch_interval = sys.getswitchinterval()
     # The threads hand the interpreter lock over sooner: each holds it only between calls into Arrow,
     # numpy or the database, and a thread waiting for it would otherwise wait up to 5 ms each time.
-    sys.setswitchinterval(SWITCH_INTERVAL)
-    try:
-        return _columnar_import(
-            cursor=cursor,
-            statements=statements,
-            facts=facts,
-            opener=opener,
-            size=size,
-            batch_id=batch_id,
-            progress=progress,
-        )
-    finally:
-        sys.setswitchinterval(switch_interval)
+    with _switch_interval(SWITCH_INTERVAL):
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        progress.update("read", 0)
+        reading = _FileReading(statements=statements, facts=facts, opener=opener, size=size, progress=progress)
+        checked = reading.first_pass()
+        timings["read"] = time.perf_counter() - started
 
+        started = time.perf_counter()
+        progress.update("validate", 0)
+        values = checked.distinct_values()
+        if distinct_values_bad(statements, values):
+            raise ColumnarDeclined("a store, category, payment method, gender or age the checks reject")
+        timings["validate"] = time.perf_counter() - started
 
-def _columnar_import(
-    *,
-    cursor: Any,
-    statements: ImportStatements,
-    facts: FileFacts,
-    opener: Callable[[], IO[bytes]],
-    size: int,
-    batch_id: int,
-    progress: ProgressWriter,
-) -> ColumnarResult:
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-    progress.update("read", 0)
-    reading = _FileReading(statements=statements, facts=facts, opener=opener, size=size, progress=progress)
-    checked = reading.first_pass()
-    timings["read"] = time.perf_counter() - started
+        # The second thread checks the dates, then adds the customers, stores, categories and payment
+        # methods (the same connection, which this thread leaves alone meanwhile), while this one hashes
+        # the rows. Nothing is written before the dates are known to be good.
+        started = time.perf_counter()
+        progress.update("load", 0)
+        side = _Side(lambda: _lookups_make(cursor, statements, values, checked, reading))
+        try:
+            keys = repeated_keys_number(reading.row_keys(checked))
+        except BaseException:
+            side.wait()  # the connection is the second thread's until it is done
+            raise
+        lookups = side.result()
+        day_cells = _DayCells.of(lookups)
+        progress.update("load", 20)
 
-    started = time.perf_counter()
-    progress.update("validate", 0)
-    values = checked.distinct_values()
-    if distinct_values_bad(statements, values):
-        raise ColumnarDeclined("a store, category, payment method, gender or age the checks reject")
-    timings["validate"] = time.perf_counter() - started
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM analytics_transactionline)")
+        earlier_lines = bool(cursor.fetchone()[0])
+        new_rows = _new_rows(cursor, keys) if earlier_lines else np.ones(len(keys), dtype=np.bool_)
+        progress.update("load", 30)
+        daily = _DailySums(day_cells)
 
-    # The second thread checks the dates, then adds the customers, stores, categories and payment
-    # methods (the same connection, which this thread leaves alone meanwhile), while this one hashes
-    # the rows. Nothing is written before the dates are known to be good.
-    started = time.perf_counter()
-    progress.update("load", 0)
-    side = _Side(lambda: _lookups_make(cursor, statements, values, checked, reading))
-    try:
-        keys = repeated_keys_number(reading.row_keys(checked))
-    except BaseException:
-        side.wait()  # the connection is the second thread's until it is done
-        raise
-    lookups = side.result()
-    day_cells = _DayCells.of(lookups)
-    progress.update("load", 20)
+        def copy_lines() -> int:
+            written = 0
+            columns = ", ".join(binary_copy.COLUMNS)
+            sql = f"COPY analytics_transactionline ({columns}) FROM STDIN (FORMAT BINARY)"
+            raw_cursor = getattr(cursor, "cursor", cursor)
+            with raw_cursor.copy(sql, writer=QueuedLibpqWriter(raw_cursor)) as copy:
+                copy.write(binary_copy.SIGNATURE)
+                for start, batch, facts, customer_codes in reading.second_pass():
+                    lines = lines_compute(
+                        batch,
+                        spec=statements.spec,
+                        positions=statements.positions,
+                        lookups=lookups,
+                        facts=facts,
+                        customer_codes=customer_codes,
+                    )
+                    rows = np.flatnonzero(new_rows[start : start + len(lines)])
+                    if len(rows) < len(lines):
+                        lines = lines_take(lines, rows)
+                    batch_keys = keys[start : start + batch.num_rows][rows]
+                    for chunk in binary_copy.lines_binary(lines, keys=batch_keys, batch_id=batch_id):
+                        copy.write(chunk)
+                    written += len(lines)
+                    daily.add(lines)
+                    progress.update("load", 30 + int(60 * (start + batch.num_rows) / max(checked.rows, 1)))
+                copy.write(binary_copy.TRAILER)
+            # The rollup rows are summed up on a second thread while PostgreSQL builds the primary key.
+            daily_side.append(_Side(lambda: daily.increment(earlier_lines=earlier_lines)))
+            return written
 
-    cursor.execute("SELECT EXISTS (SELECT 1 FROM analytics_transactionline)")
-    earlier_lines = bool(cursor.fetchone()[0])
-    new_rows = _new_rows(cursor, keys) if earlier_lines else np.ones(len(keys), dtype=np.bool_)
-    progress.update("load", 30)
-    daily = _DailySums(day_cells)
-
-    def copy_lines() -> int:
-        written = 0
-        columns = ", ".join(binary_copy.COLUMNS)
-        sql = f"COPY analytics_transactionline ({columns}) FROM STDIN (FORMAT BINARY)"
-        raw_cursor = getattr(cursor, "cursor", cursor)
-        with raw_cursor.copy(sql, writer=QueuedLibpqWriter(raw_cursor)) as copy:
-            copy.write(binary_copy.SIGNATURE)
-            for start, batch, facts, customer_codes in reading.second_pass():
-                lines = lines_compute(
-                    batch,
-                    spec=statements.spec,
-                    positions=statements.positions,
-                    lookups=lookups,
-                    facts=facts,
-                    customer_codes=customer_codes,
-                )
-                rows = np.flatnonzero(new_rows[start : start + len(lines)])
-                if len(rows) < len(lines):
-                    lines = lines_take(lines, rows)
-                batch_keys = keys[start : start + batch.num_rows][rows]
-                for chunk in binary_copy.lines_binary(lines, keys=batch_keys, batch_id=batch_id):
-                    copy.write(chunk)
-                written += len(lines)
-                daily.add(lines)
-                progress.update("load", 30 + int(60 * (start + batch.num_rows) / max(checked.rows, 1)))
-            copy.write(binary_copy.TRAILER)
-        # The rollup rows are summed up on a second thread while PostgreSQL builds the primary key.
-        daily_side.append(_Side(lambda: daily.increment(earlier_lines=earlier_lines)))
-        return written
-
-    daily_side: list[_Side] = []
-    new_count = int(new_rows.sum())
-    try:
-        imported = lines_load(cursor, rows=new_count, insert=lambda bulk: copy_lines()) if new_count else 0
-    finally:
-        for side in daily_side:
-            side.wait()
-    progress.update("load", 95)
-    increment = daily_side[0].result() if daily_side else daily.increment(earlier_lines=earlier_lines)
-    timings["load"] = time.perf_counter() - started
-    return ColumnarResult(rows_read=checked.rows, imported=imported, daily=increment, timings=timings)
+        daily_side: list[_Side] = []
+        new_count = int(new_rows.sum())
+        try:
+            imported = lines_load(cursor, rows=new_count, insert=lambda bulk: copy_lines()) if new_count else 0
+        finally:
+            for side in daily_side:
+                side.wait()
+        progress.update("load", 95)
+        increment = daily_side[0].result() if daily_side else daily.increment(earlier_lines=earlier_lines)
+        timings["load"] = time.perf_counter() - started
+        return ColumnarResult(rows_read=checked.rows, imported=imported, daily=increment, timings=timings)
 
 
 @dataclass
