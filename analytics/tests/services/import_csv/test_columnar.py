@@ -119,6 +119,10 @@ def csv_cell(text: str) -> str:
     return '"' + text.replace('"', '""') + '"' if ("," in text or '"' in text) else text
 
 
+def csv_line(*cells: str) -> str:
+    return ",".join(csv_cell(cell) for cell in cells)
+
+
 def paths(batches: list[ImportBatch]) -> list[str]:
     return [batch.load_path for batch in batches]
 
@@ -353,23 +357,7 @@ DATE = st.one_of(
 )
 def test_generated_files_load_the_same_whichever_path_takes_them(both_paths, rows, skip_invalid):
     lines = [
-        ",".join(
-            csv_cell(cell)
-            for cell in (
-                invoice,
-                customer,
-                gender,
-                age,
-                category,
-                quantity,
-                price,
-                "Cash",
-                day,
-                "Kanyon",
-                discount,
-                cost,
-            )
-        )
+        csv_line(invoice, customer, gender, age, category, quantity, price, "Cash", day, "Kanyon", discount, cost)
         for invoice, customer, gender, age, category, quantity, price, discount, cost, day in rows
     ]
 
@@ -404,22 +392,19 @@ CLEAN_AMOUNT = st.decimals(min_value=-99999, max_value=99999, places=2, allow_na
 )
 def test_generated_clean_files_take_the_columnar_path_and_load_the_same(both_paths, rows):
     lines = [
-        ",".join(
-            csv_cell(cell)
-            for cell in (
-                invoice,
-                customer,
-                gender,
-                age,
-                category,
-                str(quantity),
-                price,
-                "Cash",
-                f"{day.day}/{day.month}/{day.year}",
-                store,
-                discount,
-                cost,
-            )
+        csv_line(
+            invoice,
+            customer,
+            gender,
+            age,
+            category,
+            str(quantity),
+            price,
+            "Cash",
+            f"{day.day}/{day.month}/{day.year}",
+            store,
+            discount,
+            cost,
         )
         for invoice, customer, gender, age, category, quantity, price, discount, cost, day, store in rows
     ]
