@@ -31,6 +31,23 @@ def table_counts() -> dict[str, int]:
     return counts
 
 
+# A SalesDaily row with its dimensions by name (ids differ between databases and runs).
+DAILY_ROW_FIELDS = (
+    "date",
+    "store__name",
+    "category__name",
+    "payment_method__name",
+    "gross_sales",
+    "discount",
+    "net_sales",
+    "cost",
+    "cost_lines",
+    "units",
+    "purchase_lines",
+    "return_lines",
+)
+
+
 def daily_rollup_is_in_index_order() -> bool:
     """Whether SalesDaily's rows are stored in (store, date) order and its (store, date) index exists:
     what every write of the day-level rollup leaves, so that filters read a few contiguous pages."""

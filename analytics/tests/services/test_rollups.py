@@ -16,7 +16,7 @@ from analytics.services.rollups import (
 )
 from analytics.tests.selectors import sales_dataset as ref
 from analytics.tests.selectors.sales_dataset import generate_lines, store_lines
-from analytics.tests.services.conftest import daily_rollup_is_in_index_order
+from analytics.tests.services.conftest import DAILY_ROW_FIELDS, daily_rollup_is_in_index_order
 
 pytestmark = pytest.mark.django_db
 
@@ -41,20 +41,7 @@ def test_daily_rollup_sums_equal_the_lines_per_day_store_category_and_method() -
     rollups_rebuild()
 
     expected = ref.group(lines, lambda line: (line.date, line.store, line.category, line.payment_method))
-    rows = SalesDaily.objects.values_list(
-        "date",
-        "store__name",
-        "category__name",
-        "payment_method__name",
-        "gross_sales",
-        "discount",
-        "net_sales",
-        "cost",
-        "cost_lines",
-        "units",
-        "purchase_lines",
-        "return_lines",
-    )
+    rows = SalesDaily.objects.values_list(*DAILY_ROW_FIELDS)
     assert len(rows) == len(expected)
     for date, store, category, method, gross, discount, net, cost, cost_lines, units, purchases, returns in rows:
         group = expected[(date, store, category, method)]

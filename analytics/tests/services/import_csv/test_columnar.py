@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from analytics.models import Customer, ImportBatch, SalesDaily, TransactionLine
 from analytics.services.import_csv import columnar, lines_table
 from analytics.services.rollups import rollups_rebuild
-from analytics.tests.services.conftest import daily_rollup_is_in_index_order, mall_csv
+from analytics.tests.services.conftest import DAILY_ROW_FIELDS, daily_rollup_is_in_index_order, mall_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -52,22 +52,7 @@ def snapshot() -> dict[str, Any]:
             "is_return",
         )
     )
-    daily = sorted(
-        SalesDaily.objects.values_list(
-            "date",
-            "store__name",
-            "category__name",
-            "payment_method__name",
-            "gross_sales",
-            "discount",
-            "net_sales",
-            "cost",
-            "cost_lines",
-            "units",
-            "purchase_lines",
-            "return_lines",
-        )
-    )
+    daily = sorted(SalesDaily.objects.values_list(*DAILY_ROW_FIELDS))
     customers = sorted(Customer.objects.values_list("external_id", "gender", "age"))
     return {"lines": lines, "daily": daily, "customers": customers}
 
