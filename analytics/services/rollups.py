@@ -203,16 +203,15 @@ def _daily_add(cursor: Any, increment: SalesDailyIncrement) -> None:
         with cursor.copy(f"COPY imp_daily ({_DAILY_COLUMNS}) FROM STDIN (FORMAT binary)") as copy:
             copy.write(increment.copy_data)
     # The table's rows and the new ones, regrouped: sums add up (cost stays NULL where no line has one).
-    cursor.execute(
-        "CREATE TEMP TABLE imp_daily_merged ON COMMIT DROP AS "
-        "SELECT date, store_id, category_id, payment_method_id, sum(gross_sales) AS gross_sales, "
-        "sum(discount) AS discount, sum(net_sales) AS net_sales, sum(cost) AS cost, "
-        "sum(cost_lines) AS cost_lines, sum(units) AS units, sum(purchase_lines) AS purchase_lines, "
-        f"sum(return_lines) AS return_lines FROM (SELECT {_DAILY_COLUMNS} FROM analytics_salesdaily "
-        f"UNION ALL SELECT {_DAILY_COLUMNS} FROM imp_daily) AS daily GROUP BY 1, 2, 3, 4 ORDER BY store_id, date"
-    )
+    cursor.execute(f"INSERT INTO imp_daily SELECT {_DAILY_COLUMNS} FROM analytics_salesdaily")
     cursor.execute("TRUNCATE analytics_salesdaily")
-    cursor.execute(f"INSERT INTO analytics_salesdaily ({_DAILY_COLUMNS}) SELECT {_DAILY_COLUMNS} FROM imp_daily_merged")
+    cursor.execute(
+        f"INSERT INTO analytics_salesdaily ({_DAILY_COLUMNS}) "
+        "SELECT date, store_id, category_id, payment_method_id, sum(gross_sales), sum(discount), sum(net_sales), "
+        "sum(cost), sum(cost_lines), sum(units), sum(purchase_lines), sum(return_lines) "
+        "FROM imp_daily GROUP BY 1, 2, 3, 4 ORDER BY store_id, date"
+    )
+    cursor.execute("DROP TABLE imp_daily")
 
 
 def _transactions_rebuild_enqueue() -> None:
