@@ -56,7 +56,7 @@ MAX_ERRORS_KEPT = 1000
 TEMP_BUFFERS = "256MB"
 logger = logging.getLogger(__name__)
 TEMP_TABLES = ("imp_dates", "imp_customers", "imp_customer_values", "imp_customer_ids", *LOOKUP_TABLES.values())
-COLUMNAR_TEMP_TABLES = ("imp_keys", "imp_daily", "imp_daily_merged")
+COLUMNAR_TEMP_TABLES = ("imp_keys",)
 
 
 @dataclass
