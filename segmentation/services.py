@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from analytics.models import Category, ImportBatch, TransactionLine
+from retail_platform.binary_copy import SIGNATURE, TRAILER, numeric_template, numeric_write
 from retail_platform.errors import ApplicationError
 from retail_platform.locks import data_write_lock
 from segmentation import rfm
@@ -71,11 +72,7 @@ _FIXED_RECORD = np.dtype(
         ("frequency_length", ">i4"),
         ("frequency", ">i4"),
         ("monetary_length", ">i4"),
-        ("monetary_ndigits", ">i2"),
-        ("monetary_weight", ">i2"),
-        ("monetary_sign", ">u2"),
-        ("monetary_dscale", ">i2"),
-        ("monetary_digits", ">i2", (_NUMERIC_DIGITS,)),
+        ("monetary", ">i2", (4 + _NUMERIC_DIGITS,)),
         ("r_score_length", ">i4"),
         ("r_score", ">i2"),
         ("f_score_length", ">i4"),
@@ -86,8 +83,6 @@ _FIXED_RECORD = np.dtype(
         ("cluster", ">i2"),
     ]
 )
-_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # no flags, no header extension
-_COPY_TRAILER = b"\xff\xff"
 _CELL_COPY_COLUMNS = (
     ("run_id", "int8"),
     ("segment", "text"),
@@ -332,16 +327,9 @@ def assignment_copy_data(
     ):
         fixed[f"{name}_length"] = width
         fixed[name] = values
-    cents = np.asarray(monetary_cents, dtype=np.int64)
-    whole, fraction = np.divmod(np.abs(cents), 100)
     fixed["monetary_length"] = 8 + 2 * _NUMERIC_DIGITS
-    fixed["monetary_ndigits"] = _NUMERIC_DIGITS
-    fixed["monetary_weight"] = _NUMERIC_DIGITS - 2  # the first digit counts 10,000^3
-    fixed["monetary_sign"] = np.where(cents < 0, 0x4000, 0)
-    fixed["monetary_dscale"] = 2
-    for place in range(_NUMERIC_DIGITS - 1):
-        fixed["monetary_digits"][:, place] = whole // 10_000 ** (_NUMERIC_DIGITS - 2 - place) % 10_000
-    fixed["monetary_digits"][:, -1] = fraction * 100
+    numeric_template(fixed["monetary"], scale=2)
+    numeric_write(fixed["monetary"], np.asarray(monetary_cents, dtype=np.int64), scale=2)
 
     # Each row: the fixed record, then the two names (length and UTF-8 bytes), laid out in a padded
     # matrix, one row per customer, whose padding is then dropped. pandas hashes the names (numpy's
@@ -365,7 +353,7 @@ def assignment_copy_data(
             matrix[both, after : after + len(segment_field)] = np.frombuffer(segment_field, dtype=np.uint8)
     row_widths = _FIXED_RECORD.itemsize + rfm_widths[rfm_codes] + segment_widths[segment_codes]
     used = np.arange(width) < row_widths[:, None]
-    return _COPY_SIGNATURE + matrix[used].tobytes() + _COPY_TRAILER
+    return SIGNATURE + matrix[used].tobytes() + TRAILER
 
 
 def _text_field(text: str) -> bytes:

@@ -1,14 +1,12 @@
-"""Transaction lines in PostgreSQL's binary COPY format, built with numpy (pure: no database).
+"""Transaction lines in PostgreSQL's binary COPY format, built with numpy (pure: no database; the
+format's shared pieces are in `retail_platform.binary_copy`).
 
-A binary COPY row is a field count, then each field as a 4-byte length and its bytes (length -1 for
-NULL), all big-endian. Every field of a line has a fixed size except the invoice number (text) and
-the cost (NULL or a numeric), so the lines are encoded in groups that share an invoice length and
-a cost presence: within a group every row has the same layout, one numpy structured array. Row
-order does not matter to a table, so the groups go out one after the other.
+Every field of a line has a fixed size except the invoice number (text) and the cost (NULL or a
+numeric), so the lines are encoded in groups that share an invoice length and a cost presence:
+within a group every row has the same layout, one numpy structured array. Row order does not matter
+to a table, so the groups go out one after the other.
 
-Numerics go out as PostgreSQL's base-10,000 digits with a fixed four-digit layout (three groups
-before the point, one after: values below 10^12); PostgreSQL strips the zero groups on receipt, so
-what it stores is what it would store for the same value written as text.
+Numerics go out with four base-10,000 digits (three before the point, one after: values below 10^12).
 """
 
 from __future__ import annotations
@@ -20,9 +18,8 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from analytics.services.import_csv.columnar_lines import LineArrays, sorted_unique
+from retail_platform.binary_copy import SIGNATURE, TRAILER, numeric_template, numeric_write
 
-SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
-TRAILER = b"\xff\xff"
 # The order of the COPY's column list (the invoice last: it is the only field of varying length).
 COLUMNS = (
     "row_key",
@@ -41,8 +38,6 @@ COLUMNS = (
     "cost",
     "invoice_no",
 )
-NUMERIC_POSITIVE = 0x0000
-NUMERIC_NEGATIVE = 0x4000
 NUMERIC_DIGITS = 4  # base-10,000 digits sent per numeric: 3 before the point, 1 after
 NUMERIC_BYTES = 8 + 2 * NUMERIC_DIGITS
 # Numeric columns other than the cost, and their scales (decimal places).
@@ -64,27 +59,6 @@ _HEAD_FIELDS: list[tuple[str, str | tuple[str, tuple[int]], int]] = [
     ("net_amount", (">i2", (4 + NUMERIC_DIGITS,)), NUMERIC_BYTES),
     ("is_return", "u1", 1),
 ]
-
-
-def numeric_write(field: npt.NDArray, values: npt.NDArray[np.int64], *, scale: int) -> None:
-    """Write the sign and digits of binary numerics into `field` (rows of ndigits, weight, sign,
-    dscale, digits: the template row holds the others) for integers in units of 10^-scale (at most
-    4): one base-10,000 digit after the point, the others before it."""
-    digits = field.shape[1] - 4
-    whole, fraction = np.divmod(np.abs(values), 10**scale)
-    field[:, 2] = np.where(values < 0, NUMERIC_NEGATIVE, NUMERIC_POSITIVE)
-    for position in range(digits - 2, 0, -1):
-        whole, field[:, 4 + position] = np.divmod(whole, 10_000)
-    field[:, 4] = whole
-    field[:, 4 + digits - 1] = fraction * 10 ** (4 - scale)
-
-
-def numeric_template(field: npt.NDArray, *, scale: int) -> None:
-    """The fixed part of binary numerics: digit count, weight of the first digit, scale."""
-    digits = field.shape[1] - 4
-    field[:, 0] = digits
-    field[:, 1] = digits - 2
-    field[:, 3] = scale
 
 
 def _group_dtype(invoice_bytes: int, *, has_cost: bool) -> np.dtype:

@@ -75,6 +75,7 @@ from analytics.services.import_csv.progress import ProgressWriter
 from analytics.services.import_csv.reading import FileFacts
 from analytics.services.import_csv.statements import ImportStatements
 from analytics.services.rollups import SalesDailyIncrement
+from retail_platform.binary_copy import SIGNATURE, TRAILER
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +168,7 @@ def columnar_import(
             sql = f"COPY analytics_transactionline ({columns}) FROM STDIN (FORMAT BINARY)"
             raw_cursor = getattr(cursor, "cursor", cursor)
             with raw_cursor.copy(sql, writer=QueuedLibpqWriter(raw_cursor)) as copy:
-                copy.write(binary_copy.SIGNATURE)
+                copy.write(SIGNATURE)
                 for start, batch, facts, customer_codes in reading.second_pass():
                     lines = lines_compute(
                         batch,
@@ -186,7 +187,7 @@ def columnar_import(
                     written += len(lines)
                     daily.add(lines)
                     progress.update("load", 30 + int(60 * (start + batch.num_rows) / max(checked.rows, 1)))
-                copy.write(binary_copy.TRAILER)
+                copy.write(TRAILER)
             # The rollup rows are summed up on a second thread while PostgreSQL builds the primary key.
             daily_side.append(_Side(lambda: daily.increment(earlier_lines=earlier_lines)))
             return written
@@ -581,11 +582,11 @@ def _new_rows(cursor: Any, keys: npt.NDArray[np.void]) -> npt.NDArray[np.bool_]:
     cursor.execute("CREATE TEMP TABLE imp_keys (k uuid) ON COMMIT DROP")
     raw_cursor = getattr(cursor, "cursor", cursor)
     with raw_cursor.copy("COPY imp_keys (k) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.write(binary_copy.SIGNATURE)
+        copy.write(SIGNATURE)
         rows = np.empty(len(keys), dtype=[("count", ">i2"), ("length", ">i4"), ("key", "V16")])
         rows["count"], rows["length"], rows["key"] = 1, 16, keys
         copy.write(rows.tobytes())
-        copy.write(binary_copy.TRAILER)
+        copy.write(TRAILER)
     cursor.execute("ANALYZE imp_keys")
     cursor.execute("SET LOCAL enable_nestloop = on")
     present = io.BytesIO()
@@ -596,7 +597,7 @@ def _new_rows(cursor: Any, keys: npt.NDArray[np.void]) -> npt.NDArray[np.bool_]:
         for data in copy:
             present.write(data)
     cursor.execute("SET LOCAL enable_nestloop = off")
-    body = present.getvalue()[len(binary_copy.SIGNATURE) : -len(binary_copy.TRAILER)]
+    body = present.getvalue()[len(SIGNATURE) : -len(TRAILER)]
     found = np.frombuffer(body, dtype=[("count", ">i2"), ("length", ">i4"), ("key", "V16")])["key"]
     if len(found):
         new = ~np.isin(keys, found)

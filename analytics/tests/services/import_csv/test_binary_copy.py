@@ -12,6 +12,7 @@ from django.db import connection
 
 from analytics.services.import_csv import binary_copy
 from analytics.services.import_csv.columnar_lines import LineArrays
+from retail_platform.binary_copy import SIGNATURE, TRAILER
 
 pytestmark = pytest.mark.django_db
 
@@ -49,10 +50,10 @@ def copied(lines: LineArrays, keys: np.ndarray) -> list[tuple]:
             "is_return boolean, cost numeric(14,2), invoice_no varchar(100))"
         )
         with cursor.copy(f"COPY copied ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.write(binary_copy.SIGNATURE)
+            copy.write(SIGNATURE)
             for chunk in binary_copy.lines_binary(lines, keys=keys, batch_id=42):
                 copy.write(chunk)
-            copy.write(binary_copy.TRAILER)
+            copy.write(TRAILER)
         cursor.execute(f"SELECT {columns} FROM copied ORDER BY customer_id")
         return cursor.fetchall()
 
