@@ -10,9 +10,14 @@ from typing import Any
 import plotly.graph_objects as go
 from django.conf import settings
 
-from analytics.selectors.discounts import CategoryDiscountImpact
-from analytics.selectors.sales import PaymentMethodSales, StorePerformance
-from analytics.selectors.seasonality import MonthOfYearSales, MonthSales, QuarterSales
+from analytics.warehouse import (
+    CategoryDiscountImpact,
+    MonthOfYearSales,
+    MonthSales,
+    PaymentMethodSales,
+    QuarterSales,
+    StorePerformance,
+)
 from retail_platform.charts import PALETTE, figure
 
 GROSS_COLOR = PALETTE[8]

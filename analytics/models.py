@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.utils import timezone
 
@@ -133,8 +134,8 @@ class ImportBatch(models.Model):
 
 
 class TransactionLine(models.Model):
-    """One line of a receipt. Only the primary key is indexed: loading stays a bulk path, and the
-    analytics read the rollups rather than these rows."""
+    """One line of a receipt. Only the primary key and a block-range index of the batch: loading stays
+    a bulk path, and the analytics read the read model (analytics.warehouse) rather than these rows."""
 
     # Fingerprint of the line's content and its occurrence in its file: importing the same rows
     # again (a re-upload, an overlapping daily export) finds them already here.
@@ -167,6 +168,11 @@ class TransactionLine(models.Model):
     cost = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     is_return = models.BooleanField(default=False)
 
+    class Meta:
+        # A batch's lines lie together on disk, in the pages its import wrote: a block-range index
+        # finds them (to add them to the read model, or take them away) for almost nothing to keep.
+        indexes = [BrinIndex(fields=["batch"], name="analytics_line_batch_brin")]
+
 
 class DataVersion(models.Model):
     """A single row whose `version` goes up with every change to the data: caches key on it."""
@@ -175,22 +181,23 @@ class DataVersion(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
 
-# --- Rollups: the aggregates the analytics read (rebuilt by analytics.services.rollups). ---
-# Dimension columns are plain ids without foreign-key constraints or indexes: the tables are
-# rebuilt wholesale with INSERT ... SELECT, and per-row constraint checks would double the time.
-
-
-DAILY_STORE_DATE_INDEX = "analytics_daily_store_date"
+# --- The read model: what the analytics read instead of the lines (kept by analytics.warehouse). ---
+# Dimension columns are plain ids without foreign-key constraints: every import adds its increment
+# to these tables inside its own transaction, and per-row constraint checks would double the time.
+# Tables per customer lead their keys with the customer, the column they are distributed by on a
+# Citus cluster (next to the lines).
 
 
 class SalesDaily(models.Model):
-    """Money and line counts per day x store x category x payment method (every line, returns included).
+    """Money and line counts per store x day x category x payment method (every line, returns included).
 
     Sums here add up across any set of rows, so every money figure under any filter comes from this
     table. Counts of distinct things (transactions, customers) do not add up across rows and come
-    from `SalesTransaction` instead.
+    from `SalesTransaction` instead. The key leads with store and date: a store or date filter reads
+    a range of it.
     """
 
+    pk = models.CompositePrimaryKey("store_id", "date", "category_id", "payment_method_id")
     date = models.DateField()
     store = models.ForeignKey(Store, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
     category = models.ForeignKey(
@@ -210,11 +217,6 @@ class SalesDaily(models.Model):
     purchase_lines = models.IntegerField()
     return_lines = models.IntegerField()
 
-    class Meta:
-        # Date and store filters read a range of it; every write puts the rows in this order and
-        # builds the index after them (see analytics.services.rollups).
-        indexes = [models.Index(fields=["store", "date"], name=DAILY_STORE_DATE_INDEX)]
-
 
 TRANSACTIONS_STORE_DATE_INDEX = "analytics_salestx_store_date"
 
@@ -224,27 +226,38 @@ class SalesTransaction(models.Model):
 
     Rows exist for every such group of lines, returns-only ones included (their
     `purchase_category_ids` is empty). The `part_*` arrays are aligned: one entry per category x
-    payment method the transaction's lines fall in, with that part's net amount and whether it holds
-    a purchase line. They let distinct counts and per-customer sums stay exact under a category
-    filter without going back to the lines.
+    payment method the transaction's lines fall in (ordered by category, then method), with that
+    part's net amount and its purchase and total line counts. They keep distinct counts and
+    per-customer sums exact under a category filter without going back to the lines, and let an
+    import (or the deletion of one) add or take away lines of a transaction already here.
     """
 
-    date = models.DateField()
-    store = models.ForeignKey(Store, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    pk = models.CompositePrimaryKey("customer_id", "date", "store_id", "invoice_no")
     customer = models.ForeignKey(
         Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
-    # Distinct categories of the purchase lines (empty for a returns-only transaction).
+    date = models.DateField()
+    store = models.ForeignKey(Store, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    invoice_no = models.CharField(max_length=100)
+    # Distinct categories of the purchase lines (empty for a returns-only transaction), ascending.
     purchase_category_ids = ArrayField(models.BigIntegerField())
     part_category_ids = ArrayField(models.BigIntegerField())
     part_payment_method_ids = ArrayField(models.BigIntegerField())
     part_net_amounts = ArrayField(models.DecimalField(max_digits=18, decimal_places=2))
-    part_has_purchase = ArrayField(models.BooleanField())
+    part_purchase_lines = ArrayField(models.IntegerField())
+    part_lines = ArrayField(models.IntegerField())
     net_amount = models.DecimalField(max_digits=18, decimal_places=2)
+    # Net amount of the purchase lines alone (returns excluded): the value of the purchase.
+    purchase_net = models.DecimalField(max_digits=18, decimal_places=2)
+    lines = models.IntegerField()
+    purchase_lines = models.IntegerField()
+    # Over the purchase lines that carry a cost: how many, their cost and their net amount (null
+    # when none does).
+    cost_lines = models.IntegerField()
+    cost = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+    net_with_cost = models.DecimalField(max_digits=18, decimal_places=2, null=True)
 
     class Meta:
-        # Date and store filters read a range of it; the rebuild writes the rows in this order and
-        # builds the index after them (see analytics.services.rollups).
         indexes = [models.Index(fields=["store", "date"], name=TRANSACTIONS_STORE_DATE_INDEX)]
 
 
@@ -253,7 +266,7 @@ class CategoryTransactionsDaily(models.Model):
     payment method), and per day x store x category x payment method (paid, in part, with that
     method). Distinct transactions do not add up across categories, since one can hold several, but
     within one category they add up across days and stores: what a filter on one category counts
-    reads this table instead of every transaction. Rebuilt with `SalesTransaction`."""
+    reads this table instead of every transaction."""
 
     date = models.DateField()
     store = models.ForeignKey(Store, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
@@ -265,24 +278,62 @@ class CategoryTransactionsDaily(models.Model):
     )
     transactions = models.IntegerField()
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "store", "date", "payment_method"],
+                name="analytics_categorytx_key",
+                nulls_distinct=False,
+            )
+        ]
 
-class RollupBuild(models.Model):
-    """Which data version a rollup table was last rebuilt for (one row per table name)."""
 
-    name = models.CharField(max_length=50, unique=True)
-    data_version = models.PositiveBigIntegerField(default=0)
-    built_at = models.DateTimeField(auto_now=True)
-    seconds = models.FloatField(default=0)
+class CustomerSummary(models.Model):
+    """One row per customer with at least one line: what segmentation, customer value, cohorts and
+    the simulator read instead of the lines.
+
+    `history` holds every transaction of the customer (returns-only ones included), in (date, store,
+    invoice) order, as 24-byte big-endian records: the day (int4, days since 2000-01-01), the net
+    amount in cents (int8), the purchase lines' net in cents (int8) and the purchase line count
+    (int4, 0 for a returns-only transaction). See analytics.warehouse.customers for the reader.
+    """
+
+    customer = models.OneToOneField(
+        Customer, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    transactions = models.IntegerField()
+    # Transactions holding a purchase line, and the distinct days they fall on.
+    purchase_transactions = models.IntegerField()
+    purchase_days = models.IntegerField()
+    # The last day with any line; the first and last day with a purchase (null without one).
+    last_date = models.DateField()
+    first_purchase_date = models.DateField(null=True)
+    last_purchase_date = models.DateField(null=True)
+    # The store and purchase categories of the first purchase (the earliest transaction with one).
+    first_store = models.ForeignKey(
+        Store, null=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    first_category_ids = ArrayField(models.BigIntegerField())
+    # Every line's net amount (returns subtract), and the purchase lines' alone.
+    net = models.DecimalField(max_digits=18, decimal_places=2)
+    purchase_net = models.DecimalField(max_digits=18, decimal_places=2)
+    # Purchase lines carrying a cost: how many, their cost and net (null when none does).
+    cost_lines = models.IntegerField()
+    cost = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+    net_with_cost = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+    # Net amount per category (every line), aligned, by category id.
+    category_ids = ArrayField(models.BigIntegerField())
+    category_nets = ArrayField(models.DecimalField(max_digits=18, decimal_places=2))
+    history = models.BinaryField()
 
 
 class SalesAnswer(models.Model):
-    """Answers of the sales selectors shared by every web worker and process: the second level of the
-    cache behind each process's own (see analytics.selectors.sales_rollups.cached). The key carries the
-    data version and the filter; every import empties the table, and the rebuild task fills in the
-    unfiltered answers for the new version."""
+    """Answers of the read model shared by every web worker and process: the second level of the
+    cache behind each process's own (see analytics.warehouse.answers). The key carries the data
+    version and the question; every change to the data empties the table."""
 
     key = models.CharField(max_length=200, primary_key=True)
     data_version = models.PositiveBigIntegerField()
-    # The selector's frozen dataclasses, pickled (written only by this application).
+    # The answer, pickled (written only by this application).
     value = models.BinaryField()
     created_at = models.DateTimeField(auto_now_add=True)

@@ -10,7 +10,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -25,14 +24,22 @@ from rest_framework.exceptions import APIException
 from analytics import charts, import_inputs
 from analytics.forms import ImportUploadForm
 from analytics.models import ImportBatch
-from analytics.selectors.customers import REPEAT, customer_type_list
-from analytics.selectors.discounts import discount_impact_get
-from analytics.selectors.filters import SalesFilter, dimensions_get, sales_filter_from_params
 from analytics.selectors.import_reports import import_batch_list, import_batch_progress
-from analytics.selectors.sales import Overview, overview_get, payment_method_list, store_performance_list
-from analytics.selectors.seasonality import seasonality_get
 from analytics.services.import_batches import import_batch_create
-from analytics.services.rollups import data_version_get
+from analytics.warehouse import (
+    REPEAT,
+    Overview,
+    SalesFilter,
+    answer_get,
+    customer_type_list,
+    dimensions_get,
+    discount_impact_get,
+    overview_get,
+    payment_method_list,
+    sales_filter_from_params,
+    seasonality_get,
+    store_performance_list,
+)
 from retail_platform import roles
 from retail_platform.charts import Chart
 from retail_platform.errors import ApplicationError
@@ -84,7 +91,7 @@ def filter_state_from_request(request: HttpRequest) -> FilterState:
     except ApplicationError as error:
         sales_filter = SalesFilter()
         errors = (f"{error.message} Showing all sales instead.",)
-    dimensions = dimensions_get(data_version=data_version_get())
+    dimensions = dimensions_get()
     return FilterState(
         sales_filter=sales_filter,
         errors=errors,
@@ -94,18 +101,11 @@ def filter_state_from_request(request: HttpRequest) -> FilterState:
     )
 
 
-PAGE_CACHE_SECONDS = 24 * 60 * 60
-
-
 def cached_page(name: str, sales_filter: SalesFilter, build: Callable[[SalesFilter], dict[str, Any]]) -> dict[str, Any]:
-    """A page's figures and tables, built once per data version and filter: the selectors' answers
-    are cached already, and this keeps the Plotly figure building off every request too."""
-    key = f"pages:{name}:v{data_version_get()}:{sales_filter.cache_key}"
-    page = cache.get(key)
-    if page is None:
-        page = build(sales_filter)
-        cache.set(key, page, PAGE_CACHE_SECONDS)
-    return page
+    """A page's figures and tables, built once per data version and filter through the read model's
+    answer cache: the selectors' answers are cached already, and this keeps the Plotly figure
+    building off every request too."""
+    return answer_get(f"page:{name}", sales_filter.cache_key, lambda _version: build(sales_filter))
 
 
 def overview_page(sales_filter: SalesFilter) -> dict[str, Any]:

@@ -8,18 +8,16 @@ Percentages are typed as people write them (10 for 10 %) and handed to the servi
 
 from __future__ import annotations
 
-import hashlib
 import json
 from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.views import View
 
-from analytics.services.rollups import data_version_get
+from analytics.warehouse import answer_get, question_key
 from campaigns import charts, simulation
 from campaigns.selectors import active_segmentation_get
 from campaigns.services import PARAMETERS, campaign_discount_curve, campaign_simulate
@@ -30,7 +28,6 @@ from retail_platform.pages import AnalystRequiredMixin
 from retail_platform.templatetags.formatting import money, percent, thousands
 from segmentation.rfm import SEGMENTS as RFM_SEGMENTS
 
-PAGE_CACHE_SECONDS = 60 * 60
 PERCENT_FIELDS = ("discount", "response_rate", "baseline_rate", "margin")
 HUNDRED = Decimal(100)
 
@@ -159,14 +156,14 @@ def model_text(result: SimulationResult) -> str:
 def simulation_page(*, active_run_id: int, arguments: dict[str, Any]) -> dict[str, Any]:
     """The simulation, its discount curve and both figures. Seeded, so the same inputs on the same
     run and data give the same answer: cached under them (a new import or run changes the key)."""
-    digest = hashlib.sha256(json.dumps(arguments, sort_keys=True).encode()).hexdigest()[:32]
-    key = f"pages:simulator:run{active_run_id}:v{data_version_get()}:{digest}"
-    page = cache.get(key)
-    if page is not None:
-        return page
+    question = question_key(active_run_id, json.dumps(arguments, sort_keys=True))
+    return answer_get("page:simulator", question, lambda _version: _simulation_page_build(arguments))
+
+
+def _simulation_page_build(arguments: dict[str, Any]) -> dict[str, Any]:
     result = campaign_simulate(**arguments)
     curve = campaign_discount_curve(result=result)
-    page = {
+    return {
         "result": result,
         "curve": curve,
         "model_text": model_text(result),
@@ -187,8 +184,6 @@ def simulation_page(*, active_run_id: int, arguments: dict[str, Any]) -> dict[st
             ),
         },
     }
-    cache.set(key, page, PAGE_CACHE_SECONDS)
-    return page
 
 
 class SimulatorView(AnalystRequiredMixin, View):

@@ -8,7 +8,6 @@ Raise `NoSegmentationRun` (an ApplicationError, 404) when there is no run to rea
 from __future__ import annotations
 
 import datetime
-import hashlib
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal, TypedDict
@@ -16,13 +15,11 @@ from typing import Any, Literal, TypedDict
 import numpy as np
 import numpy.typing as npt
 import psycopg
-from django.core.cache import cache
 from django.db import connection
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Avg, Count, F, Q, QuerySet, Sum
 
-from analytics.models import Category, Store, TransactionLine
-from analytics.services.rollups import data_version_get
+from analytics.warehouse import SalesFilter, answer_get, customer_category_nets_get, dimensions_get, question_key
 from retail_platform.errors import ApplicationError
 from segmentation import rfm
 from segmentation.models import CustomerSegment, SegmentationRun, SegmentCell
@@ -30,7 +27,6 @@ from segmentation.models import CustomerSegment, SegmentationRun, SegmentCell
 Kind = Literal["kmeans", "rfm"]
 KINDS: tuple[Kind, ...] = ("kmeans", "rfm")
 CENT = Decimal("0.01")
-CACHE_SECONDS = 24 * 60 * 60
 SCATTER_SAMPLE = 2_000
 SCATTER_SEED = 42
 
@@ -598,35 +594,30 @@ class CategoryBySegment:
 
 
 def category_by_segment_get(
-    *,
-    kind: Kind = "kmeans",
-    run_id: int | None = None,
-    date_from: datetime.date | None = None,
-    date_to: datetime.date | None = None,
-    stores: tuple[str, ...] = (),
-    categories: tuple[str, ...] = (),
+    *, kind: Kind = "kmeans", run_id: int | None = None, sales_filter: SalesFilter | None = None
 ) -> CategoryBySegment:
-    """Net sales per category and segment of the run's customers, over the lines in scope (dates
-    inclusive, stores and categories by name; empty means all). Customers the run did not segment
-    (those with only returns) are left out.
+    """Net sales per category and segment of the run's customers, over the lines in scope of the
+    filter (the analytics' filter: dates inclusive, stores and categories by name; none means every
+    line). Customers the run did not segment (those with only returns) are left out.
 
-    Unfiltered, the answer is the one the refit saved with the run: the lines as they were at the
-    refit (every import is followed by one), read without touching the lines. Filtered, it is
-    computed from the lines on demand, then cached per run, data version and filter."""
+    Unfiltered, the answer is the one the refit saved with the run: the data as it was at the refit
+    (every import is followed by one). Filtered, it is computed from the read model's transactions
+    on demand, then cached per run, data version and filter."""
     run = _readable_run(run_id)
     rows = None
-    if not (date_from or date_to or stores or categories):
+    if sales_filter is None or sales_filter.is_empty:
         saved, category_sales = SegmentationRun.objects.filter(pk=run.id).values_list(
             "summaries_saved", "category_sales"
         )[0]
         if saved:
             rows = _category_rows(_fold_category_sales(category_sales, kind))
     if rows is None:
-        key = _category_cache_key(run.id, kind, date_from, date_to, stores, categories)
-        rows = cache.get(key)
-        if rows is None:
-            rows = _category_by_segment_rows(run.id, kind, date_from, date_to, stores, categories)
-            cache.set(key, rows, CACHE_SECONDS)
+        chosen = sales_filter or SalesFilter()
+        rows = answer_get(
+            "segmentation:category_by_segment",
+            question_key(run.id, kind, chosen.cache_key),
+            lambda _version: _category_by_segment_rows(run.id, kind, chosen),
+        )
     segments = run.segment_names if kind == "kmeans" else rfm.SEGMENTS
     return CategoryBySegment(
         run=run,
@@ -637,59 +628,39 @@ def category_by_segment_get(
     )
 
 
-def _category_cache_key(run_id: int, kind: str, *parts: Any) -> str:
-    version = data_version_get()
-    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-    return f"segmentation:category_by_segment:{run_id}:{kind}:v{version}:{digest}"
-
-
-def _ids_of(model: type[Store] | type[Category], param: str, names: tuple[str, ...]) -> list[int]:
-    """Ids of the named stores or categories; a name that does not exist is refused (400), so a typo is
-    never mistaken for "no sales"."""
-    ids = dict(model.objects.filter(name__in=names).values_list("name", "id"))
-    unknown = [name for name in names if name not in ids]
-    if unknown:
-        valid = sorted(model.objects.values_list("name", flat=True))
-        raise ApplicationError(
-            f"Unknown {param}: {', '.join(unknown)}. Valid {param} values: {', '.join(valid) or 'none yet'}.",
-            {param: unknown, f"valid_{param}_values": valid},
-        )
-    return list(ids.values())
-
-
-def _category_by_segment_rows(
-    run_id: int,
-    kind: Kind,
-    date_from: datetime.date | None,
-    date_to: datetime.date | None,
-    stores: tuple[str, ...],
-    categories: tuple[str, ...],
-) -> tuple[CategorySegmentSales, ...]:
+def _category_by_segment_rows(run_id: int, kind: Kind, sales_filter: SalesFilter) -> tuple[CategorySegmentSales, ...]:
     column = "segment" if kind == "kmeans" else "rfm_segment"
-    clauses = ["s.run_id = %s"]
-    params: list[Any] = [run_id]
-    if date_from:
-        clauses.append("l.date >= %s")
-        params.append(date_from)
-    if date_to:
-        clauses.append("l.date <= %s")
-        params.append(date_to)
-    if stores:
-        clauses.append("l.store_id = ANY(%s)")
-        params.append(_ids_of(Store, "store", stores))
-    if categories:
-        clauses.append("l.category_id = ANY(%s)")
-        params.append(_ids_of(Category, "category", categories))
-    sql = (
-        f"SELECT c.name, s.{column}, sum(l.net_amount) FROM {TransactionLine._meta.db_table} l "
-        f"JOIN {CustomerSegment._meta.db_table} s ON s.customer_id = l.customer_id "
-        f"JOIN {Category._meta.db_table} c ON c.id = l.category_id "
-        f"WHERE {' AND '.join(clauses)} GROUP BY 1, 2"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = cursor.fetchall()
-    return _category_rows(found)
+        cursor.execute(
+            "SELECT string_agg(int8send(customer_id), ''::bytea ORDER BY customer_id), "
+            f"string_agg({column}, chr(31) ORDER BY customer_id) FROM {CustomerSegment._meta.db_table} "
+            "WHERE run_id = %s",
+            [run_id],
+        )
+        packed, names = cursor.fetchone()
+    customer_ids = np.frombuffer(bytes(packed or b""), dtype=">i8").astype(np.int64)
+    segment_names = sorted(set(names.split("\x1f"))) if names else []
+    segment_codes = np.searchsorted(segment_names, np.array(names.split("\x1f") if names else [], dtype=object))
+    nets = customer_category_nets_get(sales_filter=sales_filter)
+    if not len(customer_ids) or not len(nets.customer_ids):
+        return ()
+    position = np.clip(np.searchsorted(customer_ids, nets.customer_ids), 0, len(customer_ids) - 1)
+    known = customer_ids[position] == nets.customer_ids
+    categories, category_codes = np.unique(nets.category_ids[known], return_inverse=True)
+    slots = category_codes * len(segment_names) + segment_codes[position[known]]
+    totals = np.zeros(len(categories) * len(segment_names), dtype=np.int64)
+    np.add.at(totals, slots, nets.net_cents[known])
+    category_names = dimensions_get().category_names()
+    return _category_rows(
+        [
+            (
+                category_names[int(categories[slot // len(segment_names)])],
+                segment_names[slot % len(segment_names)],
+                Decimal(int(totals[slot])).scaleb(-2),
+            )
+            for slot in np.unique(slots).tolist()
+        ]
+    )
 
 
 def _fold_category_sales(category_sales: list[list[str]], kind: Kind) -> list[tuple[str, str, Decimal]]:

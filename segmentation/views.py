@@ -6,12 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.cache import cache
 from django.views.generic import TemplateView
 
-from analytics.selectors.filters import SalesFilter
-from analytics.selectors.sales import overview_get
-from analytics.services.rollups import data_version_get
+from analytics.warehouse import SalesFilter, answer_get, overview_get, question_key
 from retail_platform.charts import Chart
 from retail_platform.pages import ViewerRequiredMixin
 from retail_platform.templatetags.formatting import money
@@ -30,7 +27,6 @@ from segmentation.selectors import (
     segmentation_run_list,
 )
 
-CACHE_SECONDS = 24 * 60 * 60
 KIND_LABELS: dict[str, str] = {"kmeans": "K-Means segments", "rfm": "RFM segments"}
 RFM_DESCRIPTIONS = {rule.segment: rule.description for rule in rfm.SEGMENT_RULES}
 
@@ -92,11 +88,13 @@ def _cut_point_rows(cut_points: dict[str, list[dict[str, Any]]]) -> tuple[CutPoi
 def _run_page(run: RunInfo, kind: Kind) -> dict[str, Any]:
     """Everything the page shows about one run. A run never changes once it succeeded, so this is
     cached under the run, the data version (category sales) and the two latest runs (movement)."""
-    latest = "-".join(str(info.id) for info in segmentation_run_list(limit=2))
-    key = f"pages:customers:run{run.id}:{kind}:v{data_version_get()}:latest{latest}"
-    page = cache.get(key)
-    if page is not None:
-        return page
+    latest = tuple(info.id for info in segmentation_run_list(limit=2))
+    return answer_get(
+        f"page:customers:{kind}", question_key(run.id, latest), lambda _version: _run_page_build(run, kind)
+    )
+
+
+def _run_page_build(run: RunInfo, kind: Kind) -> dict[str, Any]:
     summaries = segment_summary_list(kind=kind, run_id=run.id)
     segments = tuple(row.segment for row in summaries)
     grids = [rfm_score_grid_get(column="monetary", run_id=run.id)]
@@ -153,14 +151,12 @@ def _run_page(run: RunInfo, kind: Kind) -> dict[str, Any]:
         if movement is not None
         else None,
     }
-    page = {
+    return {
         "segments": _segment_rows(run, kind, summaries),
         "cut_point_rows": _cut_point_rows(run.cut_points),
         "movement": movement,
         "charts": page_charts,
     }
-    cache.set(key, page, CACHE_SECONDS)
-    return page
 
 
 class CustomersView(ViewerRequiredMixin, TemplateView):

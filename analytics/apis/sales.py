@@ -1,8 +1,8 @@
 """The sales analytics endpoints: read-only aggregates, for any signed-in viewer (the DRF default).
 
 Each endpoint parses the shared filters with `sales_filter_from_params` (400 with the reason for a
-bad value), calls one selector (cached per data version and filter) and serializes its dataclasses.
-The JSON of the answer is cached the same way, and sent as it is (`retail_platform.api.renderers`).
+bad value), calls one reader of the read model (`analytics.warehouse`) and serializes its
+dataclasses; the answer and its JSON are cached by the read model per data version and filter.
 Error responses (the API's one error shape) are added to the schema by the project's AutoSchema.
 """
 
@@ -18,12 +18,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics.selectors.customers import customer_type_list
-from analytics.selectors.discounts import discount_impact_get
-from analytics.selectors.filters import SalesFilter, sales_filter_from_params
-from analytics.selectors.sales import overview_get, payment_method_list, store_performance_list
-from analytics.selectors.sales_rollups import cached
-from analytics.selectors.seasonality import seasonality_get
+from analytics.warehouse import (
+    SalesFilter,
+    answer_get,
+    customer_type_list,
+    discount_impact_get,
+    overview_get,
+    payment_method_list,
+    sales_filter_from_params,
+    seasonality_get,
+    store_performance_list,
+)
 from retail_platform.api.renderers import JSONRenderer, RenderedJSON
 
 FILTER_PARAMETERS = [
@@ -191,13 +196,6 @@ class PaymentMethodListSerializer(serializers.Serializer):
     results = PaymentMethodSerializer(many=True, help_text="One row per payment method, by net sales, highest first.")
 
 
-def _payload(name: str, sales_filter: SalesFilter, serialize: Callable[[], Any]) -> RenderedJSON:
-    """The answer rendered to JSON, cached like the selectors' (per data version and filter): a cached
-    request then costs one query (the data version), and neither serializer nor JSON encoding work."""
-    body = cached(f"api-json:{name}", sales_filter, lambda _scope: JSONRenderer().render(serialize()))
-    return RenderedJSON(body)
-
-
 def _schema(summary: str, description: str, serializer: type[serializers.Serializer]) -> Any:
     return extend_schema(
         summary=summary,
@@ -208,99 +206,80 @@ def _schema(summary: str, description: str, serializer: type[serializers.Seriali
     )
 
 
-class OverviewApi(APIView):
-    @_schema(
-        "Sales overview",
-        "Gross sales, discount, net sales, transactions, units, customers, average basket and the dates covered.",
-        OverviewSerializer,
-    )
-    def get(self, request: Request) -> Response:
-        sales_filter = sales_filter_from_params(request.query_params)
-        return Response(
-            _payload("overview", sales_filter, lambda: OverviewSerializer(overview_get(sales_filter=sales_filter)).data)
-        )
+def _sales_api(
+    *,
+    name: str,
+    selector: Callable[..., Any],
+    serializer: type[serializers.Serializer],
+    summary: str,
+    description: str,
+    listed: bool = False,
+) -> type[APIView]:
+    """An endpoint answering one selector: the filters parsed (400 with the reason), the selector read
+    and its JSON rendered, both cached by the read model per data version and filter; a cached answer
+    costs one query (the data version) and is sent as it is (`retail_platform.api.renderers`).
+    `listed`: the selector returns rows, sent as {"results": [...]}."""
+
+    def render(sales_filter: SalesFilter) -> bytes:
+        answer = selector(sales_filter=sales_filter)
+        return JSONRenderer().render(serializer({"results": answer} if listed else answer).data)
+
+    class SalesApi(APIView):
+        @_schema(summary, description, serializer)
+        def get(self, request: Request) -> Response:
+            sales_filter = sales_filter_from_params(request.query_params)
+            body = answer_get(f"api-json:{name}", sales_filter.cache_key, lambda _version: render(sales_filter))
+            return Response(RenderedJSON(body))
+
+    SalesApi.__name__ = SalesApi.__qualname__ = "".join(part.title() for part in name.split("_")) + "Api"
+    return SalesApi
 
 
-class StorePerformanceApi(APIView):
-    @_schema("Store performance", "One row per store, sorted by net sales.", StorePerformanceListSerializer)
-    def get(self, request: Request) -> Response:
-        sales_filter = sales_filter_from_params(request.query_params)
-        return Response(
-            _payload(
-                "store_performance",
-                sales_filter,
-                lambda: (
-                    StorePerformanceListSerializer({"results": store_performance_list(sales_filter=sales_filter)}).data
-                ),
-            )
-        )
-
-
-class SeasonalityApi(APIView):
-    @_schema(
-        "Seasonality",
-        "Sales per month (YYYY-MM) and per quarter (YYYY-Qn), and average net sales per calendar month.",
-        SeasonalitySerializer,
-    )
-    def get(self, request: Request) -> Response:
-        sales_filter = sales_filter_from_params(request.query_params)
-        return Response(
-            _payload(
-                "seasonality",
-                sales_filter,
-                lambda: SeasonalitySerializer(seasonality_get(sales_filter=sales_filter)).data,
-            )
-        )
-
-
-class DiscountImpactApi(APIView):
-    @_schema(
-        "Discount impact per category",
-        "Gross sales, discount, net sales, discount rate and units per category, with cost and margin when "
-        "the data carries cost.",
-        DiscountImpactSerializer,
-    )
-    def get(self, request: Request) -> Response:
-        sales_filter = sales_filter_from_params(request.query_params)
-        return Response(
-            _payload(
-                "discount_impact",
-                sales_filter,
-                lambda: DiscountImpactSerializer(discount_impact_get(sales_filter=sales_filter)).data,
-            )
-        )
-
-
-class CustomerTypeApi(APIView):
-    @_schema(
-        "Repeat versus one-time customers",
-        "Customers, transactions, net sales and share of sales of repeat customers (two or more transactions "
-        "in scope) and one-time customers (exactly one).",
-        CustomerTypeListSerializer,
-    )
-    def get(self, request: Request) -> Response:
-        sales_filter = sales_filter_from_params(request.query_params)
-        return Response(
-            _payload(
-                "customer_types",
-                sales_filter,
-                lambda: CustomerTypeListSerializer({"results": customer_type_list(sales_filter=sales_filter)}).data,
-            )
-        )
-
-
-class PaymentMethodApi(APIView):
-    @_schema(
-        "Sales per payment method",
-        "Gross sales, discount, net sales, transactions, units and share of sales per payment method.",
-        PaymentMethodListSerializer,
-    )
-    def get(self, request: Request) -> Response:
-        sales_filter = sales_filter_from_params(request.query_params)
-        return Response(
-            _payload(
-                "payment_methods",
-                sales_filter,
-                lambda: PaymentMethodListSerializer({"results": payment_method_list(sales_filter=sales_filter)}).data,
-            )
-        )
+OverviewApi = _sales_api(
+    name="overview",
+    selector=overview_get,
+    serializer=OverviewSerializer,
+    summary="Sales overview",
+    description="Gross sales, discount, net sales, transactions, units, customers, average basket and the dates "
+    "covered.",
+)
+StorePerformanceApi = _sales_api(
+    name="store_performance",
+    selector=store_performance_list,
+    serializer=StorePerformanceListSerializer,
+    summary="Store performance",
+    description="One row per store, sorted by net sales.",
+    listed=True,
+)
+SeasonalityApi = _sales_api(
+    name="seasonality",
+    selector=seasonality_get,
+    serializer=SeasonalitySerializer,
+    summary="Seasonality",
+    description="Sales per month (YYYY-MM) and per quarter (YYYY-Qn), and average net sales per calendar month.",
+)
+DiscountImpactApi = _sales_api(
+    name="discount_impact",
+    selector=discount_impact_get,
+    serializer=DiscountImpactSerializer,
+    summary="Discount impact per category",
+    description="Gross sales, discount, net sales, discount rate and units per category, with cost and margin "
+    "when the data carries cost.",
+)
+CustomerTypeApi = _sales_api(
+    name="customer_types",
+    selector=customer_type_list,
+    serializer=CustomerTypeListSerializer,
+    summary="Repeat versus one-time customers",
+    description="Customers, transactions, net sales and share of sales of repeat customers (two or more "
+    "transactions in scope) and one-time customers (exactly one).",
+    listed=True,
+)
+PaymentMethodApi = _sales_api(
+    name="payment_methods",
+    selector=payment_method_list,
+    serializer=PaymentMethodListSerializer,
+    summary="Sales per payment method",
+    description="Gross sales, discount, net sales, transactions, units and share of sales per payment method.",
+    listed=True,
+)

@@ -28,6 +28,7 @@ from analytics.models import ColumnMapping, ImportBatch
 from analytics.services.import_csv.pipeline import ImportOutcome, describe, import_file_run
 from analytics.services.import_csv.progress import ProgressWriter
 from analytics.services.import_csv.reading import ImportFailure
+from analytics.warehouse import warehouse_batch_add
 from retail_platform.errors import ApplicationError
 from retail_platform.locks import data_write_lock
 
@@ -159,7 +160,7 @@ def import_batch_run(*, batch_id: int, queue_refit: bool = True) -> ImportBatch:
 
     A batch already succeeded or failed is returned as it is (the queue delivers at least once). The
     attempt is counted first, in its own commit; past IMPORT_MAX_ATTEMPTS the batch fails without
-    running. On success the aggregates are rebuilt inside the transaction and, after commit, the
+    running. On success the read model takes the batch's lines in, inside the transaction and, after commit, the
     segmentation refit is queued (unless `queue_refit` is False: the caller runs it itself).
     """
     batch = ImportBatch.objects.filter(pk=batch_id).first()
@@ -205,8 +206,6 @@ def import_batch_run(*, batch_id: int, queue_refit: bool = True) -> ImportBatch:
 
 
 def _batch_import(batch: ImportBatch, *, progress: ProgressWriter, queue_refit: bool) -> ImportBatch:
-    from analytics.services.rollups import rollups_rebuild
-
     if not batch.file or not batch.file.storage.exists(batch.file.name):
         raise ImportFailure(f"{batch.file_name}: the stored file is missing; upload it again.")
     spec = mapping_resolve(mapping_name=batch.mapping_name, mapping=batch.mapping)
@@ -229,7 +228,7 @@ def _batch_import(batch: ImportBatch, *, progress: ProgressWriter, queue_refit: 
         )
         started = time.perf_counter()
         progress.update("aggregates", 0)
-        rollups_rebuild(daily_increment=outcome.daily_increment)
+        warehouse_batch_add(batch_id=batch.id)
         outcome.timings["aggregates"] = time.perf_counter() - started
         progress.close()  # no progress writes past this point: the batch row is ours until commit
         batch.status = ImportBatch.Status.SUCCEEDED

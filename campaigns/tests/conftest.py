@@ -22,7 +22,8 @@ import pytest
 from django.db.models import Max
 
 from analytics.models import TransactionLine
-from analytics.tests.factories import CustomerFactory, TransactionLineFactory
+from analytics.tests.factories import CustomerFactory, StoreFactory, TransactionLineFactory
+from analytics.warehouse import warehouse_rebuild
 from segmentation.models import CustomerSegment, SegmentationRun
 from segmentation.services import segmentation_run_summaries_save
 
@@ -33,6 +34,7 @@ def _line(customer: object, invoice: str, day: str, net: str, *, cost: str | Non
     amount = Decimal(net)
     TransactionLineFactory(
         customer=customer,
+        store=StoreFactory(name="Kanyon"),
         invoice_no=invoice,
         date=datetime.date.fromisoformat(day),
         quantity=quantity,
@@ -48,6 +50,7 @@ def make_run(
 ) -> SegmentationRun:
     """A succeeded run assigning each customer its (K-Means segment, RFM segment), with its recency
     from the lines and the summaries a refit saves; clusters are numbered in order of first appearance."""
+    warehouse_rebuild()  # the lines made by the factories, into the read model the summaries read
     names = list(dict.fromkeys(segment for segment, _ in assignments.values()))
     clusters = [
         {

@@ -11,8 +11,8 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 
 from analytics.models import Customer
-from analytics.services.rollups import rollups_rebuild
 from analytics.tests.factories import CustomerFactory, TransactionLineFactory
+from analytics.warehouse import warehouse_rebuild
 from campaigns import services
 from campaigns.models import Scenario, TargetExport
 from campaigns.tests.conftest import make_run
@@ -141,7 +141,7 @@ def test_history_is_cached_per_run_and_a_new_run_brings_the_new_lines(
         again = services.campaign_simulate(segments=["VIP"], discount=0.2, horizon_days=200)
     assert again.assumptions.baseline_rate == 1.0
     TransactionLineFactory(customer=Customer.objects.get(external_id="V3"), date=datetime.date(2024, 6, 30))
-    rollups_rebuild()  # an import; the refit that follows it makes a new run
+    warehouse_rebuild()  # an import; the refit that follows it makes a new run
     history.is_active = False
     history.save()
     make_run(dict.fromkeys(Customer.objects.filter(external_id__startswith="V"), ("VIP", "Champions")))

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from analytics import models as analytics_models
 from analytics.tests import factories
+from analytics.warehouse import warehouse_batch_add
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ def load_sales(raw: list[RawLine]) -> analytics_models.ImportBatch:
         for line in raw
     ]
     analytics_models.TransactionLine.objects.bulk_create(lines, batch_size=1000)
+    warehouse_batch_add(batch_id=batch.pk)
     return batch
 
 

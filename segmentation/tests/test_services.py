@@ -10,13 +10,15 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
 
-from analytics.selectors.customer_activity import customer_rfm_frame
+from analytics.warehouse import customer_histories_get
 from retail_platform.errors import ApplicationError
 from retail_platform.locks import DATA_WRITE_LOCK_KEY
 from retail_platform.roles import ROLE_GROUPS
 from segmentation import clustering, rfm, services
+from segmentation.activity import customer_activity
 from segmentation.models import CustomerSegment, SegmentationRun
 from segmentation.services import (
+    assignments,
     segmentation_customers_score,
     segmentation_run_activate,
     segmentation_run_create,
@@ -123,7 +125,7 @@ def test_the_assignments_copy_writes_exact_money_and_any_names() -> None:
         rfm_segments=np.array(rfm_segments, dtype=object),
         segments=np.array(names, dtype=object),
     )
-    table, columns = CustomerSegment._meta.db_table, ", ".join(services._COPY_COLUMNS)
+    table, columns = CustomerSegment._meta.db_table, ", ".join(assignments._COPY_COLUMNS)
     statement = f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)"
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         copy.write(data)
@@ -193,8 +195,8 @@ def test_an_as_of_date_ignores_later_lines() -> None:
         assert assignments[customer].monetary == values.monetary
 
 
-def test_customer_rfm_frame_is_empty_without_lines() -> None:
-    activity = customer_rfm_frame()
+def test_customer_activity_is_empty_without_lines() -> None:
+    activity = customer_activity(customer_histories_get())
     assert activity.as_of is None and activity.frame.empty
 
 

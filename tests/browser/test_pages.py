@@ -13,7 +13,6 @@ from playwright.sync_api import Page
 
 from analytics.demo_data import demo_rows_write
 from analytics.services.import_batches import import_batch_create, import_batch_run
-from analytics.services.rollups import rollups_transactions_rebuild
 from segmentation.services import segmentation_run_create
 from tests.browser.conftest import PHONE, PageProblems, assert_charts_drawn, screenshot, sign_in
 
@@ -33,7 +32,6 @@ def _import(path: Path) -> None:
     batch = import_batch_create(path_or_file=path, file_name=path.name, source="command", enqueue=False)
     batch = import_batch_run(batch_id=batch.id, queue_refit=False)
     assert batch.status == "succeeded", batch.message
-    rollups_transactions_rebuild()
     run = segmentation_run_create()
     assert run.status == "succeeded", run.message
 

@@ -1,8 +1,8 @@
 """Import a CSV file of transaction lines: `import_transactions FILE [--mapping NAME|FILE.json] [--sync]`.
 
 Without --sync the batch is queued for the django-q2 worker and its id printed. With --sync the import
-and its follow-up jobs (the aggregates and the segmentation refit) run in this process. The command
-exits non-zero when the import fails.
+and the job the worker would run after it (the segmentation refit, the same task) run in this
+process. The command exits non-zero when the import fails.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import analytics.services.import_csv.columnar  # noqa: F401
 from analytics.models import ImportBatch
 from analytics.services.import_batches import import_batch_create, import_batch_run
 from retail_platform.errors import ApplicationError
+from segmentation.models import SegmentationRun
+from segmentation.tasks import segmentation_refit_task
 
 FIRST_ERRORS_SHOWN = 20
 
@@ -71,27 +73,18 @@ class Command(BaseCommand):
             raise CommandError(batch.message or "The import failed.", returncode=1)
 
     def _follow_ups(self, batch: ImportBatch, *, refit: bool) -> dict[str, Any] | None:
-        """The jobs the worker would run after the import: the transaction rollup and the refit.
+        """The job the worker runs after an import (the segmentation refit), through the same task.
 
         A refit that cannot segment the data (too few customers, say) records why on its run; the
         import still succeeded, so that is reported, not an error."""
-        from analytics.services.rollups import rollups_transactions_rebuild
-
-        timings = dict(batch.timings)
+        if not refit:
+            return None
         started = time.perf_counter()
-        rollups_transactions_rebuild()
-        timings["transactions_rollup"] = round(time.perf_counter() - started, 3)
-        outcome = None
-        if refit:
-            from segmentation.services import segmentation_run_create
-
-            started = time.perf_counter()
-            run = segmentation_run_create(import_batch_id=batch.id)
-            timings["refit"] = round(time.perf_counter() - started, 3)
-            outcome = {"run_id": run.pk, "status": run.status, "message": run.message}
+        run = SegmentationRun.objects.get(pk=segmentation_refit_task(import_batch_id=batch.id))
+        timings = {**batch.timings, "refit": round(time.perf_counter() - started, 3)}
         ImportBatch.objects.filter(pk=batch.pk).update(timings=timings)
         batch.timings = timings
-        return outcome
+        return {"run_id": run.pk, "status": run.status, "message": run.message}
 
     def _report(
         self, batch: ImportBatch, options: dict[str, Any], *, queued: bool, refit: dict[str, Any] | None = None

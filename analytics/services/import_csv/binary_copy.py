@@ -18,7 +18,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from analytics.services.import_csv.columnar_lines import LineArrays, sorted_unique
-from retail_platform.binary_copy import SIGNATURE, TRAILER, numeric_template, numeric_write
+from retail_platform.binary_copy import numeric_template, numeric_write
 
 # The order of the COPY's column list (the invoice last: it is the only field of varying length).
 COLUMNS = (
@@ -147,61 +147,3 @@ def _invoices(
     text = np.frombuffer(data, dtype=np.uint8)
     gather = offsets[rows][:, None] + np.arange(length)
     return text[gather].view(f"S{length}").ravel()
-
-
-# The day-level rollup's columns (rollups.DAILY_INCREMENT_COLUMNS), with wider numerics for sums:
-# five base-10,000 digits before the point hold any sum of 64-bit cents.
-DAILY_NUMERIC_DIGITS = 6
-_DAILY_FIELDS: list[tuple[str, str | tuple[str, tuple[int]]]] = [
-    ("date", ">i4"),
-    ("store_id", ">i8"),
-    ("category_id", ">i8"),
-    ("payment_method_id", ">i8"),
-    ("gross_sales", (">i2", (4 + DAILY_NUMERIC_DIGITS,))),
-    ("discount", (">i2", (4 + DAILY_NUMERIC_DIGITS,))),
-    ("net_sales", (">i2", (4 + DAILY_NUMERIC_DIGITS,))),
-    ("cost", (">i2", (4 + DAILY_NUMERIC_DIGITS,))),
-    ("cost_lines", ">i4"),
-    ("units", ">i8"),
-    ("purchase_lines", ">i4"),
-    ("return_lines", ">i4"),
-]
-
-
-_DAILY_RECORD = np.dtype(
-    [("field_count", ">i2")]
-    + [part for name, dtype in _DAILY_FIELDS for part in ((f"{name}_length", ">i4"), (name, dtype))]
-)
-assert _DAILY_RECORD.fields is not None
-_DAILY_COST_OFFSET: int = _DAILY_RECORD.fields["cost"][1]
-_DAILY_COST = slice(_DAILY_COST_OFFSET, _DAILY_COST_OFFSET + _DAILY_RECORD["cost"].itemsize)
-_DAILY_CHUNK_ROWS = 65_536
-
-
-def daily_binary(columns: dict[str, npt.NDArray[np.int64]]) -> bytes:
-    """Day-level rollup rows (`date` in days since 2000-01-01, money in cents) as binary COPY data in
-    the order given, signature and trailer included; `cost` is NULL where `cost_lines` is 0."""
-    has_cost = columns["cost_lines"] > 0
-    chunks = [SIGNATURE]
-    for start in range(0, len(has_cost), _DAILY_CHUNK_ROWS):
-        rows = slice(start, start + _DAILY_CHUNK_ROWS)
-        out = np.zeros(len(has_cost[rows]), dtype=_DAILY_RECORD)
-        out["field_count"] = len(_DAILY_FIELDS)
-        for name, dtype in _DAILY_FIELDS:
-            out[f"{name}_length"] = np.dtype(dtype).itemsize
-            if isinstance(dtype, tuple):
-                numeric_template(out[name], scale=2)
-                numeric_write(out[name], columns[name][rows], scale=2)
-            else:
-                out[name] = columns[name][rows]
-        out["cost_length"][~has_cost[rows]] = -1
-        record_bytes = out.view(np.uint8).reshape(len(out), _DAILY_RECORD.itemsize)
-        if has_cost[rows].all():
-            chunks.append(record_bytes.tobytes())
-            continue
-        # A NULL cost has no value bytes: drop them from those rows, keeping every row in its place.
-        kept = np.ones(record_bytes.shape, dtype=bool)
-        kept[np.ix_(~has_cost[rows], np.arange(_DAILY_COST.start, _DAILY_COST.stop))] = False
-        chunks.append(record_bytes[kept].tobytes())
-    chunks.append(TRAILER)
-    return b"".join(chunks)

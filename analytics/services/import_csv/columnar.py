@@ -51,7 +51,6 @@ from analytics.services.import_csv import binary_copy
 from analytics.services.import_csv.columnar_lines import (
     BatchFacts,
     ColumnarDeclined,
-    LineArrays,
     Lookups,
     batch_check,
     customer_values,
@@ -74,7 +73,6 @@ from analytics.services.import_csv.lines_table import BULK_LOCK_WAIT, BULK_MIN_R
 from analytics.services.import_csv.progress import ProgressWriter
 from analytics.services.import_csv.reading import FileFacts
 from analytics.services.import_csv.statements import ImportStatements
-from analytics.services.rollups import SalesDailyIncrement
 from retail_platform.binary_copy import SIGNATURE, TRAILER
 
 logger = logging.getLogger(__name__)
@@ -84,8 +82,6 @@ logger = logging.getLogger(__name__)
 BLOCK_BYTES = 4 * 1024 * 1024
 CHECK_THREADS = 2
 SWITCH_INTERVAL = 0.0005  # seconds (Python's default: 0.005)
-# Day-level cells summed in dense arrays up to this many (8 sums of 8 bytes: 64 MB).
-DENSE_DAY_CELLS = 1_000_000
 # Files up to this size are kept in memory between the two passes (the import process peaks near 7
 # times the file's size then: about 700 MB for 1,000,000 lines, 82 MB); a bigger file is read twice,
 # in about 300 MB whatever its size.
@@ -96,7 +92,6 @@ KEEP_FILE_BYTES = 100 * 1024 * 1024
 class ColumnarResult:
     rows_read: int
     imported: int
-    daily: SalesDailyIncrement
     timings: dict[str, float]
 
 
@@ -153,14 +148,12 @@ def columnar_import(
             side.wait()  # the connection is the second thread's until it is done
             raise
         lookups = side.result()
-        day_cells = _DayCells.of(lookups)
         progress.update("load", 20)
 
         cursor.execute("SELECT EXISTS (SELECT 1 FROM analytics_transactionline)")
         earlier_lines = bool(cursor.fetchone()[0])
         new_rows = _new_rows(cursor, keys) if earlier_lines else np.ones(len(keys), dtype=np.bool_)
         progress.update("load", 30)
-        daily = _DailySums(day_cells)
 
         def copy_lines() -> int:
             written = 0
@@ -185,24 +178,15 @@ def columnar_import(
                     for chunk in binary_copy.lines_binary(lines, keys=batch_keys, batch_id=batch_id):
                         copy.write(chunk)
                     written += len(lines)
-                    daily.add(lines)
                     progress.update("load", 30 + int(60 * (start + batch.num_rows) / max(checked.rows, 1)))
                 copy.write(TRAILER)
-            # The rollup rows are summed up on a second thread while PostgreSQL builds the primary key.
-            daily_side.append(_Side(lambda: daily.increment(earlier_lines=earlier_lines)))
             return written
 
-        daily_side: list[_Side] = []
         new_count = int(new_rows.sum())
-        try:
-            imported = lines_load(cursor, rows=new_count, insert=lambda bulk: copy_lines()) if new_count else 0
-        finally:
-            for side in daily_side:
-                side.wait()
+        imported = lines_load(cursor, rows=new_count, insert=lambda bulk: copy_lines()) if new_count else 0
         progress.update("load", 95)
-        increment = daily_side[0].result() if daily_side else daily.increment(earlier_lines=earlier_lines)
         timings["load"] = time.perf_counter() - started
-        return ColumnarResult(rows_read=checked.rows, imported=imported, daily=increment, timings=timings)
+        return ColumnarResult(rows_read=checked.rows, imported=imported, timings=timings)
 
 
 @dataclass
@@ -602,125 +586,3 @@ def _new_rows(cursor: Any, keys: npt.NDArray[np.void]) -> npt.NDArray[np.bool_]:
     if len(found):
         new = ~np.isin(keys, found)
     return new
-
-
-@dataclass(frozen=True)
-class _DayCells:
-    """Numbers the day x store x category x payment method cells the file's lines can fall in (one
-    integer per cell, from the dates and ids the lookups hold)."""
-
-    first_day: int
-    days: int
-    stores: npt.NDArray[np.int64]
-    categories: npt.NDArray[np.int64]
-    methods: npt.NDArray[np.int64]
-
-    @classmethod
-    def of(cls, lookups: Lookups) -> _DayCells:
-        days = np.array(sorted(set(lookups.dates.values())) or [0], dtype=np.int64)
-        ids = {
-            field: np.array(sorted(set(lookup.values())), dtype=np.int64)
-            for field, lookup in lookups.dimensions.items()
-        }
-        cells = cls(
-            first_day=int(days[0]),
-            days=int(days[-1] - days[0] + 1),
-            stores=ids["store"],
-            categories=ids["category"],
-            methods=ids["payment_method"],
-        )
-        if cells.days * len(cells.stores) * len(cells.categories) * len(cells.methods) >= 2**62:
-            raise ColumnarDeclined("too many day x store x category x payment method cells")
-        return cells
-
-    @property
-    def size(self) -> int:
-        return self.days * len(self.stores) * len(self.categories) * len(self.methods)
-
-    def number(self, lines: LineArrays) -> npt.NDArray[np.int64]:
-        """Store-major numbers, so cells in number order are in (store_id, date) order, SalesDaily's."""
-        cell = np.searchsorted(self.stores, lines.store_id).astype(np.int64) * self.days
-        cell += lines.date.astype(np.int64) - self.first_day
-        for ids, values in ((self.categories, lines.category_id), (self.methods, lines.payment_method_id)):
-            cell = cell * len(ids) + np.searchsorted(ids, values)
-        return cell
-
-    def columns(self, cell: npt.NDArray[np.int64]) -> dict[str, npt.NDArray]:
-        """The date (days since 2000-01-01) and ids of numbered cells."""
-        cell, method = np.divmod(cell, len(self.methods))
-        cell, category = np.divmod(cell, len(self.categories))
-        store, day = np.divmod(cell, self.days)
-        return {
-            "date": day + self.first_day,
-            "store_id": self.stores[store],
-            "category_id": self.categories[category],
-            "payment_method_id": self.methods[method],
-        }
-
-
-DAILY_SUMS = ("gross", "discount", "net", "cost", "cost_lines", "units", "purchase_lines", "return_lines")
-
-
-class _DailySums:
-    """Sums per day-level cell (money in cents) of the lines written: one dense array per sum when
-    the file's cells are few enough (np.add.at, exact integers), else per batch sorted and reduced."""
-
-    def __init__(self, day_cells: _DayCells) -> None:
-        self.day_cells = day_cells
-        self.dense = day_cells.size <= DENSE_DAY_CELLS
-        self.sums = {name: np.zeros(day_cells.size if self.dense else 0, dtype=np.int64) for name in DAILY_SUMS}
-        self.parts: list[tuple[npt.NDArray[np.int64], dict[str, npt.NDArray[np.int64]]]] = []
-
-    def add(self, lines: LineArrays) -> None:
-        cells = self.day_cells.number(lines)
-        values = {
-            "gross": lines.gross,
-            "discount": lines.discount,
-            "net": lines.net,
-            "cost": np.where(lines.has_cost, lines.cost, 0),
-            "units": lines.quantity,
-        }
-        counts = {"cost_lines": lines.has_cost, "purchase_lines": ~lines.is_return, "return_lines": lines.is_return}
-        if not self.dense:
-            values.update({name: rows.astype(np.int64) for name, rows in counts.items()})
-            self.parts.append(_grouped(cells, values))
-            return
-        for name, column in values.items():
-            np.add.at(self.sums[name], cells, column)
-        for name, rows in counts.items():
-            self.sums[name] += np.bincount(cells[rows], minlength=self.day_cells.size)
-
-    def increment(self, *, earlier_lines: bool) -> SalesDailyIncrement:
-        """The rollup rows, as binary COPY data in SalesDaily's columns."""
-        if self.dense:
-            # Every line is a purchase or a return: a cell with lines has one of either.
-            cells = np.flatnonzero(self.sums["purchase_lines"] + self.sums["return_lines"])
-            sums = {name: column[cells] for name, column in self.sums.items()}
-        elif self.parts:
-            cells, sums = _grouped(
-                np.concatenate([part_cells for part_cells, _ in self.parts]),
-                {name: np.concatenate([part[name] for _, part in self.parts]) for name in DAILY_SUMS},
-            )
-        else:
-            return SalesDailyIncrement(copy_data=b"", rows=0, earlier_lines=earlier_lines)
-        columns = {
-            **self.day_cells.columns(cells),
-            "gross_sales": sums["gross"],
-            "discount": sums["discount"],
-            "net_sales": sums["net"],
-            **{name: sums[name] for name in ("cost", "cost_lines", "units", "purchase_lines", "return_lines")},
-        }
-        return SalesDailyIncrement(
-            copy_data=binary_copy.daily_binary(columns), rows=len(cells), earlier_lines=earlier_lines
-        )
-
-
-def _grouped(
-    cells: npt.NDArray[np.int64], values: dict[str, npt.NDArray[np.int64]]
-) -> tuple[npt.NDArray[np.int64], dict[str, npt.NDArray[np.int64]]]:
-    """The distinct cells and each value summed per cell (sorted, then reduced)."""
-    order = np.argsort(cells)
-    ordered = cells[order]
-    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1]))) if len(ordered) else order
-    sums = {name: np.add.reduceat(column[order], starts) if len(starts) else column for name, column in values.items()}
-    return ordered[starts], sums

@@ -50,7 +50,6 @@ from analytics.services.import_csv.reading import (
 )
 from analytics.services.import_csv.staging import staging_create, staging_load
 from analytics.services.import_csv.statements import LOOKUP_TABLES, ImportStatements
-from analytics.services.rollups import SalesDailyIncrement
 
 MAX_ERRORS_KEPT = 1000
 TEMP_BUFFERS = "256MB"
@@ -73,8 +72,6 @@ class ImportOutcome:
     delimiter: str = ""
     # "columnar" or "sql": which path imported the file (see the module docstring).
     path: str = ""
-    # The day-level rollup rows of the lines added, when the path computed them (columnar).
-    daily_increment: SalesDailyIncrement | None = None
 
 
 def import_file_run(
@@ -232,7 +229,6 @@ def _columnar_run(
     outcome.imported = result.imported
     outcome.duplicates = result.rows_read - result.imported
     outcome.timings.update(result.timings)
-    outcome.daily_increment = result.daily
     return True
 
 

@@ -3,8 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from analytics.services.rollups import rollups_rebuild, rollups_transactions_rebuild
-from analytics.tests.selectors.sales_dataset import Line, generate_lines, store_lines
+from analytics.tests.warehouse.sales_dataset import Line, generate_lines, store_lines
 
 
 @pytest.fixture(autouse=True)
@@ -17,6 +16,4 @@ def _empty_cache() -> None:
 def sales_lines(db: None) -> list[Line]:
     lines = generate_lines()
     store_lines(lines)
-    rollups_rebuild()
-    rollups_transactions_rebuild()
     return lines

@@ -9,8 +9,8 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from analytics.selectors.filters import SalesFilter
-from analytics.tests.selectors import sales_dataset as ref
-from analytics.tests.selectors.sales_dataset import FILTERS, Line
+from analytics.tests.warehouse import sales_dataset as ref
+from analytics.tests.warehouse.sales_dataset import FILTERS, Line
 
 pytestmark = pytest.mark.django_db
 

@@ -13,10 +13,9 @@ from rest_framework.test import APIClient
 
 from analytics.demo_data import demo_rows_write
 from analytics.selectors.filters import SalesFilter
-from analytics.services.rollups import rollups_transactions_rebuild
 from analytics.tests.apis.test_sales import amount, get
-from analytics.tests.selectors import sales_dataset as ref
-from analytics.tests.selectors.sales_dataset import Line
+from analytics.tests.warehouse import sales_dataset as ref
+from analytics.tests.warehouse.sales_dataset import Line
 
 pytestmark = pytest.mark.django_db
 
@@ -58,13 +57,10 @@ def _file_lines(path: Path) -> list[Line]:
     return lines
 
 
-@pytest.fixture(params=["lines_fallback", "transaction_rollup"])
-def imported(request: pytest.FixtureRequest, tmp_path: Path) -> list[Line]:
+@pytest.fixture
+def imported(tmp_path: Path) -> list[Line]:
     path = demo_rows_write(tmp_path / "demo.csv", rows=3000, customers=700, return_share=0.03)
     call_command("import_transactions", str(path), "--sync", "--no-refit")
-    if request.param == "transaction_rollup":
-        # The task queued after commit; a test's transaction never commits, so it runs here.
-        rollups_transactions_rebuild()
     return _file_lines(path)
 
 

@@ -14,9 +14,9 @@ from analytics.services.rollups import (
     rollups_transactions_rebuild,
     transactions_source,
 )
-from analytics.tests.selectors import sales_dataset as ref
-from analytics.tests.selectors.sales_dataset import generate_lines, store_lines
 from analytics.tests.services.conftest import DAILY_ROW_FIELDS, daily_rollup_is_in_index_order
+from analytics.tests.warehouse import sales_dataset as ref
+from analytics.tests.warehouse.sales_dataset import generate_lines, store_lines
 
 pytestmark = pytest.mark.django_db
 

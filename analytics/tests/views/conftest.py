@@ -14,8 +14,8 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 
-from analytics.services.rollups import rollups_rebuild, rollups_transactions_rebuild
 from analytics.tests import factories
+from analytics.warehouse import warehouse_rebuild
 
 
 @pytest.fixture(autouse=True)
@@ -64,5 +64,4 @@ def sales(db: None) -> None:
         invoice="I3", customer="C2", store="Kanyon", category="Books",
         day=datetime.date(2023, 2, 20), quantity=1, unit="30", discount="0",
     )  # fmt: skip
-    rollups_rebuild()
-    rollups_transactions_rebuild()
+    warehouse_rebuild()

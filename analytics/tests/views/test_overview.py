@@ -108,14 +108,13 @@ def test_empty_database_tells_a_viewer_who_imports(viewer) -> None:
 def test_names_from_imported_data_are_escaped(viewer, sales) -> None:
     import datetime
 
-    from analytics.services.rollups import rollups_rebuild, rollups_transactions_rebuild
+    from analytics.warehouse import warehouse_rebuild
 
     add_line(
         invoice="X1", customer="C9", store="<script>alert(1)</script>", category="Books",
         day=datetime.date(2023, 2, 1), quantity=1, unit="1000", discount="0",
     )  # fmt: skip
-    rollups_rebuild()
-    rollups_transactions_rebuild()
+    warehouse_rebuild()
 
     html = signed_in_client(viewer).get("/").content.decode()
     assert "<script>alert(1)</script>" not in html

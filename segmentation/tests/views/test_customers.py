@@ -2,7 +2,6 @@ import re
 
 import pytest
 
-from analytics.services.rollups import rollups_rebuild
 from retail_platform.tests.pages import assert_no_inline_script, signed_in_client
 from segmentation import rfm
 from segmentation.services import segmentation_run_create
@@ -17,7 +16,6 @@ CHARTS = ("segment-sizes", "segment-profile", "rfm-scatter", "rfm-grid-frequency
 def raw() -> list[RawLine]:
     lines = build_sales()
     load_sales(lines)
-    rollups_rebuild()
     return lines
 
 
@@ -129,7 +127,6 @@ def test_movement_appears_once_there_are_two_runs(viewer, raw, run) -> None:
 def test_uninformative_frequency_is_flagged_and_its_grid_left_out(viewer) -> None:
     lines = build_sales(one_purchase_each=True)
     load_sales(lines)
-    rollups_rebuild()
     assert segmentation_run_create().status == "succeeded"
 
     html = signed_in_client(viewer).get("/customers/").content.decode()

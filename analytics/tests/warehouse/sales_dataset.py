@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from analytics import models
-from analytics.selectors.filters import SalesFilter
 from analytics.tests import factories
+from analytics.warehouse import SalesFilter, warehouse_batch_add, warehouse_rebuild
 
 STORES = ("Kanyon", "Metrocity", "Zorlu Center")
 CATEGORIES = ("Books", "Clothing", "Shoes", "Toys")
@@ -102,38 +102,46 @@ def generate_lines(seed: int = 7) -> list[Line]:
     return lines
 
 
-def store_lines(lines: Iterable[Line]) -> None:
-    """Save the lines (through the factories) in one batch."""
-    batch = factories.ImportBatchFactory()
+def store_lines(lines: Iterable[Line], *, batches: int = 1, rebuild: bool = False) -> None:
+    """Save the lines (through the factories) in `batches` import batches, every n-th line in the same
+    one (so invoices are split across batches), each added to the read model as an import adds it; or,
+    with `rebuild`, all saved first and the read model rebuilt from them."""
+    lines = list(lines)
     stores = {name: factories.StoreFactory(name=name) for name in STORES}
     categories = {name: factories.CategoryFactory(name=name) for name in CATEGORIES}
     methods = {name: factories.PaymentMethodFactory(name=name) for name in PAYMENT_METHODS}
     customers: dict[str, models.Customer] = {}
-    rows = []
-    for line in lines:
-        if line.customer not in customers:
-            customers[line.customer] = factories.CustomerFactory(external_id=line.customer)
-        rows.append(
-            factories.TransactionLineFactory.build(
-                batch=batch,
-                invoice_no=line.invoice_no,
-                customer=customers[line.customer],
-                store=stores[line.store],
-                category=categories[line.category],
-                payment_method=methods[line.payment_method],
-                date=line.date,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                gross_amount=line.gross,
-                discount_amount=line.discount,
-                net_amount=line.net,
-                cost=line.cost,
+    for number in range(batches):
+        batch = factories.ImportBatchFactory()
+        rows = []
+        for line in lines[number::batches]:
+            if line.customer not in customers:
+                customers[line.customer] = factories.CustomerFactory(external_id=line.customer)
+            rows.append(
+                factories.TransactionLineFactory.build(
+                    batch=batch,
+                    invoice_no=line.invoice_no,
+                    customer=customers[line.customer],
+                    store=stores[line.store],
+                    category=categories[line.category],
+                    payment_method=methods[line.payment_method],
+                    date=line.date,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    gross_amount=line.gross,
+                    discount_amount=line.discount,
+                    net_amount=line.net,
+                    cost=line.cost,
+                )
             )
-        )
-    models.TransactionLine.objects.bulk_create(rows)
+        models.TransactionLine.objects.bulk_create(rows)
+        if not rebuild:
+            warehouse_batch_add(batch_id=batch.pk)
+    if rebuild:
+        warehouse_rebuild()
 
 
-# --- The reference: the definitions of analytics.selectors, computed on the Python rows. ---
+# --- The reference: the definitions of the read model's readers, computed on the Python rows. ---
 
 
 def cents(value: Decimal) -> Decimal:

@@ -3,7 +3,7 @@
 A customer's transactions are counted within the filter (dates, stores, categories): a *repeat*
 customer has two or more transactions in scope, a *one-time* customer exactly one (a transaction
 is one invoice on one day in one store; returns-only invoices are not transactions, see
-`analytics.selectors.sales_rollups`). Customers without a transaction in scope belong to neither.
+`analytics.warehouse.scope`). Customers without a transaction in scope belong to neither.
 
 `net_sales` of a type is the net amount of every line in scope of its customers, their returns
 included. `share_of_sales` divides it by the net sales of everything in scope (the overview's), so
@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from analytics.selectors.filters import SalesFilter
-from analytics.selectors.sales_rollups import Scope, cached, fetch, money, ratio
+from analytics.warehouse.filters import SalesFilter
+from analytics.warehouse.scope import Scope, fetch, money, ratio, scoped_answer
 
 REPEAT = "repeat"
 ONE_TIME = "one_time"
@@ -43,7 +43,7 @@ def _customer_types(scope: Scope) -> tuple[CustomerTypeSales, ...]:
         clauses = [*clauses, "part_category_ids && %s::bigint[]"]
         params = [categories, categories, *common_params, categories]
     else:
-        counted = "cardinality(purchase_category_ids) > 0"
+        counted = "purchase_lines > 0"
         net_in_scope = "net_amount"
         params = common_params
     where = " AND ".join(clauses) or "TRUE"
@@ -53,7 +53,7 @@ def _customer_types(scope: Scope) -> tuple[CustomerTypeSales, ...]:
         for is_repeat, customers, transactions, net in fetch(
             "SELECT n >= 2, count(*), sum(n), sum(net) FROM ("
             f"SELECT customer_id, count(*) FILTER (WHERE {counted}) AS n, sum({net_in_scope}) AS net "
-            f"FROM {scope.transactions_from()} AS t WHERE {where} GROUP BY customer_id"
+            f"FROM analytics_salestransaction AS t WHERE {where} GROUP BY customer_id"
             ") AS per_customer WHERE n > 0 GROUP BY 1",
             params,
         )
@@ -77,4 +77,4 @@ def _customer_types(scope: Scope) -> tuple[CustomerTypeSales, ...]:
 
 def customer_type_list(*, sales_filter: SalesFilter) -> tuple[CustomerTypeSales, ...]:
     """Two rows, repeat then one_time: customers, transactions, net sales and share of sales."""
-    return cached("customer_types", sales_filter, _customer_types)
+    return scoped_answer("customer_types", sales_filter, _customer_types)

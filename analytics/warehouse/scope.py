@@ -1,7 +1,7 @@
-"""Shared plumbing of the sales selectors: the filter turned into SQL over the rollups, and the cache
-(also used by the API to cache its rendered answers the same way).
+"""A `SalesFilter` turned into SQL over the read model's tables, and the helpers every sales reader
+shares (money rounding, shares, running a query).
 
-Definitions every selector shares (documented once, here and in the API schema):
+Definitions every sales reader shares (documented once, here and in the API schema):
 
 - money (gross, discount, net, cost) sums every line in scope, returns included (a return's
   amounts are negative), from `SalesDaily`;
@@ -16,22 +16,17 @@ Definitions every selector shares (documented once, here and in the API schema):
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 from typing import Any, TypeVar
 
-from django.core.cache import cache
 from django.db import connection
 
-from analytics.selectors.filters import CACHE_SECONDS, Dimensions, SalesFilter, dimensions_get
-from analytics.services.rollups import data_version_get, transactions_rollup_is_current, transactions_source
+from analytics.warehouse.answers import answer_get
+from analytics.warehouse.filters import Dimensions, SalesFilter, dimensions_get
 
 T = TypeVar("T")
-# Part of every cache key: bump it when a selector's dataclasses change shape, so that answers stored
-# by the previous code (SalesAnswer outlives a deploy) are not read back.
-ANSWER_FORMAT = 1
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
@@ -51,15 +46,14 @@ def ratio(part: Decimal | int, whole: Decimal | int) -> float | None:
 
 
 class Scope:
-    """A SalesFilter resolved against one data version: ids instead of names, and SQL fragments."""
+    """A SalesFilter resolved against the current data: ids instead of names, and SQL fragments."""
 
-    def __init__(self, *, data_version: int, sales_filter: SalesFilter) -> None:
-        self.data_version = data_version
+    def __init__(self, *, sales_filter: SalesFilter) -> None:
         self.sales_filter = sales_filter
 
     @cached_property
     def dimensions(self) -> Dimensions:
-        return dimensions_get(data_version=self.data_version)
+        return dimensions_get()
 
     @property
     def store_ids(self) -> list[int]:
@@ -95,24 +89,20 @@ class Scope:
         return " AND ".join(clauses) or "TRUE", params
 
     def transactions_where(self) -> tuple[str, list[Any]]:
-        """WHERE clause over transactions: those counted (a purchase line in scope)."""
+        """WHERE clause over `analytics_salestransaction`: those counted (a purchase line in scope)."""
         clauses, params = self.common_where()
         if self.sales_filter.categories:
             clauses.append("purchase_category_ids && %s::bigint[]")
             params.append(self.category_ids)
         else:
-            clauses.append("cardinality(purchase_category_ids) > 0")
+            clauses.append("purchase_lines > 0")
         return " AND ".join(clauses), params
 
-    def transactions_from(self) -> str:
-        """The FROM item for transactions: the rollup table, or the same rows computed from the lines."""
-        return transactions_source(data_version=self.data_version)
-
-    @cached_property
+    @property
     def one_category_counted(self) -> bool:
-        """Whether transactions in scope are counted from `CategoryTransactionsDaily`: the filter
-        names exactly one category, and the rollups are current."""
-        return len(self.sales_filter.categories) == 1 and transactions_rollup_is_current(data_version=self.data_version)
+        """Whether transactions in scope are counted from `CategoryTransactionsDaily`: the filter names
+        exactly one category."""
+        return len(self.sales_filter.categories) == 1
 
     def category_transactions_where(self, *, by_payment_method: bool) -> tuple[str, list[Any]]:
         """WHERE clause over `analytics_categorytransactionsdaily` for the one category in scope: its
@@ -130,28 +120,6 @@ def fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         return cursor.fetchall()
 
 
-def cached(name: str, sales_filter: SalesFilter, compute: Callable[[Scope], T]) -> T:
-    """compute(scope), cached under the data version and the filter, at two levels.
-
-    First this process's Django cache; then `SalesAnswer`, shared by every worker and process (so
-    a new web worker does not compute again what another has, and the unfiltered answers the
-    rebuild task precomputed are read, not computed). A computed answer is stored in both.
-    """
-    data_version = data_version_get()
-    key = f"analytics:{name}:v{data_version}:f{ANSWER_FORMAT}:{sales_filter.cache_key}"
-    result = cache.get(key)
-    if result is not None:
-        return result
-    stored = fetch("SELECT value FROM analytics_salesanswer WHERE key = %s", [key])
-    if stored:
-        result = pickle.loads(stored[0][0])  # noqa: S301 (written by this application only)
-    if result is None:
-        scope = Scope(data_version=data_version, sales_filter=sales_filter)
-        result = compute(scope)
-        fetch(
-            "INSERT INTO analytics_salesanswer (key, data_version, value, created_at) VALUES (%s, %s, %s, now()) "
-            "ON CONFLICT (key) DO NOTHING RETURNING 1",
-            [key, data_version, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)],
-        )
-    cache.set(key, result, CACHE_SECONDS)
-    return result
+def scoped_answer(name: str, sales_filter: SalesFilter, compute: Callable[[Scope], T]) -> T:
+    """compute(scope) for the filter, cached under the data version and the filter."""
+    return answer_get(name, sales_filter.cache_key, lambda _version: compute(Scope(sales_filter=sales_filter)))

@@ -5,8 +5,8 @@ import datetime
 import pytest
 from django.http import QueryDict
 
-from analytics.selectors.filters import SalesFilter, sales_filter_from_params
 from analytics.tests import factories
+from analytics.warehouse import SalesFilter, sales_filter_from_params
 from retail_platform.errors import ApplicationError
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from analytics.selectors.filters import SalesFilter
-from analytics.selectors.sales_rollups import Scope, cached, fetch, money, ratio
+from analytics.warehouse.filters import SalesFilter
+from analytics.warehouse.scope import Scope, fetch, money, ratio, scoped_answer
 
 
 @dataclass(frozen=True)
@@ -77,4 +77,4 @@ def _discount_impact(scope: Scope) -> DiscountImpact:
 
 def discount_impact_get(*, sales_filter: SalesFilter) -> DiscountImpact:
     """One row per category with lines in scope (by net sales, highest first), and the data's flags."""
-    return cached("discount_impact", sales_filter, _discount_impact)
+    return scoped_answer("discount_impact", sales_filter, _discount_impact)

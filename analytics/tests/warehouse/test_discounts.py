@@ -5,12 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from analytics.selectors.discounts import discount_impact_get
-from analytics.selectors.filters import SalesFilter
-from analytics.services.rollups import rollups_rebuild
 from analytics.tests import factories
-from analytics.tests.selectors import sales_dataset as ref
-from analytics.tests.selectors.sales_dataset import FILTERS, Line
+from analytics.tests.warehouse import sales_dataset as ref
+from analytics.tests.warehouse.sales_dataset import FILTERS, Line
+from analytics.warehouse import SalesFilter, discount_impact_get, warehouse_rebuild
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +51,7 @@ def test_data_without_discounts_or_cost_says_so_and_invents_nothing() -> None:
     factories.TransactionLineFactory.create_batch(
         3, category=factories.CategoryFactory(name="Toys"), date=datetime.date(2022, 1, 5), unit_price=Decimal("9.99")
     )
-    rollups_rebuild()
+    warehouse_rebuild()
 
     result = discount_impact_get(sales_filter=SalesFilter())
 

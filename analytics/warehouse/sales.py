@@ -2,7 +2,7 @@
 
 Every selector takes a `SalesFilter` and returns frozen dataclasses; money is Decimal rounded to
 cents, shares are floats. Definitions (transactions, customers, returns) are in
-`analytics.selectors.sales_rollups`. Results are cached per data version and filter.
+`analytics.warehouse.scope`. Results are cached per data version and filter.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from analytics.selectors.filters import SalesFilter
-from analytics.selectors.sales_rollups import Scope, cached, fetch, money, ratio
+from analytics.warehouse.filters import SalesFilter
+from analytics.warehouse.scope import Scope, fetch, money, ratio, scoped_answer
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def _overview(scope: Scope) -> Overview:
     where, params = scope.transactions_where()
     transactions, customers = fetch(
         "SELECT coalesce(sum(n), 0), count(*) FROM "
-        f"(SELECT customer_id, count(*) AS n FROM {scope.transactions_from()} AS t WHERE {where} "
+        f"(SELECT customer_id, count(*) AS n FROM analytics_salestransaction AS t WHERE {where} "
         "GROUP BY customer_id) AS per_customer",
         params,
     )[0]
@@ -92,7 +92,7 @@ def _overview(scope: Scope) -> Overview:
 
 def overview_get(*, sales_filter: SalesFilter) -> Overview:
     """Gross, discount and net sales, transactions, units, customers, average basket and the dates covered."""
-    return cached("overview", sales_filter, _overview)
+    return scoped_answer("overview", sales_filter, _overview)
 
 
 def _store_performance(scope: Scope) -> tuple[StorePerformance, ...]:
@@ -107,7 +107,7 @@ def _store_performance(scope: Scope) -> tuple[StorePerformance, ...]:
         store_id: (int(transactions), int(customers))
         for store_id, transactions, customers in fetch(
             "SELECT store_id, sum(n), count(*) FROM "
-            f"(SELECT store_id, customer_id, count(*) AS n FROM {scope.transactions_from()} AS t WHERE {where} "
+            f"(SELECT store_id, customer_id, count(*) AS n FROM analytics_salestransaction AS t WHERE {where} "
             "GROUP BY store_id, customer_id) AS per_store_customer GROUP BY store_id",
             params,
         )
@@ -136,7 +136,7 @@ def _store_performance(scope: Scope) -> tuple[StorePerformance, ...]:
 
 def store_performance_list(*, sales_filter: SalesFilter) -> tuple[StorePerformance, ...]:
     """One row per store with lines in scope, by net sales, highest first (ties by name)."""
-    return cached("store_performance", sales_filter, _store_performance)
+    return scoped_answer("store_performance", sales_filter, _store_performance)
 
 
 def _payment_methods(scope: Scope) -> tuple[PaymentMethodSales, ...]:
@@ -176,12 +176,12 @@ def _payment_method_transactions(scope: Scope) -> list[tuple[Any, ...]]:
         )
     where, params = scope.transactions_where()
     category_ids = scope.category_ids if scope.sales_filter.categories else None
-    part_in_scope = "part.has_purchase" + (" AND part.category_id = ANY(%s)" if category_ids is not None else "")
+    part_in_scope = "part.purchase_lines > 0" + (" AND part.category_id = ANY(%s)" if category_ids is not None else "")
     return fetch(
         "SELECT payment_method_id, count(*) FROM "
-        f"{scope.transactions_from()} AS t CROSS JOIN LATERAL ("
+        f"analytics_salestransaction AS t CROSS JOIN LATERAL ("
         "SELECT DISTINCT part.payment_method_id FROM unnest(t.part_category_ids, t.part_payment_method_ids, "
-        "t.part_has_purchase) AS part(category_id, payment_method_id, has_purchase) "
+        "t.part_purchase_lines) AS part(category_id, payment_method_id, purchase_lines) "
         f"WHERE {part_in_scope}) AS methods WHERE {where} GROUP BY payment_method_id",
         ([category_ids] if category_ids is not None else []) + params,
     )
@@ -189,4 +189,4 @@ def _payment_method_transactions(scope: Scope) -> list[tuple[Any, ...]]:
 
 def payment_method_list(*, sales_filter: SalesFilter) -> tuple[PaymentMethodSales, ...]:
     """One row per payment method with lines in scope, by net sales, highest first."""
-    return cached("payment_methods", sales_filter, _payment_methods)
+    return scoped_answer("payment_methods", sales_filter, _payment_methods)

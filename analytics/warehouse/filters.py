@@ -14,20 +14,16 @@ a typo is never mistaken for "no sales"). Blank values (`?store=`) are ignored.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from django.core.cache import cache
-
 from analytics.models import Category, PaymentMethod, Store
-from analytics.services.rollups import data_version_get
+from analytics.warehouse.answers import answer_get, question_key
 from retail_platform.errors import ApplicationError
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-CACHE_SECONDS = 24 * 60 * 60  # keys carry the data version, so entries never go stale; this only frees memory
 
 
 class QueryParams(Protocol):
@@ -52,10 +48,9 @@ class SalesFilter:
 
     @property
     def cache_key(self) -> str:
-        text = repr(
-            (self.date_from, self.date_to, tuple(sorted(set(self.stores))), tuple(sorted(set(self.categories))))
+        return question_key(
+            self.date_from, self.date_to, tuple(sorted(set(self.stores))), tuple(sorted(set(self.categories)))
         )
-        return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -76,17 +71,17 @@ class Dimensions:
         return {pk: name for name, pk in self.payment_method_ids.items()}
 
 
-def dimensions_get(*, data_version: int) -> Dimensions:
-    key = f"analytics:dimensions:v{data_version}"
-    dimensions = cache.get(key)
-    if dimensions is None:
-        dimensions = Dimensions(
-            store_ids=dict(Store.objects.values_list("name", "pk")),
-            category_ids=dict(Category.objects.values_list("name", "pk")),
-            payment_method_ids=dict(PaymentMethod.objects.values_list("name", "pk")),
-        )
-        cache.set(key, dimensions, CACHE_SECONDS)
-    return dimensions
+def dimensions_get() -> Dimensions:
+    """The stores, categories and payment methods of the current data version."""
+    return answer_get("dimensions", "", lambda _version: _dimensions_read())
+
+
+def _dimensions_read() -> Dimensions:
+    return Dimensions(
+        store_ids=dict(Store.objects.values_list("name", "pk")),
+        category_ids=dict(Category.objects.values_list("name", "pk")),
+        payment_method_ids=dict(PaymentMethod.objects.values_list("name", "pk")),
+    )
 
 
 def _parse_date(params: QueryParams, name: str) -> datetime.date | None:
@@ -133,7 +128,7 @@ def sales_filter_from_params(params: QueryParams) -> SalesFilter:
     stores = _names(params, "store")
     categories = _names(params, "category")
     if stores or categories:
-        dimensions = dimensions_get(data_version=data_version_get())
+        dimensions = dimensions_get()
         _check_names("store", "store", stores, dimensions.store_ids)
         _check_names("category", "category", categories, dimensions.category_ids)
     return SalesFilter(date_from=date_from, date_to=date_to, stores=stores, categories=categories)

@@ -13,8 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from analytics.selectors.filters import SalesFilter
-from analytics.selectors.sales_rollups import Scope, cached, fetch, money
+from analytics.warehouse.filters import SalesFilter
+from analytics.warehouse.scope import Scope, fetch, money, scoped_answer
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def _seasonality(scope: Scope) -> Seasonality:
         where, params = scope.transactions_where()
         sql = (
             "SELECT date_trunc('month', date)::date AS month, count(*) "
-            f"FROM {scope.transactions_from()} AS t WHERE {where} GROUP BY 1"
+            f"FROM analytics_salestransaction AS t WHERE {where} GROUP BY 1"
         )
     transactions = dict(fetch(sql, params))
     monthly = tuple(
@@ -99,4 +99,4 @@ def _seasonality(scope: Scope) -> Seasonality:
 
 def seasonality_get(*, sales_filter: SalesFilter) -> Seasonality:
     """Monthly and quarterly gross and net sales and transactions, and the average net sales per month of year."""
-    return cached("seasonality", sales_filter, _seasonality)
+    return scoped_answer("seasonality", sales_filter, _seasonality)

@@ -5,10 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from analytics.selectors.customers import customer_type_list
-from analytics.selectors.filters import SalesFilter
-from analytics.tests.selectors import sales_dataset as ref
-from analytics.tests.selectors.sales_dataset import FILTERS, Line
+from analytics.tests.warehouse import sales_dataset as ref
+from analytics.tests.warehouse.sales_dataset import FILTERS, Line
+from analytics.warehouse import SalesFilter, customer_type_list
 
 pytestmark = pytest.mark.django_db
 

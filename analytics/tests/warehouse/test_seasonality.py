@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from analytics.selectors.seasonality import seasonality_get
-from analytics.tests.selectors import sales_dataset as ref
-from analytics.tests.selectors.sales_dataset import FILTERS, Line
+from analytics.tests.warehouse import sales_dataset as ref
+from analytics.tests.warehouse.sales_dataset import FILTERS, Line
+from analytics.warehouse import seasonality_get
 
 pytestmark = pytest.mark.django_db
 

@@ -5,10 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from analytics.selectors.filters import SalesFilter
-from analytics.selectors.sales import overview_get, payment_method_list, store_performance_list
-from analytics.tests.selectors import sales_dataset as ref
-from analytics.tests.selectors.sales_dataset import FILTERS, Line
+from analytics.tests.warehouse import sales_dataset as ref
+from analytics.tests.warehouse.sales_dataset import FILTERS, Line, store_lines
+from analytics.warehouse import SalesFilter, overview_get, payment_method_list, store_performance_list
 
 pytestmark = pytest.mark.django_db
 
@@ -108,9 +107,6 @@ def test_store_filter_with_a_name_unknown_to_the_data_matches_nothing(sales_line
 def test_results_follow_a_new_import_and_are_cached_in_between(
     sales_lines: list[Line], django_assert_num_queries
 ) -> None:
-    from analytics.services.rollups import rollups_rebuild
-    from analytics.tests.selectors.sales_dataset import store_lines
-
     before = overview_get(sales_filter=SalesFilter())
     with django_assert_num_queries(1):  # the data version; the answer comes from the cache
         assert overview_get(sales_filter=SalesFilter()) == before
@@ -131,7 +127,6 @@ def test_results_follow_a_new_import_and_are_cached_in_between(
         for n, line in enumerate(extra)
     ]
     store_lines(extra)
-    rollups_rebuild()
 
     after = overview_get(sales_filter=SalesFilter())
     assert after.net_sales == ref.totals(sales_lines + extra)["net_sales"]

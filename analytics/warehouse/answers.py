@@ -1,0 +1,56 @@
+"""The one cache of the read side: answers keyed by the data version and the question.
+
+Two levels: this process's Django cache, then `SalesAnswer`, a table shared by every web worker and
+process (a new worker reads what another computed, and nothing is computed twice after an import).
+Every change to the data bumps the version and empties the table (`version.data_version_bump`), so
+an answer is never stale; process entries of older versions are simply never asked for again.
+
+Selectors cache their frozen dataclasses here; pages and API endpoints cache their rendered forms
+(a page's figures, an answer's JSON) through the same function, never a cache of their own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.core.cache import cache
+from django.db import connection
+
+from analytics.warehouse.version import data_version_get
+
+T = TypeVar("T")
+# Part of every key: bump it when an answer's shape changes, so that answers stored by the previous
+# code (SalesAnswer outlives a deploy) are not read back.
+ANSWER_FORMAT = 2
+CACHE_SECONDS = 24 * 60 * 60  # keys carry the data version, so entries never go stale; this only frees memory
+
+
+def question_key(*parts: Any) -> str:
+    """A short stable digest of a question's parameters (filters, options)."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def answer_get(name: str, question: str, compute: Callable[[int], T]) -> T:
+    """compute(data_version), cached under the current data version, `name` and `question`."""
+    data_version = data_version_get()
+    key = f"answers:{name}:v{data_version}:f{ANSWER_FORMAT}:{question}"
+    result = cache.get(key)
+    if result is not None:
+        return result
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT value FROM analytics_salesanswer WHERE key = %s", [key])
+        stored = cursor.fetchone()
+        if stored:
+            result = pickle.loads(stored[0])  # noqa: S301 (written by this application only)
+        else:
+            result = compute(data_version)
+            cursor.execute(
+                "INSERT INTO analytics_salesanswer (key, data_version, value, created_at) "
+                "VALUES (%s, %s, %s, now()) ON CONFLICT (key) DO NOTHING",
+                [key, data_version, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)],
+            )
+    cache.set(key, result, CACHE_SECONDS)
+    return result

@@ -1,0 +1,220 @@
+"""Per-customer reads: every customer's summary and transaction history as numpy arrays, for the
+segmentation refit, customer value and cohorts; and net sales per customer and category under a
+sales filter. Read from `CustomerSummary` (one row per customer) and `SalesTransaction`, never from
+the lines.
+
+Days are numbers of days since 2000-01-01 (`EPOCH`), money is in integer cents.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.db import connection
+
+from analytics.warehouse.filters import SalesFilter
+from analytics.warehouse.scope import Scope
+
+EPOCH = datetime.date(2000, 1, 1)
+# Stands for "no purchase" in a day column (a day 5.8 million years before 2000).
+NO_PURCHASE = int(np.iinfo(np.int32).min)
+
+# One record per customer, as PostgreSQL's int4send/int8send write them (big-endian).
+_CUSTOMER_RECORD = np.dtype(
+    [
+        ("customer_id", ">i8"),
+        ("transactions", ">i4"),
+        ("purchase_transactions", ">i4"),
+        ("first_purchase_day", ">i4"),
+        ("last_purchase_day", ">i4"),
+        ("last_day", ">i4"),
+        ("net_cents", ">i8"),
+        ("cost_lines", ">i4"),
+        ("cost_cents", ">i8"),
+        ("net_with_cost_cents", ">i8"),
+        ("first_store_id", ">i8"),
+    ]
+)
+# One record per transaction: CustomerSummary.history.
+HISTORY_RECORD = np.dtype([("day", ">i4"), ("net_cents", ">i8"), ("purchase_cents", ">i8"), ("purchase_lines", ">i4")])
+_CATEGORY_RECORD = np.dtype([("customer_id", ">i8"), ("category_id", ">i8"), ("net_cents", ">i8")])
+
+_DAY = "({column} - DATE '2000-01-01')"
+
+
+@dataclass(frozen=True)
+class CustomerHistories:
+    """Customers in pk order, each with figures of their whole history and their transactions.
+
+    Transactions of customer i are `offsets[i]:offsets[i + 1]` of the transaction arrays, in (day,
+    store, invoice) order; returns-only transactions are included (purchase_lines 0). Purchase days
+    are NO_PURCHASE for a customer with no purchase.
+    """
+
+    customer_ids: npt.NDArray[np.int64] = field(repr=False)
+    purchase_transactions: npt.NDArray[np.int64] = field(repr=False)
+    first_purchase_day: npt.NDArray[np.int64] = field(repr=False)
+    last_purchase_day: npt.NDArray[np.int64] = field(repr=False)
+    net_cents: npt.NDArray[np.int64] = field(repr=False)
+    # Over the purchase lines carrying a cost: how many, their cost and their net amount.
+    cost_lines: npt.NDArray[np.int64] = field(repr=False)
+    cost_cents: npt.NDArray[np.int64] = field(repr=False)
+    net_with_cost_cents: npt.NDArray[np.int64] = field(repr=False)
+    first_store_ids: npt.NDArray[np.int64] = field(repr=False)
+    offsets: npt.NDArray[np.int64] = field(repr=False)
+    days: npt.NDArray[np.int64] = field(repr=False)
+    transaction_net_cents: npt.NDArray[np.int64] = field(repr=False)
+    purchase_cents: npt.NDArray[np.int64] = field(repr=False)
+    purchase_lines: npt.NDArray[np.int64] = field(repr=False)
+    # The last day with any line of these customers; None without customers.
+    last_day: int | None
+
+    def __len__(self) -> int:
+        return len(self.customer_ids)
+
+    @property
+    def transaction_customer(self) -> npt.NDArray[np.int64]:
+        """The customer position (0..len-1) of every transaction."""
+        return np.repeat(np.arange(len(self.customer_ids), dtype=np.int64), np.diff(self.offsets))
+
+
+@dataclass(frozen=True)
+class CustomerCategoryNets:
+    """Net amount per customer and category (customer pk, category id, cents), one entry per pair."""
+
+    customer_ids: npt.NDArray[np.int64] = field(repr=False)
+    category_ids: npt.NDArray[np.int64] = field(repr=False)
+    net_cents: npt.NDArray[np.int64] = field(repr=False)
+
+
+def day_number(day: datetime.date) -> int:
+    return (day - EPOCH).days
+
+
+def day_date(number: int) -> datetime.date:
+    return EPOCH + datetime.timedelta(days=int(number))
+
+
+def customer_histories_get(
+    *, first_store_ids: tuple[int, ...] = (), first_category_ids: tuple[int, ...] = ()
+) -> CustomerHistories:
+    """Every customer's summary and transactions; with `first_store_ids` / `first_category_ids`, only
+    the customers whose first purchase was in one of those stores / held one of those categories."""
+    clauses, params = [], []
+    if first_store_ids:
+        clauses.append("first_store_id = ANY(%s)")
+        params.append(list(first_store_ids))
+    if first_category_ids:
+        clauses.append("first_category_ids && %s::bigint[]")
+        params.append(list(first_category_ids))
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    no = f"{NO_PURCHASE}"
+    sql = (
+        "SELECT string_agg(int8send(customer_id) || int4send(transactions) || int4send(purchase_transactions)"
+        f" || int4send(coalesce({_DAY.format(column='first_purchase_date')}, {no}))"
+        f" || int4send(coalesce({_DAY.format(column='last_purchase_date')}, {no}))"
+        f" || int4send({_DAY.format(column='last_date')}) || int8send((net * 100)::int8) || int4send(cost_lines)"
+        " || int8send(coalesce(cost * 100, 0)::int8) || int8send(coalesce(net_with_cost * 100, 0)::int8)"
+        " || int8send(coalesce(first_store_id, 0)), ''::bytea ORDER BY customer_id),"
+        " string_agg(history, ''::bytea ORDER BY customer_id)"
+        f" FROM analytics_customersummary {where}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute(sql, params)
+        packed_customers, packed_history = cursor.fetchone()
+    records = np.frombuffer(bytes(packed_customers or b""), dtype=_CUSTOMER_RECORD)
+    history = np.frombuffer(bytes(packed_history or b""), dtype=HISTORY_RECORD)
+    counts = records["transactions"].astype(np.int64)
+    offsets = np.zeros(len(records) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return CustomerHistories(
+        customer_ids=records["customer_id"].astype(np.int64),
+        purchase_transactions=records["purchase_transactions"].astype(np.int64),
+        first_purchase_day=records["first_purchase_day"].astype(np.int64),
+        last_purchase_day=records["last_purchase_day"].astype(np.int64),
+        net_cents=records["net_cents"].astype(np.int64),
+        cost_lines=records["cost_lines"].astype(np.int64),
+        cost_cents=records["cost_cents"].astype(np.int64),
+        net_with_cost_cents=records["net_with_cost_cents"].astype(np.int64),
+        first_store_ids=records["first_store_id"].astype(np.int64),
+        offsets=offsets,
+        days=history["day"].astype(np.int64),
+        transaction_net_cents=history["net_cents"].astype(np.int64),
+        purchase_cents=history["purchase_cents"].astype(np.int64),
+        purchase_lines=history["purchase_lines"].astype(np.int64),
+        last_day=int(records["last_day"].max()) if len(records) else None,
+    )
+
+
+def customer_category_nets_get(*, sales_filter: SalesFilter | None = None) -> CustomerCategoryNets:
+    """Net amount per customer and category: over every line from the summaries, or, with a filter,
+    over the lines in scope (dates, stores, categories) from the transactions' parts."""
+    if sales_filter is None or sales_filter.is_empty:
+        sql = (
+            "SELECT string_agg(int8send(s.customer_id) || int8send(p.category_id) || int8send((p.net * 100)::int8),"
+            " ''::bytea) FROM analytics_customersummary AS s, unnest(s.category_ids, s.category_nets)"
+            " AS p(category_id, net)"
+        )
+        params: list[Any] = []
+    else:
+        scope = Scope(sales_filter=sales_filter)
+        clauses, params = scope.common_where()
+        part_clause = ""
+        if sales_filter.categories:
+            part_clause = "WHERE p.category_id = ANY(%s)"
+            params = [*params, scope.category_ids]
+        where = " AND ".join(clauses) or "TRUE"
+        sql = (
+            "SELECT string_agg(int8send(customer_id) || int8send(category_id) || int8send((net * 100)::int8),"
+            " ''::bytea)"
+            " FROM (SELECT customer_id, p.category_id, sum(p.net) AS net FROM"
+            f" (SELECT * FROM analytics_salestransaction WHERE {where}) AS t,"
+            " unnest(t.part_category_ids, t.part_net_amounts) AS p(category_id, net)"
+            f" {part_clause} GROUP BY customer_id, p.category_id) AS per_pair"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (packed,) = cursor.fetchone()
+    records = np.frombuffer(bytes(packed or b""), dtype=_CATEGORY_RECORD)
+    return CustomerCategoryNets(
+        customer_ids=records["customer_id"].astype(np.int64),
+        category_ids=records["category_id"].astype(np.int64),
+        net_cents=records["net_cents"].astype(np.int64),
+    )
+
+
+@dataclass(frozen=True)
+class CustomerCosts:
+    """Per customer with a purchase line carrying a cost before a day: those lines' count, cost and net."""
+
+    customer_ids: npt.NDArray[np.int64] = field(repr=False)
+    cost_lines: npt.NDArray[np.int64] = field(repr=False)
+    cost_cents: npt.NDArray[np.int64] = field(repr=False)
+    net_with_cost_cents: npt.NDArray[np.int64] = field(repr=False)
+
+
+def customer_costs_before(*, day: datetime.date) -> CustomerCosts:
+    """Cost figures of each customer's purchase lines dated before `day` (the summaries hold them for
+    the whole history; an earlier as-of date reads the transactions)."""
+    record = np.dtype([("customer_id", ">i8"), ("lines", ">i8"), ("cost", ">i8"), ("net", ">i8")])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT string_agg(int8send(customer_id) || int8send(lines) || int8send(cost) || int8send(net), ''::bytea"
+            " ORDER BY customer_id) FROM (SELECT customer_id, sum(cost_lines)::int8 AS lines,"
+            " (coalesce(sum(cost), 0) * 100)::int8 AS cost, (coalesce(sum(net_with_cost), 0) * 100)::int8 AS net"
+            " FROM analytics_salestransaction WHERE date < %s AND cost_lines > 0 GROUP BY customer_id) AS c",
+            [day],
+        )
+        (packed,) = cursor.fetchone()
+    records = np.frombuffer(bytes(packed or b""), dtype=record)
+    return CustomerCosts(
+        customer_ids=records["customer_id"].astype(np.int64),
+        cost_lines=records["lines"].astype(np.int64),
+        cost_cents=records["cost"].astype(np.int64),
+        net_with_cost_cents=records["net"].astype(np.int64),
+    )

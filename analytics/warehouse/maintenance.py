@@ -1,0 +1,153 @@
+"""Keeping the read model current: the write entry the importer (and the deletion of an import) calls,
+and the rebuild from every line.
+
+`warehouse_batch_add(batch_id=…)` runs inside the import's transaction, after its lines are in:
+it reads that batch's lines (a block-range index finds them), and adds them to every table of the
+read model at a cost that follows the batch, not the history: day rows are upserted, the
+transactions the batch touches are taken out and put back merged (a new transaction is simply
+put in; an invoice split across two files gets its parts summed), the per-day-and-category
+transaction counts move by the difference, and each touched customer's summary is made, appended
+to (the usual daily file: transactions after the customer's last day) or, for anything else,
+made again from that customer's transactions. `warehouse_batch_remove` does the same with the sign
+reversed, before the batch's lines are deleted. Both bump the data version (every cached answer
+is then stale) in the same transaction, so no reader ever sees half a change.
+
+`warehouse_rebuild()` empties the tables and runs the same statements over every line: the repair
+path (`manage.py warehouse_rebuild`), and what the tests compare the increments with.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+
+from analytics.warehouse import statements
+from analytics.warehouse.version import data_version_bump
+
+# Everything the read model holds; a rebuild empties them all.
+TABLES = (
+    "analytics_salesdaily",
+    "analytics_salestransaction",
+    "analytics_categorytransactionsdaily",
+    "analytics_customersummary",
+)
+
+
+@dataclass(frozen=True)
+class WarehouseChange:
+    """What one change did to the read model: the new data version and seconds per step."""
+
+    data_version: int
+    parts: int
+    timings: dict[str, float]
+
+
+@transaction.atomic
+def warehouse_batch_add(*, batch_id: int) -> WarehouseChange:
+    """Add one batch's lines (already in the lines table) to the read model; bump the data version."""
+    return _change(where="WHERE batch_id = %(batch)s", params={"batch": batch_id, "sign": 1})
+
+
+@transaction.atomic
+def warehouse_batch_remove(*, batch_id: int) -> WarehouseChange:
+    """Take one batch's lines (still in the lines table) out of the read model; bump the data version."""
+    return _change(where="WHERE batch_id = %(batch)s", params={"batch": batch_id, "sign": -1})
+
+
+@transaction.atomic
+def warehouse_rebuild() -> WarehouseChange:
+    """Empty the read model and build it again from every line; bump the data version."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(TABLES)}")
+    return _change(where="", params={"sign": 1})
+
+
+def _change(*, where: str, params: dict[str, Any]) -> WarehouseChange:
+    timings: dict[str, float] = {}
+    removing = params["sign"] < 0
+    with connection.cursor() as cursor:
+        mark = time.perf_counter()
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        for table in statements.TEMP_TABLES:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(
+            f"CREATE TEMP TABLE wh_parts ON COMMIT DROP AS {statements.PARTS_SELECT.format(where=where)}", params
+        )
+        parts = cursor.rowcount
+        cursor.execute("ANALYZE wh_parts")
+        timings["parts"] = _since(mark)
+
+        mark = time.perf_counter()
+        cursor.execute(statements.DAILY_ADD)
+        if removing:
+            with _key_probes(cursor):
+                cursor.execute(statements.DAILY_EMPTY_DELETE)
+        timings["daily"] = _since(mark)
+
+        mark = time.perf_counter()
+        cursor.execute(
+            f"CREATE TEMP TABLE wh_old ON COMMIT DROP AS SELECT {statements.TRANSACTION_COLUMNS} "
+            "FROM analytics_salestransaction WITH NO DATA"
+        )
+        if _has_rows(cursor, "analytics_salestransaction"):
+            with _key_probes(cursor):
+                cursor.execute(statements.TRANSACTIONS_TAKE)
+        cursor.execute(statements.TRANSACTIONS_MERGE)
+        cursor.execute(statements.TRANSACTIONS_PUT)
+        cursor.execute("ANALYZE wh_new")
+        timings["transactions"] = _since(mark)
+
+        mark = time.perf_counter()
+        cursor.execute(statements.CATEGORY_TRANSACTIONS_ADD)
+        if removing:
+            cursor.execute(statements.CATEGORY_TRANSACTIONS_EMPTY_DELETE)
+        timings["category_transactions"] = _since(mark)
+
+        mark = time.perf_counter()
+        with _key_probes(cursor):
+            cursor.execute(statements.CUSTOMERS_FIND, params)
+        cursor.execute(statements.CUSTOMERS_WITH_CHANGED_TRANSACTIONS)
+        cursor.execute("ANALYZE wh_customers")
+        with _key_probes(cursor):
+            cursor.execute(statements.CUSTOMERS_RECOMPUTE_DELETE)
+            cursor.execute(statements.CUSTOMERS_RECOMPUTE_READ)
+        cursor.execute(statements.CUSTOMERS_RECOMPUTE)
+        cursor.execute(statements.CUSTOMERS_APPENDED)
+        with _key_probes(cursor):
+            cursor.execute(statements.CUSTOMERS_APPEND)
+        cursor.execute(statements.CUSTOMERS_NEW)
+        timings["customers"] = _since(mark)
+
+        for table in statements.TEMP_TABLES:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    version = data_version_bump()
+    return WarehouseChange(data_version=version, parts=parts, timings=timings)
+
+
+def _since(mark: float) -> float:
+    return round(time.perf_counter() - mark, 3)
+
+
+def _has_rows(cursor: Any, table: str) -> bool:
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")
+    return bool(cursor.fetchone()[0])
+
+
+class _key_probes:
+    """Within the block, join the change's small tables to the big ones by key lookups (an index probe
+    per touched row), never by reading a big table whole: what keeps an increment's cost following
+    the increment. The planner would otherwise hash a whole table once it holds a few million rows."""
+
+    def __init__(self, cursor: Any) -> None:
+        self.cursor = cursor
+
+    def __enter__(self) -> None:
+        self.cursor.execute("SET LOCAL enable_hashjoin = off")
+        self.cursor.execute("SET LOCAL enable_mergejoin = off")
+
+    def __exit__(self, *exc: object) -> None:
+        self.cursor.execute("SET LOCAL enable_hashjoin = on")
+        self.cursor.execute("SET LOCAL enable_mergejoin = on")
