@@ -176,6 +176,11 @@ class Migration(migrations.Migration):
                 ("history", models.BinaryField()),
             ],
         ),
+        migrations.RunSQL(
+            "CREATE SEQUENCE analytics_data_version_seq; "
+            "SELECT setval('analytics_data_version_seq', coalesce((SELECT max(version) FROM analytics_dataversion), 0) + 1)",
+            "DROP SEQUENCE analytics_data_version_seq",
+        ),
         migrations.AddIndex(
             model_name="transactionline",
             index=django.contrib.postgres.indexes.BrinIndex(fields=["batch"], name="analytics_line_batch_brin"),

@@ -4,9 +4,14 @@ import pytest
 from django.test import override_settings
 
 from analytics import charts
-from analytics.selectors.discounts import CategoryDiscountImpact
-from analytics.selectors.sales import PaymentMethodSales, StorePerformance
-from analytics.selectors.seasonality import MonthOfYearSales, MonthSales, QuarterSales
+from analytics.warehouse import (
+    CategoryDiscountImpact,
+    MonthOfYearSales,
+    MonthSales,
+    PaymentMethodSales,
+    QuarterSales,
+    StorePerformance,
+)
 
 
 def _store(name: str, net: str, share: float, transactions: int) -> StorePerformance:

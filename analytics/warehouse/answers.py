@@ -33,9 +33,11 @@ def question_key(*parts: Any) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
-def answer_get(name: str, question: str, compute: Callable[[int], T]) -> T:
-    """compute(data_version), cached under the current data version, `name` and `question`."""
-    data_version = data_version_get()
+def answer_get(name: str, question: str, compute: Callable[[int], T], *, data_version: int | None = None) -> T:
+    """compute(data_version), cached under the data version (the current one unless given), `name`
+    and `question`."""
+    if data_version is None:
+        data_version = data_version_get()
     key = f"answers:{name}:v{data_version}:f{ANSWER_FORMAT}:{question}"
     result = cache.get(key)
     if result is not None:
@@ -53,4 +55,15 @@ def answer_get(name: str, question: str, compute: Callable[[int], T]) -> T:
                 [key, data_version, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)],
             )
     cache.set(key, result, CACHE_SECONDS)
+    return result
+
+
+def process_cached(name: str, data_version: int, compute: Callable[[], T]) -> T:
+    """compute(), cached in this process only under the data version: for small lookups (the names of
+    the stores and categories) that are cheaper to read again than to share."""
+    key = f"answers:{name}:v{data_version}:f{ANSWER_FORMAT}"
+    result = cache.get(key)
+    if result is None:
+        result = compute()
+        cache.set(key, result, CACHE_SECONDS)
     return result

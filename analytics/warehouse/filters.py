@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from analytics.models import Category, PaymentMethod, Store
-from analytics.warehouse.answers import answer_get, question_key
+from analytics.warehouse.answers import process_cached, question_key
+from analytics.warehouse.version import data_version_get
 from retail_platform.errors import ApplicationError
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -71,9 +72,10 @@ class Dimensions:
         return {pk: name for name, pk in self.payment_method_ids.items()}
 
 
-def dimensions_get() -> Dimensions:
-    """The stores, categories and payment methods of the current data version."""
-    return answer_get("dimensions", "", lambda _version: _dimensions_read())
+def dimensions_get(*, data_version: int | None = None) -> Dimensions:
+    """The stores, categories and payment methods of the data version (the current one unless given)."""
+    version = data_version_get() if data_version is None else data_version
+    return process_cached("dimensions", version, _dimensions_read)
 
 
 def _dimensions_read() -> Dimensions:

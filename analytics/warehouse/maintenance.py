@@ -10,7 +10,8 @@ transaction counts move by the difference, and each touched customer's summary i
 to (the usual daily file: transactions after the customer's last day) or, for anything else,
 made again from that customer's transactions. `warehouse_batch_remove` does the same with the sign
 reversed, before the batch's lines are deleted. Both bump the data version (every cached answer
-is then stale) in the same transaction, so no reader ever sees half a change.
+is then stale) in the same transaction, so no reader ever sees half a change, and compute the
+unfiltered answers of the new version before it commits.
 
 `warehouse_rebuild()` empties the tables and runs the same statements over every line: the repair
 path (`manage.py warehouse_rebuild`), and what the tests compare the increments with.
@@ -25,6 +26,11 @@ from typing import Any
 from django.db import connection, transaction
 
 from analytics.warehouse import statements
+from analytics.warehouse.customer_types import customer_type_list
+from analytics.warehouse.discounts import discount_impact_get
+from analytics.warehouse.filters import SalesFilter
+from analytics.warehouse.sales import overview_get, payment_method_list, store_performance_list
+from analytics.warehouse.seasonality import seasonality_get
 from analytics.warehouse.version import data_version_bump
 
 # Everything the read model holds; a rebuild empties them all.
@@ -124,7 +130,25 @@ def _change(*, where: str, params: dict[str, Any]) -> WarehouseChange:
         for table in statements.TEMP_TABLES:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
     version = data_version_bump()
+    mark = time.perf_counter()
+    _answers_warm()
+    timings["answers"] = _since(mark)
     return WarehouseChange(data_version=version, parts=parts, timings=timings)
+
+
+def _answers_warm() -> None:
+    """Compute the unfiltered answer of every sales reader for the new data version, in the change's
+    own transaction: they become visible with the data, so no request after a commit waits for them."""
+    everything = SalesFilter()
+    for reader in (
+        overview_get,
+        store_performance_list,
+        seasonality_get,
+        discount_impact_get,
+        customer_type_list,
+        payment_method_list,
+    ):
+        reader(sales_filter=everything)
 
 
 def _since(mark: float) -> float:

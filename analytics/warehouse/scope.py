@@ -48,12 +48,13 @@ def ratio(part: Decimal | int, whole: Decimal | int) -> float | None:
 class Scope:
     """A SalesFilter resolved against the current data: ids instead of names, and SQL fragments."""
 
-    def __init__(self, *, sales_filter: SalesFilter) -> None:
+    def __init__(self, *, sales_filter: SalesFilter, data_version: int | None = None) -> None:
         self.sales_filter = sales_filter
+        self.data_version = data_version
 
     @cached_property
     def dimensions(self) -> Dimensions:
-        return dimensions_get()
+        return dimensions_get(data_version=self.data_version)
 
     @property
     def store_ids(self) -> list[int]:
@@ -122,4 +123,6 @@ def fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
 
 def scoped_answer(name: str, sales_filter: SalesFilter, compute: Callable[[Scope], T]) -> T:
     """compute(scope) for the filter, cached under the data version and the filter."""
-    return answer_get(name, sales_filter.cache_key, lambda _version: compute(Scope(sales_filter=sales_filter)))
+    return answer_get(
+        name, sales_filter.cache_key, lambda version: compute(Scope(sales_filter=sales_filter, data_version=version))
+    )

@@ -1,5 +1,7 @@
 """The data version: a number that goes up with every change to the data, which every cached answer
-is keyed on. It lives in one row of `analytics_dataversion`."""
+is keyed on. It lives in one row of `analytics_dataversion` and is drawn from a sequence, so a
+change that is rolled back never hands its number to another: an answer a process cached while
+computing with uncommitted data is never mistaken for an answer about committed data."""
 
 from __future__ import annotations
 
@@ -22,8 +24,8 @@ def data_version_bump() -> int:
         # Answers of older versions are never read again. DELETE, not TRUNCATE: readers are not blocked.
         cursor.execute("DELETE FROM analytics_salesanswer")
         cursor.execute(
-            "INSERT INTO analytics_dataversion (id, version, updated_at) VALUES (1, 1, now()) "
-            "ON CONFLICT (id) DO UPDATE SET version = analytics_dataversion.version + 1, updated_at = now() "
-            "RETURNING version"
+            "INSERT INTO analytics_dataversion (id, version, updated_at) "
+            "VALUES (1, nextval('analytics_data_version_seq'), now()) "
+            "ON CONFLICT (id) DO UPDATE SET version = excluded.version, updated_at = now() RETURNING version"
         )
         return int(cursor.fetchone()[0])

@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from analytics.models import TransactionLine
+from analytics.warehouse import SalesFilter, warehouse_rebuild
 from retail_platform.tests.pages import signed_in_client
 from segmentation import selectors
 from segmentation.models import CustomerSegment, SegmentationRun, SegmentCell
@@ -33,6 +34,7 @@ def raw() -> list[RawLine]:
         if number % 3 == 0:
             line.cost = (line.net_amount * Decimal("0.55")).quantize(Decimal("0.01"))
             line.save(update_fields=["cost"])
+    warehouse_rebuild()
     return lines
 
 
@@ -81,14 +83,28 @@ def test_saved_category_by_segment_equals_the_sum_over_the_lines(run: Segmentati
 
     assert {(row.category, row.segment): row.net_sales for row in saved.rows} == dict(expected)
     # The same answer as the on-demand computation the filtered variants use.
-    on_demand = selectors._category_by_segment_rows(run.pk, kind, None, None, (), ())
+    on_demand = selectors._category_by_segment_rows(run.pk, kind, SalesFilter())
     assert saved.rows == on_demand
 
 
-def test_a_filtered_category_by_segment_is_still_computed_from_the_lines(run: SegmentationRun) -> None:
+def test_a_filtered_category_by_segment_is_computed_from_the_read_models_transactions(
+    run: SegmentationRun,
+) -> None:
+    assignments = _assignments(run.pk)
+    expected: dict[str, Decimal] = defaultdict(Decimal)
+    for line in _lines():
+        if line["customer_id"] in assignments and line["category__name"] == "Books" and line["date"].year == 2024:
+            expected[assignments[line["customer_id"]]["segment"]] += line["net_amount"]
+
     with CaptureQueriesContext(connection) as context:
-        filtered = selectors.category_by_segment_get(categories=("Books",))
-    assert any(LINES_TABLE in query["sql"] for query in context.captured_queries)
+        filtered = selectors.category_by_segment_get(
+            sales_filter=SalesFilter(
+                date_from=datetime.date(2024, 1, 1), date_to=datetime.date(2024, 12, 31), categories=("Books",)
+            )
+        )
+    _no_line_queries(context)
+    assert any("analytics_salestransaction" in query["sql"] for query in context.captured_queries)
+    assert {row.segment: row.net_sales for row in filtered.rows if row.category == "Books"} == dict(expected)
     assert {row.category for row in filtered.rows} == {"Books"}
 
 
@@ -119,6 +135,7 @@ def test_saved_scatter_sample_is_the_seeded_md5_order_of_the_customers(run: Segm
 @pytest.mark.parametrize("kind", ["kmeans", "rfm"])
 def test_saved_movement_counts_each_customer_of_both_runs_once(run: SegmentationRun, kind: str) -> None:
     TransactionLine.objects.filter(date__gte=datetime.date(2024, 9, 1)).delete()
+    warehouse_rebuild()
     earlier = segmentation_run_create(as_of=datetime.date(2024, 9, 1))
     later = segmentation_run_create()
     column = "segment" if kind == "kmeans" else "rfm_segment"

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from analytics.warehouse import SalesFilter
 from segmentation import rfm, selectors
 from segmentation.models import CustomerSegment
 from segmentation.services import segmentation_run_create
@@ -155,7 +156,7 @@ def test_category_by_segment_equals_a_computation_from_the_raw_lines(
     for line in raw:
         if line.customer in segment_of and line.date >= date_from and line.store == "Harbour":
             expected[(line.category, segment_of[line.customer])] += line.net
-    result = selectors.category_by_segment_get(date_from=date_from, stores=("Harbour",))
+    result = selectors.category_by_segment_get(sales_filter=SalesFilter(date_from=date_from, stores=("Harbour",)))
     assert {(row.category, row.segment): row.net_sales for row in result.rows} == dict(expected)
     for segment in {row.segment for row in result.rows}:
         assert sum(row.share_of_segment for row in result.rows if row.segment == segment) == pytest.approx(1.0)

@@ -12,10 +12,10 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from analytics.demo_data import demo_rows_write
-from analytics.selectors.filters import SalesFilter
 from analytics.tests.apis.test_sales import amount, get
 from analytics.tests.warehouse import sales_dataset as ref
 from analytics.tests.warehouse.sales_dataset import Line
+from analytics.warehouse import SalesFilter
 
 pytestmark = pytest.mark.django_db
 

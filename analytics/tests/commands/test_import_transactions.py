@@ -53,7 +53,7 @@ def test_sync_json_reports_the_batch_counts_and_stage_timings(tmp_path):
     assert report["status"] == "succeeded"
     assert (report["rows_read"], report["imported"], report["rejected"], report["duplicates"]) == (1, 1, 0, 0)
     assert report["errors"] == []
-    assert {"read", "validate", "load", "aggregates", "transactions_rollup"} <= set(report["timings"])
+    assert {"read", "validate", "load", "aggregates"} <= set(report["timings"])
     assert batch.source == ImportBatch.Source.COMMAND
 
 

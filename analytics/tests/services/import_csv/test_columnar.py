@@ -19,7 +19,6 @@ from analytics.models import Customer, ImportBatch, SalesDaily, TransactionLine
 from analytics.services.import_csv import columnar, lines_table
 from analytics.tests.services.conftest import DAILY_ROW_FIELDS, mall_csv
 from analytics.tests.warehouse.snapshots import assert_read_model_equals_a_rebuild
-from analytics.warehouse import warehouse_rebuild
 
 pytestmark = pytest.mark.django_db
 
@@ -266,15 +265,12 @@ def test_a_file_with_an_unusual_cell_takes_the_sql_path_with_the_same_outcome(bo
     assert paths(columnar_batches) == [expected], why
 
 
-@pytest.mark.parametrize("reading", ["twice", "once, kept", "once, day sums sorted"])
+@pytest.mark.parametrize("reading", ["twice", "once, kept"])
 def test_a_file_read_in_several_blocks_loads_the_same(both_paths, monkeypatch, reading):
-    """Files are read in blocks; big ones twice (they are not kept), small ones once. The day rollup
-    rows are summed in dense arrays, or, with too many day-level cells for that, sorted per block."""
+    """Files are read in blocks; big ones twice (they are not kept), small ones once."""
     monkeypatch.setattr(columnar, "BLOCK_BYTES", 256)
     if reading == "twice":
         monkeypatch.setattr(columnar, "KEEP_FILE_BYTES", 300)
-    if reading == "once, day sums sorted":
-        monkeypatch.setattr(columnar, "DENSE_DAY_CELLS", 0)
     rows = [
         f"I{n % 7},C{n % 5},Female,{20 + n % 9},Cat{n % 3},{n % 4 - 1},{n}.{n % 100:02d},Cash,"
         f"{1 + n % 28}/8/2022,S{n % 2}"
@@ -286,23 +282,6 @@ def test_a_file_read_in_several_blocks_loads_the_same(both_paths, monkeypatch, r
 
     assert paths(columnar_batches) == ["columnar", "columnar"]
     assert [(batch.imported, batch.duplicates) for batch in columnar_batches] == [(65, 0), (0, 20)]
-
-
-def test_the_day_rollup_added_to_equals_the_rollup_rebuilt_from_every_line(run_import):
-    run_import(mall_csv("I1,C1,Female,28,Clothing,5,1500.40,Credit Card,5/8/2022,Kanyon"), name="a.csv")
-    run_import(
-        mall_csv(
-            "I2,C1,Female,28,Clothing,1,10.10,Credit Card,5/8/2022,Kanyon",
-            "I3,C2,Male,30,Toys,-1,-3.00,Cash,6/8/2022,Kanyon",
-        ),
-        name="b.csv",
-    )
-    added = snapshot()["daily"]
-
-    warehouse_rebuild()
-
-    assert snapshot()["daily"] == added
-    assert len(added) == 2
 
 
 CELL = st.sampled_from(["", " ", "a", "A b", "Ç", "x,y", "0", "12", "-3", "1.5", "1,5", "007", "+4", "1e2", "é"])
