@@ -400,11 +400,13 @@ def period_index(days: npt.ArrayLike, kind: PeriodKind) -> IntArray:
     earlier days get negative numbers. Vectorised through a lookup over the span of the days given.
     """
     _check_kind(kind)
-    array = np.asarray(days, dtype=np.int64)
+    array = np.asarray(days)
+    if not np.issubdtype(array.dtype, np.integer):
+        array = array.astype(np.int64)
     if array.size == 0:
         return np.zeros(0, dtype=np.int64)
     if kind == "week":
-        return (array + _WEEK_EPOCH_OFFSET) // 7
+        return ((array + _WEEK_EPOCH_OFFSET) // 7).astype(np.int64, copy=False)
     low, high = int(array.min()), int(array.max())
     span = np.arange(low, high + 1, dtype=np.int64).astype("timedelta64[D]") + np.datetime64(EPOCH, "D")
     months = span.astype("datetime64[M]").astype(np.int64) - (EPOCH.year - 1970) * 12
@@ -412,7 +414,7 @@ def period_index(days: npt.ArrayLike, kind: PeriodKind) -> IntArray:
         months //= 3
     elif kind == "year":
         months //= 12
-    return months[array - low]
+    return np.take(months, array - low)
 
 
 def period_index_of(day: date, kind: PeriodKind) -> int:
