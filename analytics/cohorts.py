@@ -188,7 +188,7 @@ def cohort_table(
     row_low = first_p if cohorts_from is None else max(first_p, period_index_of(cohorts_from, period))
     row_high = last_p if cohorts_to is None else min(last_p, period_index_of(cohorts_to, period))
     rows = max(row_high - row_low + 1, 0)
-    width = last_p - row_low + 1  # the widest row's values
+    width = max(last_p - row_low + 1, 0)  # the widest row's values
     cells = rows * width
     before_bin = cells  # the bin of days before the customer's cohort; cells past it are in no row
 

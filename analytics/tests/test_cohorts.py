@@ -231,6 +231,14 @@ def test_cohort_range_keeps_the_chosen_rows_with_columns_to_the_end() -> None:
         assert march.values(metric)[4:] == (None, None)
 
 
+@pytest.mark.parametrize(("cohorts_from", "cohorts_to"), [(date(2022, 7, 1), None), (None, date(2021, 12, 31))])
+def test_a_cohort_range_outside_the_data_gives_no_rows(cohorts_from: date | None, cohorts_to: date | None) -> None:
+    data = generated(11, customers=50, first_day=date(2022, 1, 1), last_day=date(2022, 6, 30))
+    result = table(data, last_day=date(2022, 6, 30), cohorts_from=cohorts_from, cohorts_to=cohorts_to)
+    assert result.cohorts == ()
+    assert result.net_before_cohort == Decimal("0.00")
+
+
 def test_no_customer_with_a_purchase_gives_empty_cohorts() -> None:
     frame = pd.DataFrame([(0, date(2022, 1, 5), -300, False)], columns=["customer", "day", "net_cents", "purchase"])
     result = table(csr(frame, customers=1), last_day=date(2022, 2, 28))
