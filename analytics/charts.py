@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import datetime
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -15,6 +16,7 @@ from analytics.warehouse import (
     MonthOfYearSales,
     MonthSales,
     PaymentMethodSales,
+    PeriodSales,
     QuarterSales,
     StorePerformance,
 )
@@ -40,12 +42,6 @@ def _floats(values: Sequence[Decimal | int | float | None]) -> list[float | None
 
 def _symbol() -> str:
     return str(getattr(settings, "CURRENCY_SYMBOL", ""))
-
-
-def _month_label(month: str) -> str:
-    """ "2023-01" -> "Jan 2023"."""
-    year, number = month.split("-")
-    return f"{calendar.month_abbr[int(number)]} {year}"
 
 
 def store_performance_chart(stores: Sequence[StorePerformance]) -> go.Figure:
@@ -75,95 +71,231 @@ def store_performance_chart(stores: Sequence[StorePerformance]) -> go.Figure:
     )
 
 
+PARTIAL_PATTERN = "/"  # hatching of a period the data covers only in part
+PARTIAL_OPACITY = 0.45
+PARTIAL_NOTE = "Hatched or dashed: a period the data covers only in part (its days covered are in the hover)."
+
+
+def _coverage_text(row: PeriodSales) -> str:
+    if row.partial:
+        return f"{row.days_covered} of {row.days_in_period} days covered (partial)"
+    return f"all {row.days_in_period} days covered"
+
+
+def _with_gaps(rows: Sequence[PeriodSales], months: int) -> list[PeriodSales | None]:
+    """The rows with a None between two periods that are not next to each other (years the data does
+    not cover): a line breaks there instead of joining distant periods."""
+    out: list[PeriodSales | None] = []
+    for row in rows:
+        previous = out[-1] if out else None
+        if previous is not None and _months_between(previous.start, row.start) > months:
+            out.append(None)
+        out.append(row)
+    return out
+
+
+def _months_between(earlier: datetime.date, later: datetime.date) -> int:
+    return (later.year - earlier.year) * 12 + later.month - earlier.month
+
+
+def _partial_note(rows: Sequence[PeriodSales]) -> list[dict[str, Any]]:
+    if not any(row.partial for row in rows):
+        return []
+    return [
+        {
+            "text": PARTIAL_NOTE,
+            "xref": "paper",
+            "yref": "paper",
+            "x": 0,
+            "y": -0.22,
+            "showarrow": False,
+            "xanchor": "left",
+            "font": {"size": 11},
+        }
+    ]
+
+
+def _line_traces(name: str, rows: Sequence[PeriodSales], values: list[float | None], style: dict[str, Any]) -> list:
+    """A line over complete periods (solid) and its segments to partial periods (dashed, hollow markers)."""
+    gapped = _with_gaps(rows, months=1)
+    value_of = dict(zip((row.start for row in rows), values, strict=True))
+    complete_x: list[str | None] = []
+    complete_y: list[float | None] = []
+    partial_x: list[str | None] = []
+    partial_y: list[float | None] = []
+    for index, row in enumerate(gapped):
+        if row is None:
+            complete_x.append(None)
+            complete_y.append(None)
+            continue
+        x, y = row.start.isoformat(), value_of[row.start]
+        if not row.partial:
+            complete_x.append(x)
+            complete_y.append(y)
+            continue
+        neighbours = [gapped[index + step] for step in (-1, 1) if 0 <= index + step < len(gapped)]
+        for neighbour in neighbours:
+            if neighbour is not None and not neighbour.partial:
+                partial_x += [neighbour.start.isoformat(), x, None]
+                partial_y += [value_of[neighbour.start], y, None]
+        if not any(n is not None and not n.partial for n in neighbours):
+            partial_x += [x, None]
+            partial_y += [y, None]
+    traces = [
+        {
+            "type": "scatter",
+            "x": complete_x,
+            "y": complete_y,
+            "name": name,
+            "mode": "lines+markers",
+            **style,
+            "legendgroup": name,
+            "connectgaps": False,
+        }
+    ]
+    if partial_x:
+        traces.append(
+            {
+                "type": "scatter",
+                "x": partial_x,
+                "y": partial_y,
+                "name": f"{name} (partial period)",
+                "mode": "lines+markers",
+                "line": {**style.get("line", {}), "dash": "dash", "width": 2},
+                "marker": {"symbol": "circle-open", "size": 9},
+                "legendgroup": name,
+                "showlegend": False,
+                "connectgaps": False,
+            }
+        )
+    return traces
+
+
 def sales_over_time_chart(months: Sequence[MonthSales]) -> go.Figure:
-    """Gross and net sales per month as two lines (the gap between them is the discount)."""
-    x = [f"{row.month}-01" for row in months]
+    """Gross and net sales per month as two lines on a date axis (the gap between them is the
+    discount); a partly covered month is joined by a dashed segment and a hollow marker, and years
+    the data does not cover break the lines."""
     return figure(
         [
-            {
-                "type": "scatter",
-                "x": x,
-                "y": _floats([row.gross_sales for row in months]),
-                "name": "Gross sales",
-                "mode": "lines+markers",
-                "line": {"color": GROSS_COLOR, "dash": "dot"},
-            },
-            {
-                "type": "scatter",
-                "x": x,
-                "y": _floats([row.net_sales for row in months]),
-                "name": "Net sales",
-                "mode": "lines+markers",
-                "line": {"color": NET_COLOR, "width": 3},
-            },
+            *_line_traces(
+                "Gross sales",
+                months,
+                _floats([row.gross_sales for row in months]),
+                {"line": {"color": GROSS_COLOR, "dash": "dot"}},
+            ),
+            *_line_traces(
+                "Net sales",
+                months,
+                _floats([row.net_sales for row in months]),
+                {"line": {"color": NET_COLOR, "width": 3}},
+            ),
         ],
-        xaxis={"type": "date", "tickformat": "%b %Y", "dtick": "M1" if len(months) <= 12 else "M3"},
+        xaxis={"type": "date", "tickformat": "%b %Y"},
         yaxis=_money_axis("Sales per month"),
         hovermode="x unified",
+        annotations=_partial_note(months),
+        margin={"b": 90} if any(row.partial for row in months) else {},
     )
+
+
+def _period_bars(
+    name: str, rows: Sequence[PeriodSales], values: Sequence[Decimal | None], color: str, *, hover_extra: str = ""
+) -> dict[str, Any]:
+    """Bars on a date axis, one per period; a partly covered period hatched and lighter."""
+    return {
+        "type": "bar",
+        "x": [row.start.isoformat() for row in rows],
+        "y": _floats(values),
+        "name": name,
+        "marker": {
+            "color": color,
+            "opacity": [PARTIAL_OPACITY if row.partial else 1 for row in rows],
+            "pattern": {"shape": [PARTIAL_PATTERN if row.partial else "" for row in rows]},
+        },
+        "customdata": [[row.label, _coverage_text(row), row.transactions] for row in rows],
+        "hovertemplate": (
+            f"%{{customdata[0]}}<br>{name}: {_symbol()}%{{y:,.2f}}{hover_extra}<br>%{{customdata[1]}}<extra></extra>"
+        ),
+    }
 
 
 def monthly_sales_chart(months: Sequence[MonthSales]) -> go.Figure:
-    """Net sales per month as bars, with the transactions of each month in the hover."""
+    """Net sales per month as bars on a date axis, the transactions of each month in the hover; a
+    partly covered month is hatched and lighter."""
     return figure(
         [
-            {
-                "type": "bar",
-                "x": [_month_label(row.month) for row in months],
-                "y": _floats([row.net_sales for row in months]),
-                "customdata": [row.transactions for row in months],
-                "name": "Net sales",
-                "marker": {"color": NET_COLOR},
-                "hovertemplate": (
-                    f"%{{x}}<br>Net sales: {_symbol()}%{{y:,.2f}}<br>Transactions: %{{customdata:,}}<extra></extra>"
-                ),
-            }
+            _period_bars(
+                "Net sales",
+                months,
+                [row.net_sales for row in months],
+                NET_COLOR,
+                hover_extra="<br>Transactions: %{customdata[2]:,}",
+            )
         ],
-        xaxis={"type": "category"},
+        xaxis={"type": "date", "tickformat": "%b %Y"},
         yaxis=_money_axis("Net sales"),
         showlegend=False,
+        annotations=_partial_note(months),
+        margin={"b": 90} if any(row.partial for row in months) else {},
     )
 
 
-def _bar(name: str, x: list[str], values: Sequence[Decimal | int | float | None], color: str) -> dict[str, Any]:
-    return {"type": "bar", "x": x, "y": _floats(values), "name": name, "marker": {"color": color}}
-
-
 def quarterly_sales_chart(quarters: Sequence[QuarterSales]) -> go.Figure:
-    """Gross and net sales per quarter, side by side."""
-    labels = [row.quarter.replace("-", " ") for row in quarters]
+    """Gross and net sales per quarter, side by side on a date axis; a partly covered quarter hatched."""
     return figure(
         [
-            _bar("Gross sales", labels, [row.gross_sales for row in quarters], GROSS_COLOR),
-            _bar("Net sales", labels, [row.net_sales for row in quarters], NET_COLOR),
+            _period_bars("Gross sales", quarters, [row.gross_sales for row in quarters], GROSS_COLOR),
+            _period_bars("Net sales", quarters, [row.net_sales for row in quarters], NET_COLOR),
         ],
         barmode="group",
-        xaxis={"type": "category"},
+        xaxis={"type": "date", "tickformat": "Q%q %Y", "dtick": "M3" if len(quarters) <= 12 else "M12"},
         yaxis=_money_axis("Sales per quarter"),
+        annotations=_partial_note(quarters),
+        margin={"b": 90} if any(row.partial for row in quarters) else {},
     )
 
 
 def month_of_year_chart(months: Sequence[MonthOfYearSales]) -> go.Figure:
-    """Average net sales for each calendar month over the years that have it (the seasonal pattern)."""
+    """Average net sales for each calendar month over the years in which the data covers it
+    completely (the seasonal pattern); partly covered months are left out of the averages."""
     return figure(
         [
             {
                 "type": "bar",
                 "x": [calendar.month_abbr[row.month] for row in months],
                 "y": _floats([row.avg_net_sales for row in months]),
-                "customdata": [row.years for row in months],
+                "customdata": [
+                    [row.years, ", ".join(str(year) for year in row.partial_years_left_out) or "none"] for row in months
+                ],
                 "name": "Average net sales",
                 "marker": {"color": PALETTE[2]},
                 "hovertemplate": (
-                    f"%{{x}}<br>Average net sales: {_symbol()}%{{y:,.2f}}<br>Years averaged: %{{customdata}}"
-                    "<extra></extra>"
+                    f"%{{x}}<br>Average net sales: {_symbol()}%{{y:,.2f}}<br>Complete years averaged: "
+                    "%{customdata[0]}<br>Partly covered, left out: %{customdata[1]}<extra></extra>"
                 ),
             }
         ],
         xaxis={"type": "category", "categoryorder": "array", "categoryarray": list(calendar.month_abbr)[1:]},
         yaxis=_money_axis("Average net sales"),
         showlegend=False,
+        annotations=[
+            {
+                "text": "Averages over complete months only: a partly covered first or last month is left out.",
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "y": -0.22,
+                "showarrow": False,
+                "xanchor": "left",
+                "font": {"size": 11},
+            }
+        ],
+        margin={"b": 90},
     )
+
+
+def _bar(name: str, x: list[str], values: Sequence[Decimal | int | float | None], color: str) -> dict[str, Any]:
+    return {"type": "bar", "x": x, "y": _floats(values), "name": name, "marker": {"color": color}}
 
 
 def discount_impact_chart(categories: Sequence[CategoryDiscountImpact]) -> go.Figure:

@@ -74,6 +74,8 @@ class ImportBatch(models.Model):
         RUNNING = "running"
         SUCCEEDED = "succeeded"
         FAILED = "failed"
+        # Imported, then taken back by a staff member: its lines are gone, the batch stays as the record.
+        DELETED = "deleted"
 
     class LoadPath(models.TextChoices):
         COLUMNAR = "columnar", "columnar (Arrow, binary COPY)"
@@ -124,6 +126,15 @@ class ImportBatch(models.Model):
     queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The days the batch's new lines span: the data covers the union of its batches' spans.
+    first_date = models.DateField(null=True, blank=True)
+    last_date = models.DateField(null=True, blank=True)
+    # When a staff member deleted the batch, who, and what went (lines, customers, rows per store).
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deletion = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

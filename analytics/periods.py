@@ -10,8 +10,11 @@ days of January to week 52 or 53 of the previous one), month (`2023-03`), quarte
 year (`2023`). `start` and `end` are the calendar bounds of the period (both inclusive), whatever
 the data covers.
 
-Coverage. The data covers every day from its first to its last day, and a requested date range
-(`date_from`, `date_to`, both inclusive) narrows that. A day covered without sales is a real zero;
+Coverage. The data covers the spans its imports cover (each import covers its first to its last
+day), or, given as one span, every day from its first to its last day; a requested date range
+(`date_from`, `date_to`, both inclusive) narrows that. Years between an old import and a new one
+are not covered: their sales are unknown, and their periods are left off the axis rather than
+drawn as zeros. A day covered without sales is a real zero;
 a day outside the data is unknown. So the data's first and last day mean the span of the data set
 (the imports), not the first and last sale under a store or category filter: a store without sales
 in a month had a zero month. `days_covered` counts the days of a period inside both the data and
@@ -206,28 +209,70 @@ def period_of(day: date, kind: PeriodKind, *, covered: DateRange | None) -> Peri
     )
 
 
+def coverage_spans(
+    *,
+    first_day: date | None = None,
+    last_day: date | None = None,
+    coverage: Sequence[DateRange] | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> tuple[DateRange, ...]:
+    """The covered days as sorted spans: the data's `coverage` (the spans its imports cover), or its
+    single span from `first_day` to `last_day`, each narrowed to the requested range."""
+    if coverage is None:
+        span = covered_span(first_day=first_day, last_day=last_day)
+        coverage = (span,) if span else ()
+    spans = []
+    for span in sorted(coverage, key=lambda item: item.start):
+        narrowed = covered_span(first_day=span.start, last_day=span.end, date_from=date_from, date_to=date_to)
+        if narrowed:
+            spans.append(narrowed)
+    return tuple(spans)
+
+
+def days_covered(days: DateRange, spans: Sequence[DateRange]) -> int:
+    """How many of `days` lie in the (disjoint) spans."""
+    return sum(days.days_in(span) for span in spans)
+
+
 def period_axis(
     kind: PeriodKind,
     *,
-    first_day: date | None,
-    last_day: date | None,
+    first_day: date | None = None,
+    last_day: date | None = None,
+    coverage: Sequence[DateRange] | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> tuple[Period, ...]:
-    """Every period from the first covered day's to the last covered day's, none skipped.
+    """Every period from the first covered day's to the last covered day's that holds a covered day.
 
-    Covered = in the data (first to last day) and in the requested range; an empty tuple when the
-    data is empty or the range misses it. Only the first and the last period can be partial.
+    Covered = in the data (its `coverage` spans, or first to last day) and in the requested range; an
+    empty tuple when the data is empty or the range misses it. Within one span no period is skipped
+    (a period without sales is a zero); a period between two spans (years between an old import and a
+    new one, say) holds no covered day and is left out: its sales are unknown, not zero. Only a
+    period at the edge of a span can be partial.
     """
     _check_kind(kind)
-    span = covered_span(first_day=first_day, last_day=last_day, date_from=date_from, date_to=date_to)
-    if span is None:
-        return ()
-    periods = []
-    start = period_start(span.start, kind)
-    while start <= span.end:
-        periods.append(period_of(start, kind, covered=span))
-        start = next_period_start(start, kind)
+    spans = coverage_spans(
+        first_day=first_day, last_day=last_day, coverage=coverage, date_from=date_from, date_to=date_to
+    )
+    periods: list[Period] = []
+    for span in spans:
+        start = period_start(span.start, kind)
+        while start <= span.end:
+            if not periods or periods[-1].start < start:
+                calendar_range = DateRange(start, period_end(start, kind))
+                periods.append(
+                    Period(
+                        kind=kind,
+                        start=start,
+                        end=calendar_range.end,
+                        label=period_label(start, kind),
+                        days_in_period=calendar_range.days,
+                        days_covered=days_covered(calendar_range, spans),
+                    )
+                )
+            start = next_period_start(start, kind)
     return tuple(periods)
 
 
@@ -342,15 +387,23 @@ class Comparison:
         )
 
 
-def comparison(current: DateRange, compare: CompareKind, *, data: DateRange | None) -> Comparison:
-    """Compare `current` with its previous period or previous year; `data` is the data's span (None: empty)."""
+def comparison(
+    current: DateRange,
+    compare: CompareKind,
+    *,
+    data: DateRange | None = None,
+    coverage: Sequence[DateRange] | None = None,
+) -> Comparison:
+    """Compare `current` with its previous period or previous year; the data covers `coverage` (its
+    imports' spans) or the single span `data` (None: empty)."""
+    spans = tuple(coverage) if coverage is not None else ((data,) if data else ())
     base = comparison_range(current, compare)
     return Comparison(
         compare=compare,
         current=current,
         base=base,
-        current_days_covered=current.days_in(data),
-        base_days_covered=base.days_in(data),
+        current_days_covered=days_covered(current, spans),
+        base_days_covered=days_covered(base, spans),
     )
 
 

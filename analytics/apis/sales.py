@@ -111,33 +111,55 @@ class StorePerformanceListSerializer(serializers.Serializer):
     results = StorePerformanceSerializer(many=True, help_text="One row per store, by net sales, highest first.")
 
 
-class MonthSerializer(serializers.Serializer):
-    month = serializers.CharField(help_text="The month, YYYY-MM.")
+COVERAGE_FIELDS_HELP = (
+    "days_covered: days of the period the data covers (within the date filter); days_in_period: its "
+    "calendar days; partial: true when the data covers it only in part (the first or last period of the "
+    "data or of the filter), so a short period is never read as a slump."
+)
+
+
+class _PeriodSerializer(serializers.Serializer):
+    start = serializers.DateField(help_text="The first calendar day of the period.")
     gross_sales = _money(GROSS)
     net_sales = _money(NET)
     transactions = serializers.IntegerField(help_text=TRANSACTIONS)
+    days_covered = serializers.IntegerField(help_text="Days of the period the data covers.")
+    days_in_period = serializers.IntegerField(help_text="Calendar days of the period.")
+    # DRF's metaclass moves declared fields off the class, so this does not touch Serializer.partial.
+    partial = serializers.BooleanField(help_text="The data covers the period only in part.")  # type: ignore[assignment]
 
 
-class QuarterSerializer(serializers.Serializer):
-    quarter = serializers.CharField(help_text="The quarter, YYYY-Qn (Q1 = January to March).")
-    gross_sales = _money(GROSS)
-    net_sales = _money(NET)
-    transactions = serializers.IntegerField(help_text=TRANSACTIONS)
+class MonthSerializer(_PeriodSerializer):
+    month = serializers.CharField(source="label", help_text="The month, YYYY-MM.")
+
+
+class QuarterSerializer(_PeriodSerializer):
+    quarter = serializers.CharField(source="label", help_text="The quarter, YYYY-Qn (Q1 = January to March).")
 
 
 class MonthOfYearSerializer(serializers.Serializer):
     month = serializers.IntegerField(min_value=1, max_value=12, help_text="Calendar month, 1 (January) to 12.")
     avg_net_sales = _money(
-        "Net sales of this calendar month averaged over the years present: the years in which the month has "
-        "at least one line in scope (a year without any is skipped, not counted as zero)."
+        "Net sales of this calendar month averaged over the years in which the data covers the month "
+        "completely; null when no year does.",
+        allow_null=True,
     )
-    years = serializers.IntegerField(help_text="How many years were averaged.")
+    years = serializers.IntegerField(help_text="How many complete years were averaged.")
+    partial_years_left_out = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Years whose month the data covers only in part: left out of the average, not scaled.",
+    )
 
 
 class SeasonalitySerializer(serializers.Serializer):
-    monthly = MonthSerializer(many=True, help_text="One row per month with lines in scope, in date order.")
-    quarterly = QuarterSerializer(many=True, help_text="One row per quarter with lines in scope, in date order.")
-    month_of_year = MonthOfYearSerializer(many=True, help_text="One row per calendar month present, 1 to 12.")
+    monthly = MonthSerializer(
+        many=True,
+        help_text="Every month the data covers, in date order (a covered month without sales is a zero; "
+        "months between two imports' spans are not covered and not listed). " + COVERAGE_FIELDS_HELP,
+    )
+    quarterly = QuarterSerializer(many=True, help_text="Every quarter the data covers, in date order.")
+    month_of_year = MonthOfYearSerializer(many=True, help_text="One row per calendar month the data covers, 1 to 12.")
+    month_of_year_method = serializers.CharField(help_text="How the month-of-year averages are made.")
 
 
 class CategoryDiscountSerializer(serializers.Serializer):

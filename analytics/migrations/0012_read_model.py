@@ -5,6 +5,7 @@ added, the lines get a block-range index of their batch. 0013 builds the new tab
 import django.contrib.postgres.fields
 import django.contrib.postgres.indexes
 import django.db.models.deletion
+from django.conf import settings
 from django.db import migrations, models
 
 
@@ -25,6 +26,7 @@ _MONEY = {"decimal_places": 2, "max_digits": 18}
 class Migration(migrations.Migration):
     dependencies = [
         ("analytics", "0011_sales_daily_store_date_index"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -180,6 +182,45 @@ class Migration(migrations.Migration):
             "CREATE SEQUENCE analytics_data_version_seq; "
             "SELECT setval('analytics_data_version_seq', coalesce((SELECT max(version) FROM analytics_dataversion), 0) + 1)",
             "DROP SEQUENCE analytics_data_version_seq",
+        ),
+        migrations.AddField(
+            model_name="importbatch", name="first_date", field=models.DateField(blank=True, null=True)
+        ),
+        migrations.AddField(
+            model_name="importbatch", name="last_date", field=models.DateField(blank=True, null=True)
+        ),
+        migrations.AddField(
+            model_name="importbatch", name="deleted_at", field=models.DateTimeField(blank=True, null=True)
+        ),
+        migrations.AddField(
+            model_name="importbatch",
+            name="deleted_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
+        ),
+        migrations.AddField(
+            model_name="importbatch", name="deletion", field=models.JSONField(blank=True, default=dict)
+        ),
+        migrations.AlterField(
+            model_name="importbatch",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Queued"),
+                    ("running", "Running"),
+                    ("succeeded", "Succeeded"),
+                    ("failed", "Failed"),
+                    ("deleted", "Deleted"),
+                ],
+                db_index=True,
+                default="queued",
+                max_length=20,
+            ),
         ),
         migrations.AddIndex(
             model_name="transactionline",

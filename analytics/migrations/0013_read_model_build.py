@@ -5,7 +5,8 @@ from django.db import migrations
 
 
 def build_read_model(apps, schema_editor):
-    # The read model's repair path, run once on the data already imported.
+    # The read model's repair path (which also records the days each batch's lines span), run once on
+    # the data already imported.
     from analytics.warehouse.maintenance import warehouse_rebuild
 
     warehouse_rebuild()

@@ -228,7 +228,7 @@ def _batch_import(batch: ImportBatch, *, progress: ProgressWriter, queue_refit: 
         )
         started = time.perf_counter()
         progress.update("aggregates", 0)
-        warehouse_batch_add(batch_id=batch.id)
+        change = warehouse_batch_add(batch_id=batch.id)
         outcome.timings["aggregates"] = time.perf_counter() - started
         progress.close()  # no progress writes past this point: the batch row is ours until commit
         batch.status = ImportBatch.Status.SUCCEEDED
@@ -243,6 +243,7 @@ def _batch_import(batch: ImportBatch, *, progress: ProgressWriter, queue_refit: 
         batch.warnings = outcome.warnings
         batch.timings = {name: round(seconds, 3) for name, seconds in outcome.timings.items()}
         batch.load_path = outcome.path
+        batch.first_date, batch.last_date = change.first_date, change.last_date  # recorded by the read model
         batch.message = describe(outcome, batch.file_name)
         batch.finished_at = timezone.now()
         batch.save()

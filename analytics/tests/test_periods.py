@@ -253,3 +253,28 @@ def test_period_index_numbers_the_periods_consecutively_as_the_calendar_does(kin
         assert periods.period_start_of_index(int(index[i]), kind) == starts[i]
         assert periods.period_index_of(starts[i], kind) == index[i]
     assert periods.period_index_of(periods.EPOCH, kind) == 0
+
+
+def test_an_axis_over_two_eras_leaves_the_uncovered_years_out_and_marks_the_edges_partial() -> None:
+    coverage = (DateRange(date(2021, 1, 1), date(2023, 3, 8)), DateRange(date(1997, 1, 1), date(1998, 6, 30)))
+    axis = periods.period_axis("month", coverage=coverage)
+    labels = [period.label for period in axis]
+    assert labels[:18] == [f"1997-{m:02d}" for m in range(1, 13)] + [f"1998-{m:02d}" for m in range(1, 7)]
+    assert labels[18] == "2021-01" and labels[-1] == "2023-03"
+    assert len(axis) == 18 + 27
+    assert [period.label for period in axis if period.partial] == ["2023-03"]
+    quarters = periods.period_axis("year", coverage=coverage)
+    assert [(period.label, period.partial) for period in quarters] == [
+        ("1997", False),
+        ("1998", True),
+        ("2021", False),
+        ("2022", False),
+        ("2023", True),
+    ]
+
+
+def test_a_comparison_counts_only_the_covered_days_of_each_span() -> None:
+    coverage = (DateRange(date(2021, 1, 1), date(2021, 1, 31)), DateRange(date(2022, 1, 1), date(2022, 12, 31)))
+    against = periods.comparison(DateRange(date(2022, 1, 1), date(2022, 3, 31)), "previous_year", coverage=coverage)
+    assert (against.base_days_covered, against.current_days_covered) == (31, 90)
+    assert against.has_base_data and against.partial

@@ -25,6 +25,7 @@ this facade only.
 """
 
 from analytics.warehouse.answers import answer_get, question_key
+from analytics.warehouse.coverage import data_coverage_get
 from analytics.warehouse.customer_types import ONE_TIME, REPEAT, CustomerTypeSales, customer_type_list
 from analytics.warehouse.customers import (
     EPOCH,
@@ -55,7 +56,14 @@ from analytics.warehouse.sales import (
     store_performance_list,
 )
 from analytics.warehouse.scope import money, ratio
-from analytics.warehouse.seasonality import MonthOfYearSales, MonthSales, QuarterSales, Seasonality, seasonality_get
+from analytics.warehouse.seasonality import (
+    MonthOfYearSales,
+    MonthSales,
+    PeriodSales,
+    QuarterSales,
+    Seasonality,
+    seasonality_get,
+)
 from analytics.warehouse.version import data_version_get
 
 __all__ = [
@@ -74,6 +82,7 @@ __all__ = [
     "MonthSales",
     "Overview",
     "PaymentMethodSales",
+    "PeriodSales",
     "QuarterSales",
     "SalesFilter",
     "Seasonality",
@@ -84,6 +93,7 @@ __all__ = [
     "customer_costs_before",
     "customer_histories_get",
     "customer_type_list",
+    "data_coverage_get",
     "data_version_get",
     "day_date",
     "day_number",

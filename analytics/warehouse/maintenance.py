@@ -19,12 +19,14 @@ path (`manage.py warehouse_rebuild`), and what the tests compare the increments 
 
 from __future__ import annotations
 
+import datetime
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
 
+from analytics.models import ImportBatch
 from analytics.warehouse import statements
 from analytics.warehouse.customer_types import customer_type_list
 from analytics.warehouse.discounts import discount_impact_get
@@ -44,17 +46,23 @@ TABLES = (
 
 @dataclass(frozen=True)
 class WarehouseChange:
-    """What one change did to the read model: the new data version and seconds per step."""
+    """What one change did to the read model: the new data version, the days the lines it added or
+    took away span (None without lines) and seconds per step."""
 
     data_version: int
     parts: int
+    first_date: datetime.date | None
+    last_date: datetime.date | None
     timings: dict[str, float]
 
 
 @transaction.atomic
 def warehouse_batch_add(*, batch_id: int) -> WarehouseChange:
-    """Add one batch's lines (already in the lines table) to the read model; bump the data version."""
-    return _change(where="WHERE batch_id = %(batch)s", params={"batch": batch_id, "sign": 1})
+    """Add one batch's lines (already in the lines table) to the read model, record the days they
+    span on the batch (what the data covers: see coverage.py); bump the data version."""
+    change = _change(where="WHERE batch_id = %(batch)s", params={"batch": batch_id, "sign": 1})
+    ImportBatch.objects.filter(pk=batch_id).update(first_date=change.first_date, last_date=change.last_date)
+    return change
 
 
 @transaction.atomic
@@ -68,6 +76,7 @@ def warehouse_rebuild() -> WarehouseChange:
     """Empty the read model and build it again from every line; bump the data version."""
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(TABLES)}")
+        cursor.execute(statements.BATCH_SPANS_REBUILD)
     return _change(where="", params={"sign": 1})
 
 
@@ -84,6 +93,8 @@ def _change(*, where: str, params: dict[str, Any]) -> WarehouseChange:
         )
         parts = cursor.rowcount
         cursor.execute("ANALYZE wh_parts")
+        cursor.execute("SELECT min(date), max(date) FROM wh_parts")
+        first_date, last_date = cursor.fetchone()
         timings["parts"] = _since(mark)
 
         mark = time.perf_counter()
@@ -133,7 +144,9 @@ def _change(*, where: str, params: dict[str, Any]) -> WarehouseChange:
     mark = time.perf_counter()
     _answers_warm()
     timings["answers"] = _since(mark)
-    return WarehouseChange(data_version=version, parts=parts, timings=timings)
+    return WarehouseChange(
+        data_version=version, parts=parts, first_date=first_date, last_date=last_date, timings=timings
+    )
 
 
 def _answers_warm() -> None:

@@ -298,4 +298,15 @@ INSERT INTO analytics_customersummary ({SUMMARY_COLUMNS})
 {customer_summary_select("analytics_salestransaction")}
 """
 
+# Every batch's span from its lines (a batch whose lines all went has none).
+BATCH_SPANS_REBUILD = """
+UPDATE analytics_importbatch AS b SET first_date = s.first_date, last_date = s.last_date
+FROM (
+    SELECT b.id, min(l.date) AS first_date, max(l.date) AS last_date
+    FROM analytics_importbatch AS b LEFT JOIN analytics_transactionline AS l ON l.batch_id = b.id
+    GROUP BY b.id
+) AS s
+WHERE b.id = s.id
+"""
+
 TEMP_TABLES = ("wh_parts", "wh_old", "wh_new", "wh_customers", "wh_appended", "wh_recompute")
