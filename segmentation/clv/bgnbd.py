@@ -28,7 +28,7 @@ from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from segmentation.clv.calibration import Triples
 from segmentation.clv.mle import maximise
-from segmentation.clv.model import TransactionFit, unique_pairs
+from segmentation.clv.model import TransactionFit
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -51,8 +51,8 @@ class BgNbd:
         r, alpha, a, b = (float(value) for value in values)
         return BgNbd(r=r, alpha=alpha, a=a, b=b)
 
-    def p_alive(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:  # noqa: N803
-        x = np.asarray(x, dtype=np.float64)
+    def p_alive(self, triples: Triples) -> FloatArray:
+        x, t_x, T = triples.x, triples.t_x, triples.T
         repeat = x > 0
         with np.errstate(divide="ignore", invalid="ignore"):
             log_odds_dead = np.log(self.a / (self.b + x - 1)) + (self.r + x) * (
@@ -60,24 +60,19 @@ class BgNbd:
             )
         return np.where(repeat, expit(-np.where(repeat, log_odds_dead, 0.0)), 1.0)
 
-    def expected_purchases(
-        self,
-        horizons: FloatArray,
-        x: FloatArray,
-        t_x: FloatArray,
-        T: FloatArray,  # noqa: N803
-    ) -> FloatArray:
+    def expected_purchases(self, horizons: FloatArray, triples: Triples) -> FloatArray:
         # Everything but P(alive) depends on (x, T) only: the hypergeometric function runs once per pair.
-        pair_x, pair_T, pair_of = unique_pairs(x, T)
-        alive = self.p_alive(x, t_x, T)
-        per_pair = self._if_alive(np.atleast_1d(np.asarray(horizons, dtype=np.float64))[:, None], pair_x, pair_T)
-        return per_pair[:, pair_of] * alive
+        pairs = triples.x_T_pairs
+        pair_x = triples.distinct_x[0][pairs.x]
+        pair_T = triples.distinct_T[0][pairs.time]
+        horizons = np.atleast_1d(np.asarray(horizons, dtype=np.float64))[:, None]
+        return self._if_alive(horizons, pair_x, pair_T)[:, pairs.of_triple] * self.p_alive(triples)
 
     def unconditional_purchases(self, t: FloatArray) -> FloatArray:
         t = np.asarray(t, dtype=np.float64)
         return self._if_alive(t, np.zeros_like(t), np.zeros_like(t))
 
-    def _if_alive(self, t: FloatArray, x: FloatArray, T: FloatArray) -> FloatArray:  # noqa: N803
+    def _if_alive(self, t: FloatArray, x: FloatArray, T: FloatArray) -> FloatArray:
         """Expected purchases in (T, T + t] of a customer alive at T with x repeat purchases (eq. 10's numerator)."""
         r, alpha, b = self.r, self.alpha, self.b
         a = _away_from_one(self.a)
@@ -93,39 +88,71 @@ def _away_from_one(a: float) -> float:
     return a
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """What every evaluation of a fit reuses: the distinct x, T and t_x and each triple's, customers per x."""
+
+    xs: FloatArray
+    x_of: npt.NDArray[np.intp]
+    weight_of_x: FloatArray
+    T_s: FloatArray
+    T_of: npt.NDArray[np.intp]
+    t_xs: FloatArray
+    t_x_of: npt.NDArray[np.intp]
+
+    @classmethod
+    def of(cls, triples: Triples) -> _Layout:
+        xs, x_of = triples.distinct_x
+        return cls(
+            xs=xs,
+            x_of=x_of,
+            weight_of_x=np.bincount(x_of, weights=triples.weight, minlength=len(xs)).astype(np.float64),
+            T_s=triples.distinct_T[0],
+            T_of=triples.distinct_T[1],
+            t_xs=triples.distinct_t_x[0],
+            t_x_of=triples.distinct_t_x[1],
+        )
+
+
 def log_likelihood(parameters: FloatArray, triples: Triples) -> tuple[float, FloatArray]:
     """The BG/NBD log-likelihood of the triples (weighted) and its gradient in (r, alpha, a, b)."""
+    return _log_likelihood(parameters, triples, _Layout.of(triples))
+
+
+def _log_likelihood(parameters: FloatArray, triples: Triples, layout: _Layout) -> tuple[float, FloatArray]:
     r, alpha, a, b = parameters
     x, t_x, T, weight = triples.x, triples.t_x, triples.T, triples.weight
-    xs, x_of = np.unique(x, return_inverse=True)
+    xs, x_of, weight_of_x = layout.xs, layout.x_of, layout.weight_of_x
     repeat = xs > 0
     base = betaln(a, b)
     per_x_a = betaln(a, b + xs) - base
     per_x_b = np.full(len(xs), -np.inf)
     per_x_b[repeat] = betaln(a + 1, b + xs[repeat] - 1) - base
 
-    log_alpha_T = np.log(alpha + T)
-    log_alpha_t_x = np.log(alpha + t_x)
-    term_a = per_x_a[x_of] - (r + x) * log_alpha_T
-    term_b = per_x_b[x_of] - (r + x) * log_alpha_t_x
+    # The logs run over the few distinct times, then spread to the triples.
+    log_alpha_T = np.log(alpha + layout.T_s)[layout.T_of]
+    log_alpha_t_x = np.log(alpha + layout.t_xs)[layout.t_x_of]
+    r_x = r + x
+    term_a = per_x_a[x_of] - r_x * log_alpha_T
+    term_b = per_x_b[x_of] - r_x * log_alpha_t_x
     mixture = np.logaddexp(term_a, term_b)
-    share_b = np.exp(term_b - mixture)  # share of the "dropped out after the last purchase" branch
-    share_a = 1 - share_b
+    # Weighted share of the "dropped out after the last purchase" branch, and of the other.
+    weighted_b = weight * np.exp(term_b - mixture)
+    weighted_a = weight - weighted_b
 
-    weight_of_x = np.bincount(x_of, weights=weight, minlength=len(xs))
-    total = float(
-        weight_of_x @ (gammaln(r + xs) - gammaln(r)) + weight.sum() * r * np.log(alpha) + weight @ mixture
-    )
+    customers = weight_of_x.sum()
+    total = float(weight_of_x @ (gammaln(r + xs) - gammaln(r)) + customers * r * np.log(alpha) + weight @ mixture)
 
-    weighted_b_of_x = np.bincount(x_of, weights=weight * share_b, minlength=len(xs))
+    weighted_b_of_x = np.bincount(x_of, weights=weighted_b, minlength=len(xs))
     with np.errstate(divide="ignore", invalid="ignore"):
         inverse_b_x_1 = np.where(repeat, 1 / (b + xs - 1), 0.0)
     gradient = np.array(
         [
             weight_of_x @ (digamma(r + xs) - digamma(r))
-            + weight.sum() * np.log(alpha)
-            - weight @ (share_a * log_alpha_T + share_b * log_alpha_t_x),
-            weight.sum() * r / alpha - weight @ ((r + x) * (share_a / (alpha + T) + share_b / (alpha + t_x))),
+            + customers * np.log(alpha)
+            - weighted_a @ log_alpha_T
+            - weighted_b @ log_alpha_t_x,
+            customers * r / alpha - weighted_a @ (r_x / (alpha + T)) - weighted_b @ (r_x / (alpha + t_x)),
             weight_of_x @ (digamma(a + b) - digamma(a + b + xs)) + weighted_b_of_x.sum() / a,
             weight_of_x @ (digamma(b + xs) - digamma(a + b + xs) - digamma(b) + digamma(a + b))
             - weighted_b_of_x @ inverse_b_x_1,
@@ -134,11 +161,16 @@ def log_likelihood(parameters: FloatArray, triples: Triples) -> tuple[float, Flo
     return total, gradient
 
 
-def fit(triples: Triples, *, start: BgNbd | None = None) -> TransactionFit:
-    """Maximum-likelihood BG/NBD on a calibration's triples."""
-    initial = start.parameters if start is not None else np.array([1.0, max(float(np.mean(triples.T)), 1.0), 1.0, 1.0])
+def fit(triples: Triples, *, start: FloatArray | None = None) -> TransactionFit:
+    """Maximum-likelihood BG/NBD on a calibration's triples, from `start` (r, alpha, a, b) when given."""
+    initial = (
+        np.asarray(start, dtype=np.float64)
+        if start is not None
+        else np.array([1.0, max(float(np.mean(triples.T)), 1.0), 1.0, 1.0])
+    )
+    layout = _Layout.of(triples)
     estimate = maximise(
-        lambda parameters: log_likelihood(parameters, triples),
+        lambda parameters: _log_likelihood(parameters, triples, layout),
         start=initial,
         names=BgNbd.parameter_names,
         scale=float(triples.weight.sum()),

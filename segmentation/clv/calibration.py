@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -28,10 +29,12 @@ from segmentation.clv.errors import CustomerValueError
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+IndexArray = npt.NDArray[np.intp]
 
 EPOCH = date(2000, 1, 1)
 DAYS_PER_WEEK = 7.0
 MIN_CUSTOMERS = 100
+MIN_HOLDOUT_DAYS = 90
 
 
 def day_number(day: date) -> int:
@@ -102,7 +105,7 @@ class Calibration:
         return self.t_x_days / DAYS_PER_WEEK
 
     @property
-    def T(self) -> FloatArray:  # noqa: N802 (the papers' name)
+    def T(self) -> FloatArray:
         return self.T_days / DAYS_PER_WEEK
 
     @property
@@ -164,7 +167,8 @@ def check_describable(calibration: Calibration, purchases: PurchaseDays) -> None
 @dataclass(frozen=True)
 class Triples:
     """The distinct (x, t_x, T) of a calibration with how many customers share each (fits use these: the
-    same likelihood, far fewer rows), and for each customer the index of their triple."""
+    same likelihood, far fewer rows), and for each customer the index of their triple. The models also
+    predict on triples; the distinct values and pairs they group by are computed once, on first use."""
 
     x: FloatArray
     t_x: FloatArray
@@ -172,8 +176,55 @@ class Triples:
     weight: FloatArray
     of_customer: IntArray
 
+    @classmethod
+    def of(cls, x: npt.ArrayLike, t_x: npt.ArrayLike, T: npt.ArrayLike) -> Triples:
+        """Customers as given (weeks), one row each, e.g. a hand-built set."""
+        x, t_x, T = (np.atleast_1d(np.asarray(values, dtype=np.float64)) for values in (x, t_x, T))
+        return cls(x=x, t_x=t_x, T=T, weight=np.ones(len(x)), of_customer=np.arange(len(x), dtype=np.int64))
+
     def __len__(self) -> int:
         return len(self.x)
+
+    @cached_property
+    def distinct_x(self) -> tuple[FloatArray, IndexArray]:
+        """The distinct x and, per triple, the index of its x."""
+        return _distinct(self.x)
+
+    @cached_property
+    def distinct_t_x(self) -> tuple[FloatArray, IndexArray]:
+        return _distinct(self.t_x)
+
+    @cached_property
+    def distinct_T(self) -> tuple[FloatArray, IndexArray]:
+        return _distinct(self.T)
+
+    @cached_property
+    def x_T_pairs(self) -> Pairs:
+        return Pairs.of(self.distinct_T[1], self.distinct_x[1], len(self.distinct_x[0]))
+
+    @cached_property
+    def x_t_x_pairs(self) -> Pairs:
+        return Pairs.of(self.distinct_t_x[1], self.distinct_x[1], len(self.distinct_x[0]))
+
+
+def _distinct(values: FloatArray) -> tuple[FloatArray, IndexArray]:
+    distinct, index = np.unique(values, return_inverse=True)
+    return distinct, index.reshape(-1)
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """Distinct (time, x) pairs of a set of triples: each pair's index into the distinct times and the
+    distinct x, and each triple's pair."""
+
+    time: IndexArray
+    x: IndexArray
+    of_triple: IndexArray
+
+    @classmethod
+    def of(cls, time_of: IndexArray, x_of: IndexArray, xs: int) -> Pairs:
+        keys, pair_of = np.unique(time_of.astype(np.int64) * xs + x_of, return_inverse=True)
+        return cls(time=(keys // xs).astype(np.intp), x=(keys % xs).astype(np.intp), of_triple=pair_of.reshape(-1))
 
 
 def unique_triples(x: IntArray, t_x_days: IntArray, T_days: IntArray) -> Triples:
@@ -229,3 +280,12 @@ def repeat_spend(purchases: PurchaseDays, calibration: Calibration) -> Spend:
         left_out_no_repeat=int((~repeaters).sum()),
         left_out_not_positive=int((repeaters & ~kept).sum()),
     )
+
+
+def default_calibration_end(purchases: PurchaseDays, *, end: int) -> int:
+    """The calibration end that holds out the last quarter of the period from the first purchase to `end`
+    (exclusive), and at least 90 days."""
+    if len(purchases.days) == 0:
+        raise CustomerValueError("There are no purchases yet: import transactions first.")
+    period = end - int(purchases.days.min())
+    return end - max(MIN_HOLDOUT_DAYS, -(-period // 4))

@@ -1,7 +1,8 @@
 """Maximum likelihood shared by the models: L-BFGS-B on log-parameters (every parameter is positive),
 standard errors from the inverse Hessian of the negative log-likelihood.
 
-The Hessian is taken in log-parameters by central differences of the analytic gradient. At the maximum
+The Hessian is taken in log-parameters by forward differences of the analytic gradient (relative error
+~1e-4 in the standard errors, half the evaluations of central ones). At the maximum
 the gradient is zero, so the covariance in the original parameters is D H^-1 D with D = diag(parameters):
 the inverse Hessian in the original parameters, without a second set of differences."""
 
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+
+from segmentation.clv.threads import single_threaded
 
 FloatArray = npt.NDArray[np.float64]
 # Parameters (original units) -> (log-likelihood, its gradient in the original parameters).
@@ -32,6 +35,7 @@ class Estimate:
     iterations: int
 
 
+@single_threaded
 def maximise(objective: Objective, *, start: FloatArray, names: tuple[str, ...], scale: float) -> Estimate:
     """Maximise `objective` from `start`. `scale` (the number of customers) divides the objective so the
     optimiser's tolerances mean the same at 2,000 and at 200,000 customers."""
@@ -51,7 +55,7 @@ def maximise(objective: Objective, *, start: FloatArray, names: tuple[str, ...],
         jac=True,
         method="L-BFGS-B",
         bounds=[(-LOG_BOUND, LOG_BOUND)] * len(names),
-        options={"maxiter": 2_000, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20},
+        options={"maxiter": 2_000, "ftol": 1e-13, "gtol": 1e-8, "maxcor": 20},
     )
     log_parameters = result.x
     values = np.exp(log_parameters)
@@ -80,14 +84,14 @@ def _log_covariance(
 ) -> FloatArray:
     size = len(at)
     hessian = np.empty((size, size))
+    centre = negative(at)[1]
     for column in range(size):
         step = np.zeros(size)
         step[column] = HESSIAN_STEP
-        hessian[:, column] = (negative(at + step)[1] - negative(at - step)[1]) / (2 * HESSIAN_STEP)
+        hessian[:, column] = (negative(at + step)[1] - centre) / HESSIAN_STEP
     hessian = (hessian + hessian.T) / 2 * scale
     try:
         np.linalg.cholesky(hessian)
     except np.linalg.LinAlgError:
         return np.full((size, size), np.nan)
-    covariance: FloatArray = np.linalg.inv(hessian)
-    return covariance
+    return np.asarray(np.linalg.inv(hessian), dtype=np.float64)

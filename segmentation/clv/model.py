@@ -3,38 +3,34 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from segmentation.clv.calibration import Triples
 from segmentation.clv.mle import Estimate
 
 FloatArray = npt.NDArray[np.float64]
 
 
 class TransactionModel(Protocol):
-    """A repeat-purchase model with its parameters (time in weeks)."""
+    """A repeat-purchase model with its parameters (time in weeks). Predictions are per triple (callers
+    map them to customers with `Triples.of_customer`)."""
 
-    name: str  # "bgnbd" or "pareto_nbd"
-    parameter_names: tuple[str, ...]
+    name: ClassVar[str]  # "bgnbd" or "pareto_nbd"
+    parameter_names: ClassVar[tuple[str, ...]]
 
     @property
     def parameters(self) -> FloatArray: ...
 
     def with_parameters(self, values: FloatArray) -> TransactionModel: ...
 
-    def p_alive(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:  # noqa: N803
-        """Probability that each customer is still active at the end of their observation."""
+    def p_alive(self, triples: Triples) -> FloatArray:
+        """Probability that the customer is still active at the end of their observation (T)."""
         ...
 
-    def expected_purchases(
-        self,
-        horizons: FloatArray,
-        x: FloatArray,
-        t_x: FloatArray,
-        T: FloatArray,  # noqa: N803
-    ) -> FloatArray:
+    def expected_purchases(self, horizons: FloatArray, triples: Triples) -> FloatArray:
         """Conditional expected repeat purchases in (T, T + horizon], one row per horizon (weeks)."""
         ...
 
@@ -52,9 +48,3 @@ class TransactionFit:
     @property
     def log_likelihood(self) -> float:
         return self.estimate.log_likelihood
-
-
-def unique_pairs(x: FloatArray, T: FloatArray) -> tuple[FloatArray, FloatArray, npt.NDArray[np.intp]]:  # noqa: N803
-    """The distinct (x, T) pairs and, per element, the index of its pair (one complex sort)."""
-    distinct, inverse = np.unique(np.asarray(x) + 1j * np.asarray(T), return_inverse=True)
-    return distinct.real.copy(), distinct.imag.copy(), inverse.reshape(-1)

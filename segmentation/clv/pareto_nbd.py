@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import digamma, gammaln, hyp2f1
 
-from segmentation.clv.calibration import Triples
+from segmentation.clv.calibration import Pairs, Triples
 from segmentation.clv.mle import maximise
 from segmentation.clv.model import TransactionFit
 
@@ -45,36 +45,34 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
 SERIES_MAX_Z = 0.9
-SERIES_TOLERANCE = 1e-17
+SERIES_BANDS = (0.1, 0.25, 0.5, 0.75, SERIES_MAX_Z)
+SERIES_TOLERANCE = 1e-16
 
 
 @dataclass(frozen=True)
 class _Layout:
-    """Distinct x, t_x and T of a set of customers, and where each customer's (x, t_x) and (x, T) sit
-    in the grids (distinct times x distinct x) that the series fill."""
+    """The distinct x, t_x and T of the triples, the distinct (t_x, x) and (T, x) pairs, and which pairs
+    each triple has. The series are filled on the small grid distinct times x distinct x (one matrix
+    product); the rest of the arithmetic runs on the pairs that occur."""
 
     xs: FloatArray
     x_of: IntArray
     t_xs: FloatArray
     T_s: FloatArray
-    g_cell: IntArray
-    j_cell: IntArray
+    g_pairs: Pairs
+    j_pairs: Pairs
     T: FloatArray
 
     @classmethod
-    def of(cls, x: FloatArray, t_x: FloatArray, T: FloatArray) -> _Layout:  # noqa: N803
-        xs, x_of = np.unique(np.asarray(x, dtype=np.float64), return_inverse=True)
-        t_xs, t_x_of = np.unique(np.asarray(t_x, dtype=np.float64), return_inverse=True)
-        T_s, T_of = np.unique(np.asarray(T, dtype=np.float64), return_inverse=True)
-        x_of = x_of.reshape(-1)
+    def of(cls, triples: Triples) -> _Layout:
         return cls(
-            xs=xs,
-            x_of=x_of,
-            t_xs=t_xs,
-            T_s=T_s,
-            g_cell=t_x_of.reshape(-1) * len(xs) + x_of,
-            j_cell=T_of.reshape(-1) * len(xs) + x_of,
-            T=np.asarray(T, dtype=np.float64),
+            xs=triples.distinct_x[0],
+            x_of=triples.distinct_x[1],
+            t_xs=triples.distinct_t_x[0],
+            T_s=triples.distinct_T[0],
+            g_pairs=triples.x_t_x_pairs,
+            j_pairs=triples.x_T_pairs,
+            T=triples.T,
         )
 
 
@@ -86,26 +84,42 @@ class _Series:
     d_k: FloatArray
 
 
+def _terms(z_max: float) -> int:
+    """Terms after which the rest of the series is below the tolerance (every term is at most z^n)."""
+    if z_max <= 0:
+        return 2
+    return max(2, int(np.ceil(np.log(SERIES_TOLERANCE * (1 - z_max)) / np.log(z_max))) + 1)
+
+
 def _series(z: FloatArray, b: FloatArray, k: FloatArray, *, derivatives: bool) -> _Series:
-    """S(z, b, K) = sum_n (b)_n / (K + 1)_n z^n for every z (rows) and every (b, K) (columns), b <= K + 1."""
+    """S(z, b, K) = sum_n (b)_n / (K + 1)_n z^n for every z (rows) and every (b, K) (columns), b <= K + 1.
+    Rows are taken in bands of z, each with the terms its largest z needs (a few dozen for most times)."""
     shape = (len(z), len(b))
     value, d_z, d_b, d_k = (np.empty(shape) for _ in range(4))
     by_series = z <= SERIES_MAX_Z
     if by_series.any():
-        z_max = float(z[by_series].max())
-        terms = 2 if z_max == 0 else max(2, int(np.ceil(np.log(SERIES_TOLERANCE * (1 - z_max)) / np.log(z_max))) + 1)
-        n = np.arange(terms, dtype=np.float64)
-        powers = z[by_series, None] ** n
+        most = _terms(float(z[by_series].max()))
+        n = np.arange(most, dtype=np.float64)
         ratios = (b[:, None] + n[:-1]) / (k[:, None] + 1 + n[:-1])
         coefficients = np.concatenate([np.ones((len(b), 1)), np.cumprod(ratios, axis=1)], axis=1)
-        value[by_series] = powers @ coefficients.T
         if derivatives:
-            d_powers = np.concatenate([np.zeros((len(powers), 1)), n[1:] * powers[:, :-1]], axis=1)
-            d_z[by_series] = d_powers @ coefficients.T
             psi_b = np.concatenate([np.zeros((len(b), 1)), np.cumsum(1 / (b[:, None] + n[:-1]), axis=1)], axis=1)
             psi_k = np.concatenate([np.zeros((len(k), 1)), np.cumsum(1 / (k[:, None] + 1 + n[:-1]), axis=1)], axis=1)
-            d_b[by_series] = powers @ (coefficients * psi_b).T
-            d_k[by_series] = -(powers @ (coefficients * psi_k).T)
+            by_b, by_k = coefficients * psi_b, coefficients * psi_k
+        lower = -np.inf
+        for limit in SERIES_BANDS:
+            rows = by_series & (z > lower) & (z <= limit)
+            lower = limit
+            if not rows.any():
+                continue
+            terms = min(most, _terms(float(z[rows].max())))
+            powers = z[rows, None] ** n[:terms]
+            value[rows] = powers @ coefficients[:, :terms].T
+            if derivatives:
+                d_powers = np.concatenate([np.zeros((len(powers), 1)), n[1:terms] * powers[:, : terms - 1]], axis=1)
+                d_z[rows] = d_powers @ coefficients[:, :terms].T
+                d_b[rows] = powers @ by_b[:, :terms].T
+                d_k[rows] = -(powers @ by_k[:, :terms].T)
     direct = ~by_series
     if direct.any():
         zz, bb, kk = z[direct, None], b[None, :], k[None, :]
@@ -120,28 +134,33 @@ def _series(z: FloatArray, b: FloatArray, k: FloatArray, *, derivatives: bool) -
 
 
 def _log_tail(
-    parameters: FloatArray, y: FloatArray, xs: FloatArray, shift: int, *, derivatives: bool
+    parameters: FloatArray, times: FloatArray, xs: FloatArray, pairs: Pairs, shift: int, *, derivatives: bool
 ) -> tuple[FloatArray, FloatArray | None]:
-    """log of integral_y^inf (alpha + u)^-(m + shift) (beta + u)^-(s + 1 - shift) du on the grid
-    (times y x distinct x), m = r + x: G with shift 0, J with shift 1. With `derivatives`, also its
-    derivatives in (r, alpha, s, beta), shape (4, times, distinct x)."""
+    """log of integral_y^inf (alpha + u)^-(m + shift) (beta + u)^-(s + 1 - shift) du at each pair
+    (y = times[pair.time], m = r + xs[pair.x]): G with shift 0, J with shift 1. With `derivatives`,
+    also its derivatives in (r, alpha, s, beta), shape (4, pairs)."""
     r, alpha, s, beta = parameters
-    m = r + xs + shift  # the exponent of (alpha + u)
-    sigma = s - shift  # the exponent of (beta + u) is sigma + 1
-    k = r + s + xs
     alpha_first = alpha >= beta
     lead = alpha if alpha_first else beta
-    log_alpha_y = np.log(alpha + y)[:, None]
-    log_beta_y = np.log(beta + y)[:, None]
-    z = abs(alpha - beta) / (lead + y)
-    b = m if alpha_first else np.full(len(xs), sigma + 1)
-    series = _series(z, b, k, derivatives=derivatives)
+    z_of_time = abs(alpha - beta) / (lead + times)
+    k_of_x = r + s + xs
+    b_of_x = r + xs + shift if alpha_first else np.full(len(xs), s - shift + 1)
+    series = _series(z_of_time, b_of_x, k_of_x, derivatives=derivatives)
+    cell = pairs.time * len(xs) + pairs.x
+
+    y = times[pairs.time]
+    m = r + xs[pairs.x] + shift  # the exponent of (alpha + u)
+    sigma = s - shift  # the exponent of (beta + u) is sigma + 1
+    k = k_of_x[pairs.x]
+    log_alpha_y = np.log(alpha + y)
+    log_beta_y = np.log(beta + y)
     log_rho = 0.0 if alpha_first else log_alpha_y - log_beta_y
-    value = -m * log_alpha_y - sigma * log_beta_y + log_rho + np.log(series.value) - np.log(k)
+    value_s = series.value.reshape(-1)[cell]
+    value = -m * log_alpha_y - sigma * log_beta_y + log_rho + np.log(value_s) - np.log(k)
     if not derivatives:
         return value, None
 
-    alpha_y, beta_y = (alpha + y)[:, None], (beta + y)[:, None]
+    alpha_y, beta_y = alpha + y, beta + y
     if alpha_first:
         z_alpha, z_beta = beta_y / alpha_y**2, -1 / alpha_y
         b_r, b_s = 1.0, 0.0
@@ -150,14 +169,14 @@ def _log_tail(
         z_alpha, z_beta = -1 / beta_y, alpha_y / beta_y**2
         b_r, b_s = 0.0, 1.0
         rho_alpha, rho_beta = 1 / alpha_y, -1 / beta_y
-    d_z = series.d_z / series.value
-    d_b = series.d_b / series.value
-    d_k = series.d_k / series.value
+    d_z = series.d_z.reshape(-1)[cell] / value_s
+    d_b = series.d_b.reshape(-1)[cell] / value_s
+    d_k = series.d_k.reshape(-1)[cell] / value_s - 1 / k
     gradient = np.stack(
         [
-            -log_alpha_y + b_r * d_b + d_k - 1 / k,
+            -log_alpha_y + b_r * d_b + d_k,
             -m / alpha_y + rho_alpha + d_z * z_alpha,
-            -log_beta_y + b_s * d_b + d_k - 1 / k,
+            -log_beta_y + b_s * d_b + d_k,
             -sigma / beta_y + rho_beta + d_z * z_beta,
         ]
     )
@@ -166,36 +185,35 @@ def _log_tail(
 
 def log_likelihood(parameters: FloatArray, triples: Triples) -> tuple[float, FloatArray]:
     """The Pareto/NBD log-likelihood of the triples (weighted) and its gradient in (r, alpha, s, beta)."""
-    return _log_likelihood(parameters, _Layout.of(triples.x, triples.t_x, triples.T), triples.weight)
+    return _log_likelihood(parameters, _Layout.of(triples), triples.weight)
 
 
 def _log_likelihood(parameters: FloatArray, layout: _Layout, weight: FloatArray) -> tuple[float, FloatArray]:
     r, alpha, s, beta = parameters
     xs, x_of = layout.xs, layout.x_of
-    log_g, d_log_g = _log_tail(parameters, layout.t_xs, xs, 0, derivatives=True)
-    log_j, d_log_j = _log_tail(parameters, layout.T_s, xs, 1, derivatives=True)
+    log_g, d_log_g = _log_tail(parameters, layout.t_xs, xs, layout.g_pairs, 0, derivatives=True)
+    log_j, d_log_j = _log_tail(parameters, layout.T_s, xs, layout.j_pairs, 1, derivatives=True)
     assert d_log_g is not None and d_log_j is not None
     m = r + xs
-    alive_term = np.log(m)[x_of] + log_j.reshape(-1)[layout.j_cell]
-    dead_term = np.log(s) + log_g.reshape(-1)[layout.g_cell]
+    alive_term = np.log(m)[x_of] + log_j[layout.j_pairs.of_triple]
+    dead_term = np.log(s) + log_g[layout.g_pairs.of_triple]
     mixture = np.logaddexp(alive_term, dead_term)
-    share_j = np.exp(alive_term - mixture)
-    share_g = 1 - share_j
+    weighted_j = weight * np.exp(alive_term - mixture)
+    weighted_g = weight - weighted_j
 
     customers = weight.sum()
     weight_of_x = np.bincount(x_of, weights=weight, minlength=len(xs))
     total = float(
         weight_of_x @ (gammaln(m) - gammaln(r)) + customers * (r * np.log(alpha) + s * np.log(beta)) + weight @ mixture
     )
-    weight_j = np.bincount(layout.j_cell, weights=weight * share_j, minlength=log_j.size)
-    weight_g = np.bincount(layout.g_cell, weights=weight * share_g, minlength=log_g.size)
-    from_tails = d_log_j.reshape(4, -1) @ weight_j + d_log_g.reshape(4, -1) @ weight_g
-    weight_j_of_x = np.bincount(x_of, weights=weight * share_j, minlength=len(xs))
+    from_tails = d_log_j @ np.bincount(layout.j_pairs.of_triple, weights=weighted_j, minlength=len(log_j))
+    from_tails += d_log_g @ np.bincount(layout.g_pairs.of_triple, weights=weighted_g, minlength=len(log_g))
+    weight_j_of_x = np.bincount(x_of, weights=weighted_j, minlength=len(xs))
     direct = np.array(
         [
             weight_of_x @ (digamma(m) - digamma(r)) + customers * np.log(alpha) + weight_j_of_x @ (1 / m),
             customers * r / alpha,
-            customers * np.log(beta) + (weight @ share_g) / s,
+            customers * np.log(beta) + weighted_g.sum() / s,
             customers * s / beta,
         ]
     )
@@ -228,26 +246,19 @@ class ParetoNbd:
         r, alpha, s, beta = (float(value) for value in values)
         return ParetoNbd(r=r, alpha=alpha, s=s, beta=beta)
 
-    def p_alive(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:  # noqa: N803
-        layout = _Layout.of(x, t_x, T)
+    def p_alive(self, triples: Triples) -> FloatArray:
+        layout = _Layout.of(triples)
         parameters = self.parameters
-        log_g, _ = _log_tail(parameters, layout.t_xs, layout.xs, 0, derivatives=False)
-        log_j, _ = _log_tail(parameters, layout.T_s, layout.xs, 1, derivatives=False)
+        log_g, _ = _log_tail(parameters, layout.t_xs, layout.xs, layout.g_pairs, 0, derivatives=False)
+        log_j, _ = _log_tail(parameters, layout.T_s, layout.xs, layout.j_pairs, 1, derivatives=False)
         m = self.r + layout.xs[layout.x_of]
-        alive_term = np.log(m) + log_j.reshape(-1)[layout.j_cell]
-        dead_term = np.log(self.s) + log_g.reshape(-1)[layout.g_cell]
+        alive_term = np.log(m) + log_j[layout.j_pairs.of_triple]
+        dead_term = np.log(self.s) + log_g[layout.g_pairs.of_triple]
         log_survived = -m * np.log(self.alpha + layout.T) - self.s * np.log(self.beta + layout.T)
         return np.exp(log_survived - np.logaddexp(alive_term, dead_term))
 
-    def expected_purchases(
-        self,
-        horizons: FloatArray,
-        x: FloatArray,
-        t_x: FloatArray,
-        T: FloatArray,  # noqa: N803
-    ) -> FloatArray:
-        x = np.asarray(x, dtype=np.float64)
-        T = np.asarray(T, dtype=np.float64)  # noqa: N806
+    def expected_purchases(self, horizons: FloatArray, triples: Triples) -> FloatArray:
+        x, T = triples.x, triples.T
         t = np.atleast_1d(np.asarray(horizons, dtype=np.float64))[:, None]
         if_alive = (
             (self.r + x)
@@ -255,18 +266,18 @@ class ParetoNbd:
             / (self.alpha + T)
             * _relative_growth((self.beta + T) / (self.beta + T + t), self.s - 1)
         )
-        return if_alive * self.p_alive(x, t_x, T)
+        return if_alive * self.p_alive(triples)
 
     def unconditional_purchases(self, t: FloatArray) -> FloatArray:
         t = np.asarray(t, dtype=np.float64)
         return self.r * self.beta / self.alpha * _relative_growth(self.beta / (self.beta + t), self.s - 1)
 
 
-def fit(triples: Triples, *, start: ParetoNbd | None = None) -> TransactionFit:
-    """Maximum-likelihood Pareto/NBD on a calibration's triples."""
-    layout = _Layout.of(triples.x, triples.t_x, triples.T)
+def fit(triples: Triples, *, start: FloatArray | None = None) -> TransactionFit:
+    """Maximum-likelihood Pareto/NBD on a calibration's triples, from `start` (r, alpha, s, beta) when given."""
+    layout = _Layout.of(triples)
     scale = max(float(np.mean(triples.T)), 1.0)
-    initial = start.parameters if start is not None else np.array([1.0, scale, 1.0, scale])
+    initial = np.asarray(start, dtype=np.float64) if start is not None else np.array([1.0, scale, 1.0, scale])
     estimate = maximise(
         lambda parameters: _log_likelihood(parameters, layout, triples.weight),
         start=initial,
