@@ -112,6 +112,11 @@ class Calibration:
     def customers(self) -> int:
         return len(self.customer)
 
+    @cached_property
+    def triples(self) -> Triples:
+        """The distinct (x, t_x, T) with their counts (computed once)."""
+        return unique_triples(self.x, self.t_x_days, self.T_days)
+
     @property
     def holdout_weeks(self) -> float:
         if self.holdout_end is None:
@@ -244,7 +249,7 @@ def unique_triples(x: IntArray, t_x_days: IntArray, T_days: IntArray) -> Triples
 
 
 def calibration_triples(calibration: Calibration) -> Triples:
-    return unique_triples(calibration.x, calibration.t_x_days, calibration.T_days)
+    return calibration.triples
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import numpy as np
 
 from segmentation.clv import bgnbd, gamma_gamma, pareto_nbd
 from segmentation.clv.calibration import (
+    Calibration,
     PurchaseDays,
     calibrate,
     calibration_triples,
@@ -24,6 +25,7 @@ from segmentation.clv.gamma_gamma import SpendFit
 from segmentation.clv.holdout import HoldoutReport, holdout_report
 from segmentation.clv.mle import Estimate
 from segmentation.clv.model import TransactionFit
+from segmentation.clv.value import DEFAULT_DISCOUNT_RATE, DEFAULT_HORIZON_DAYS, CustomerValues, customer_values
 
 TIME_UNIT = "weeks"
 
@@ -92,6 +94,27 @@ class CustomerValueFit:
     chosen: str  # "bgnbd" or "pareto_nbd": lower holdout mean absolute error per customer
     transactions: TransactionFit  # the chosen model on all data up to the holdout end
     spend: SpendFit  # Gamma-Gamma on all data up to the holdout end
+    everything: Calibration  # the summaries of all data up to the holdout end
+
+    def customer_values(
+        self,
+        purchases: PurchaseDays,
+        *,
+        margin: float,
+        horizon_days: int = DEFAULT_HORIZON_DAYS,
+        annual_discount_rate: float = DEFAULT_DISCOUNT_RATE,
+    ) -> CustomerValues:
+        """Per-customer predictions as of the holdout end from the refitted models (see value.py)."""
+        return customer_values(
+            purchases,
+            as_of=self.holdout_end,
+            transactions=self.transactions,
+            spend=self.spend,
+            margin=margin,
+            horizon_days=horizon_days,
+            annual_discount_rate=annual_discount_rate,
+            calibration=self.everything,
+        )
 
     @property
     def as_of(self) -> date:
@@ -171,4 +194,5 @@ def fit_customer_value(purchases: PurchaseDays, *, calibration_end: int, holdout
         chosen=report.chosen,
         transactions=transactions,
         spend=gamma_gamma.fit(repeat_spend(purchases, everything)),
+        everything=everything,
     )

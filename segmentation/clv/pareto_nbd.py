@@ -45,7 +45,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
 SERIES_MAX_Z = 0.9
-SERIES_BANDS = (0.1, 0.25, 0.5, 0.75, SERIES_MAX_Z)
+SERIES_BANDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, SERIES_MAX_Z)
 SERIES_TOLERANCE = 1e-16
 
 
@@ -113,7 +113,8 @@ def _series(z: FloatArray, b: FloatArray, k: FloatArray, *, derivatives: bool) -
             if not rows.any():
                 continue
             terms = min(most, _terms(float(z[rows].max())))
-            powers = z[rows, None] ** n[:terms]
+            powers = np.ones((int(rows.sum()), terms))
+            np.cumprod(np.broadcast_to(z[rows, None], (len(powers), terms - 1)), axis=1, out=powers[:, 1:])
             value[rows] = powers @ coefficients[:, :terms].T
             if derivatives:
                 d_powers = np.concatenate([np.zeros((len(powers), 1)), n[1:terms] * powers[:, : terms - 1]], axis=1)
@@ -190,30 +191,32 @@ def log_likelihood(parameters: FloatArray, triples: Triples) -> tuple[float, Flo
 
 def _log_likelihood(parameters: FloatArray, layout: _Layout, weight: FloatArray) -> tuple[float, FloatArray]:
     r, alpha, s, beta = parameters
-    xs, x_of = layout.xs, layout.x_of
-    log_g, d_log_g = _log_tail(parameters, layout.t_xs, xs, layout.g_pairs, 0, derivatives=True)
-    log_j, d_log_j = _log_tail(parameters, layout.T_s, xs, layout.j_pairs, 1, derivatives=True)
+    xs = layout.xs
+    g_pairs, j_pairs = layout.g_pairs, layout.j_pairs
+    log_g, d_log_g = _log_tail(parameters, layout.t_xs, xs, g_pairs, 0, derivatives=True)
+    log_j, d_log_j = _log_tail(parameters, layout.T_s, xs, j_pairs, 1, derivatives=True)
     assert d_log_g is not None and d_log_j is not None
     m = r + xs
-    alive_term = np.log(m)[x_of] + log_j[layout.j_pairs.of_triple]
-    dead_term = np.log(s) + log_g[layout.g_pairs.of_triple]
+    # log m J(T) on the (x, T) pairs, log s G(t_x) on the (x, t_x) pairs; mixed per triple.
+    alive_term = (np.log(m)[j_pairs.x] + log_j)[j_pairs.of_triple]
+    dead_term = (np.log(s) + log_g)[g_pairs.of_triple]
     mixture = np.logaddexp(alive_term, dead_term)
     weighted_j = weight * np.exp(alive_term - mixture)
-    weighted_g = weight - weighted_j
+    weight_j_of_pair = np.bincount(j_pairs.of_triple, weights=weighted_j, minlength=len(log_j))
+    weight_g_of_pair = np.bincount(g_pairs.of_triple, weights=weight - weighted_j, minlength=len(log_g))
 
     customers = weight.sum()
-    weight_of_x = np.bincount(x_of, weights=weight, minlength=len(xs))
+    weight_of_x = np.bincount(layout.x_of, weights=weight, minlength=len(xs))
     total = float(
         weight_of_x @ (gammaln(m) - gammaln(r)) + customers * (r * np.log(alpha) + s * np.log(beta)) + weight @ mixture
     )
-    from_tails = d_log_j @ np.bincount(layout.j_pairs.of_triple, weights=weighted_j, minlength=len(log_j))
-    from_tails += d_log_g @ np.bincount(layout.g_pairs.of_triple, weights=weighted_g, minlength=len(log_g))
-    weight_j_of_x = np.bincount(x_of, weights=weighted_j, minlength=len(xs))
+    from_tails = d_log_j @ weight_j_of_pair + d_log_g @ weight_g_of_pair
+    weight_j_of_x = np.bincount(j_pairs.x, weights=weight_j_of_pair, minlength=len(xs))
     direct = np.array(
         [
             weight_of_x @ (digamma(m) - digamma(r)) + customers * np.log(alpha) + weight_j_of_x @ (1 / m),
             customers * r / alpha,
-            customers * np.log(beta) + weighted_g.sum() / s,
+            customers * np.log(beta) + weight_g_of_pair.sum() / s,
             customers * s / beta,
         ]
     )

@@ -125,15 +125,18 @@ def customer_values(
     margin: float,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
     annual_discount_rate: float = DEFAULT_DISCOUNT_RATE,
+    calibration: Calibration | None = None,
 ) -> CustomerValues:
     """Predictions for every customer who bought before `as_of` (a day number, exclusive), from models
     fitted on the same data (see the module docstring). `margin` is the gross margin as a share of net
-    order value (0.4 = 40 %)."""
+    order value (0.4 = 40 %). `calibration`: the summaries at `as_of` when the caller has them already
+    (`CustomerValueFit.everything`), else computed here."""
     if horizon_days <= 0:
         raise ValueError("The horizon must be at least one day.")
     if not 0 <= annual_discount_rate < 10:
         raise ValueError("The annual discount rate is a share (0.1 = 10 %).")
-    calibration = calibrate(purchases, calibration_end=as_of)
+    if calibration is None or calibration.calibration_end != as_of:
+        calibration = calibrate(purchases, calibration_end=as_of)
     horizon_weeks = horizon_days / DAYS_PER_WEEK
     weekly_rate = np.log1p(annual_discount_rate) * DAYS_PER_WEEK / DAYS_PER_YEAR
     purchases_ahead = _purchases(transactions, calibration, horizon_weeks, weekly_rate)
