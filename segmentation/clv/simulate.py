@@ -1,4 +1,4 @@
-"""Customers drawn from known BG/NBD and Gamma-Gamma parameters, as `PurchaseDays`: for the recovery
+"""Customers drawn from known BG/NBD or Pareto/NBD and Gamma-Gamma parameters, as `PurchaseDays`: for the recovery
 tests and the benchmark (seeded, vectorised, no loop over customers).
 
 Each customer is born on a day drawn uniformly from `first_days` (their first purchase), buys at rate
@@ -9,6 +9,7 @@ merges same-day lines. Purchase values are Gamma(p, nu) with nu ~ Gamma(q, gamma
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from segmentation.clv.calibration import DAYS_PER_WEEK, PurchaseDays
 
@@ -41,6 +42,46 @@ def bgnbd_customers(
     elapsed = running - np.repeat(np.concatenate([[0.0], running])[starts], survived)
     repeat_days = np.repeat(born, survived) + np.floor(elapsed * DAYS_PER_WEEK).astype(np.int64)
 
+    return _purchase_days(rng, born, repeat_days, owner, customers=customers, end=end, spend=spend)
+
+
+def pareto_nbd_customers(
+    customers: int,
+    *,
+    r: float,
+    alpha: float,
+    s: float,
+    beta: float,
+    first_days: tuple[int, int],
+    end: int,
+    spend: tuple[float, float, float] = (6.0, 4.0, 60.0),
+    seed: int = 0,
+) -> PurchaseDays:
+    """Pareto/NBD customers: rate lambda ~ Gamma(r, alpha) per week while alive, an exponential lifetime
+    with rate mu ~ Gamma(s, beta); purchases in a lifetime are a Poisson count placed uniformly."""
+    rng = np.random.default_rng(seed)
+    born = rng.integers(first_days[0], first_days[1], customers)
+    rate = rng.gamma(r, 1 / alpha, customers)
+    lifetime = rng.exponential(1.0, customers) / rng.gamma(s, 1 / beta, customers)
+    observed = np.minimum(lifetime, (end - born) / DAYS_PER_WEEK)
+    counts = rng.poisson(rate * observed)
+    owner = np.repeat(np.arange(customers), counts)
+    elapsed = rng.uniform(0.0, 1.0, int(counts.sum())) * np.repeat(observed, counts)
+    repeat_days = np.repeat(born, counts) + np.floor(elapsed * DAYS_PER_WEEK).astype(np.int64)
+    return _purchase_days(rng, born, repeat_days, owner, customers=customers, end=end, spend=spend)
+
+
+def _purchase_days(
+    rng: np.random.Generator,
+    born: npt.NDArray[np.int64],
+    repeat_days: npt.NDArray[np.int64],
+    owner: npt.NDArray[np.int64],
+    *,
+    customers: int,
+    end: int,
+    spend: tuple[float, float, float],
+) -> PurchaseDays:
+    """First and repeat purchases as `PurchaseDays`: same-day purchases merged, values drawn."""
     days = np.concatenate([born.astype(np.int64), repeat_days])
     who = np.concatenate([np.arange(customers), owner])
     keep = days < end
