@@ -157,7 +157,8 @@ def test_the_sensitivity_shortcut_is_close_to_the_exact_gradient(
         )
         exact = (value._purchases(moved, calibration, horizon, rate).discounted - base.discounted) / step
         assert base.sensitivity[index].sum() == pytest.approx(exact.sum(), rel=0.01)
-        assert base.sensitivity[index] == pytest.approx(exact, rel=0.05, abs=1e-4)  # a few customers: up to 5 %
+        # Per customer off by at most 2 % of the largest sensitivity (where one changes sign, more in relative terms).
+        assert np.max(np.abs(base.sensitivity[index] - exact)) <= 0.02 * np.max(np.abs(exact))
 
 
 @pytest.mark.parametrize(
