@@ -92,13 +92,16 @@ def _terms(z_max: float) -> int:
 
 
 def _series(z: FloatArray, b: FloatArray, k: FloatArray, *, derivatives: bool) -> _Series:
-    """S(z, b, K) = sum_n (b)_n / (K + 1)_n z^n for every z (rows) and every (b, K) (columns), b <= K + 1.
-    Rows are taken in bands of z, each with the terms its largest z needs (a few dozen for most times)."""
+    """S(z, b, K) = sum_n (b)_n / (K + 1)_n z^n for every z (rows, in decreasing order: the distinct times
+    increase) and every (b, K) (columns), b <= K + 1. Rows are taken in bands of z, each with the terms its
+    largest z needs (a few dozen for most times); rows past SERIES_MAX_Z go to scipy's hyp2f1."""
+    if np.any(np.diff(z) > 0):
+        raise ValueError("z must not increase (the times are sorted).")
     shape = (len(z), len(b))
     value, d_z, d_b, d_k = (np.empty(shape) for _ in range(4))
-    by_series = z <= SERIES_MAX_Z
-    if by_series.any():
-        most = _terms(float(z[by_series].max()))
+    first_series = int(np.searchsorted(-z, -SERIES_MAX_Z, side="left"))  # rows before it: z > SERIES_MAX_Z
+    if first_series < len(z):
+        most = _terms(float(z[first_series]))
         n = np.arange(most, dtype=np.float64)
         ratios = (b[:, None] + n[:-1]) / (k[:, None] + 1 + n[:-1])
         coefficients = np.concatenate([np.ones((len(b), 1)), np.cumprod(ratios, axis=1)], axis=1)
@@ -106,23 +109,26 @@ def _series(z: FloatArray, b: FloatArray, k: FloatArray, *, derivatives: bool) -
             psi_b = np.concatenate([np.zeros((len(b), 1)), np.cumsum(1 / (b[:, None] + n[:-1]), axis=1)], axis=1)
             psi_k = np.concatenate([np.zeros((len(k), 1)), np.cumsum(1 / (k[:, None] + 1 + n[:-1]), axis=1)], axis=1)
             by_b, by_k = coefficients * psi_b, coefficients * psi_k
-        lower = -np.inf
+        stop = len(z)
         for limit in SERIES_BANDS:
-            rows = by_series & (z > lower) & (z <= limit)
-            lower = limit
-            if not rows.any():
+            start = max(first_series, int(np.searchsorted(-z, -limit, side="left")))
+            if start >= stop:
                 continue
-            terms = min(most, _terms(float(z[rows].max())))
-            powers = np.ones((int(rows.sum()), terms))
-            np.cumprod(np.broadcast_to(z[rows, None], (len(powers), terms - 1)), axis=1, out=powers[:, 1:])
-            value[rows] = powers @ coefficients[:, :terms].T
+            band = slice(start, stop)
+            stop = start
+            terms = min(most, _terms(float(z[start])))
+            powers = np.ones((band.stop - band.start, terms))
+            np.cumprod(np.broadcast_to(z[band, None], (len(powers), terms - 1)), axis=1, out=powers[:, 1:])
+            value[band] = powers @ coefficients[:, :terms].T
             if derivatives:
-                d_powers = np.concatenate([np.zeros((len(powers), 1)), n[1:terms] * powers[:, : terms - 1]], axis=1)
-                d_z[rows] = d_powers @ coefficients[:, :terms].T
-                d_b[rows] = powers @ by_b[:, :terms].T
-                d_k[rows] = -(powers @ by_k[:, :terms].T)
-    direct = ~by_series
-    if direct.any():
+                d_powers = np.empty_like(powers)
+                d_powers[:, 0] = 0.0
+                np.multiply(n[1:terms], powers[:, : terms - 1], out=d_powers[:, 1:])
+                d_z[band] = d_powers @ coefficients[:, :terms].T
+                d_b[band] = powers @ by_b[:, :terms].T
+                d_k[band] = -(powers @ by_k[:, :terms].T)
+    if first_series > 0:
+        direct = slice(0, first_series)
         zz, bb, kk = z[direct, None], b[None, :], k[None, :]
         value[direct] = hyp2f1(1.0, bb, kk + 1, zz)
         if derivatives:
