@@ -4,6 +4,7 @@ refit the chosen model and the spend model on all data (to the holdout end) for 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -143,6 +144,13 @@ class CustomerValueFit:
                     check.model: {
                         "predicted_repeat_purchases": check.predicted_repeat_purchases,
                         "mean_absolute_error": check.mean_absolute_error,
+                        "by_calibration_repeat_purchases": [
+                            dataclasses.asdict(bucket) for bucket in check.by_calibration_repeat_purchases
+                        ],
+                        "tracking": [
+                            {**dataclasses.asdict(week), "last_day": week.last_day.isoformat()}
+                            for week in check.tracking
+                        ],
                     }
                     for check in self.holdout.checks
                 },

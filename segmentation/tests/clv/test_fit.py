@@ -40,6 +40,10 @@ def test_the_fit_reports_the_yardstick_in_the_commands_json_shape(fitted: Custom
     assert holdout["calibration"] == ["1997-01-01", "1997-09-30"]
     assert holdout["holdout"] == ["1997-10-01", "1998-06-30"]
     assert set(bg["standard_errors"]) == {"r", "alpha", "a", "b"}
+    bars = holdout["by_model"]["bgnbd"]["by_calibration_repeat_purchases"]
+    assert [bar["calibration_repeat_purchases"] for bar in bars][-1] == "7+"
+    tracking = holdout["by_model"]["pareto_nbd"]["tracking"]
+    assert (len(tracking), tracking[-1]["last_day"], tracking[-1]["in_holdout"]) == (78, "1998-06-30", True)
 
 
 def test_no_number_in_the_answer_carries_floating_point_noise(fitted: CustomerValueFit) -> None:
