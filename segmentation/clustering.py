@@ -4,14 +4,18 @@ Features: log1p of recency (days), frequency (purchases) and monetary (net amoun
 as 0), standardised. A feature with a single value (frequency when everyone bought once) carries no
 information and is left out; the clusters then come from the others.
 
-k: fixed by the caller, or the k in 2..8 with the best silhouette, each candidate fitted and scored
-on the same seeded sample of customers (ties go to the smaller k). The final model is fitted on every
-customer. KMeans has a fixed random_state, so the same data gives the same clusters.
+k: fixed by the caller (2..8), or the k in 3..8 with the best silhouette (two segments are rarely useful
+to a marketer), each candidate fitted and scored on the same seeded sample of customers (ties go to the
+smaller k). The final model is fitted on every customer. KMeans has a fixed random_state, so the same
+data gives the same clusters.
 
 Names (stable across refits because they depend on where a centroid sits, not on KMeans's labels):
 1. each centroid is taken back to original units (days, purchases, money);
-2. it is "active" when its recency is at most the customers' median recency, else "lapsed", and
-   "high value" when its monetary value is at least the customers' median, else "low value";
+2. it is "active" when its recency is short both relative to the customers (at most their median
+   recency) and in absolute terms (at most their typical gap between purchases, when the caller gives
+   it, and never over 365 days), else "lapsed"; a median alone would call customers who last bought
+   6,000 days ago active when most customers are that old (the 1997 CDNOW log next to 2021-2023 data).
+   It is "high value" when its monetary value is at least the customers' median, else "low value";
 3. clusters are numbered 0, 1, ... by value score (the centroid's monetary value, highest first;
    ties by recency, then frequency), and within each of the four groups take that group's names in
    that order; a group with more clusters than names repeats its last name with a number ("Dormant 2").
@@ -34,7 +38,9 @@ if TYPE_CHECKING:
 # constants (NAMING_RULE, K_CANDIDATES) and would otherwise carry ~150 MB of libraries they never use.
 
 RANDOM_STATE = 42
-K_CANDIDATES = tuple(range(2, 9))
+K_CANDIDATES = tuple(range(2, 9))  # the k a caller may ask for
+DEFAULT_K_CANDIDATES = tuple(range(3, 9))  # the k the silhouette chooses among when none is asked for
+MAX_ACTIVE_RECENCY_DAYS = 365
 SILHOUETTE_SAMPLE = 3_000
 N_INIT = 4
 MIN_CUSTOMERS = 10
@@ -49,12 +55,13 @@ CLUSTER_NAMES = ACTIVE_HIGH_VALUE + ACTIVE_LOW_VALUE + LAPSED_HIGH_VALUE + LAPSE
 
 NAMING_RULE = (
     "Each K-Means centroid is taken back to days, purchases and money. It is active when its recency is at "
-    "most the customers' median recency (else lapsed), and high value when its net amount is at least the "
-    "customers' median (else low value). Clusters are numbered by value (centroid net amount, highest first) "
-    "and take the names of their group in that order: active and high value: VIP, Big Spenders, Regulars; "
-    "active and low value: Newcomers, Light Buyers, Occasional Buyers; lapsed and high value: Slipping Big "
-    "Spenders, Fading Regulars; lapsed and low value: Dormant, Inactive. A group with more clusters than "
-    "names numbers its last name (Dormant 2)."
+    "most the customers' median recency and, in absolute terms, at most the customers' typical gap between "
+    "purchases (the median days between a repeat customer's purchases) and never over 365 days (else "
+    "lapsed), and high value when its net amount is at least the customers' median (else low value). "
+    "Clusters are numbered by value (centroid net amount, highest first) and take the names of their group "
+    "in that order: active and high value: VIP, Big Spenders, Regulars; active and low value: Newcomers, "
+    "Light Buyers, Occasional Buyers; lapsed and high value: Slipping Big Spenders, Fading Regulars; lapsed "
+    "and low value: Dormant, Inactive. A group with more clusters than names numbers its last name (Dormant 2)."
 )
 
 
@@ -204,12 +211,19 @@ def silhouette(points: npt.NDArray[np.float64], labels: npt.ArrayLike) -> float 
     return silhouette_from_distances(pairwise_distances(points), labels)
 
 
+def active_recency_limit(median_recency: float, typical_gap_days: float | None) -> float:
+    """The longest centroid recency (days) a cluster may have and still be called active."""
+    limit = min(median_recency, MAX_ACTIVE_RECENCY_DAYS)
+    return limit if typical_gap_days is None else min(limit, typical_gap_days)
+
+
 def _name_clusters(
-    centroids: npt.NDArray[np.float64], medians: tuple[float, float]
+    centroids: npt.NDArray[np.float64], medians: tuple[float, float], *, typical_gap_days: float | None = None
 ) -> tuple[list[int], list[str], list[tuple[bool, bool]]]:
     """Order the clusters by value and name them (see the module docstring). Returns, per KMeans label,
     the cluster number, and per cluster number its name and (active, high value)."""
     median_recency, median_monetary = medians
+    recency_limit = active_recency_limit(median_recency, typical_gap_days)
     labels = list(range(len(centroids)))
     # centroids columns: recency, frequency, monetary (original units)
     order = sorted(labels, key=lambda i: (-centroids[i, 2], centroids[i, 0], -centroids[i, 1], i))
@@ -225,7 +239,7 @@ def _name_clusters(
     }
     for number, label in enumerate(order):
         cluster_of_label[label] = number
-        active = bool(centroids[label, 0] <= median_recency)
+        active = bool(centroids[label, 0] <= recency_limit)
         high_value = bool(centroids[label, 2] >= median_monetary)
         group = groups[(active, high_value)]
         index = used[active][high_value]
@@ -242,11 +256,17 @@ def fit_clusters(
     monetary: npt.ArrayLike,
     *,
     k: int | None = None,
+    typical_gap_days: float | None = None,
     sample_size: int = SILHOUETTE_SAMPLE,
     random_state: int = RANDOM_STATE,
     threads: int = 1,
 ) -> ClusteringResult:
     """Fit the segments. Raises ClusteringError with a readable reason when the data cannot be clustered.
+
+    `typical_gap_days`: the customers' typical gap between purchases, in days, computed by the caller (the
+    median over customers with two or more purchases of (last purchase - first purchase) / (purchases - 1)).
+    A cluster is named active only when its centroid recency is within it (and within 365 days and the
+    median recency); None when unknown (no repeat customers), and then the 365-day cap alone applies.
 
     KMeans's thread pools are capped (one thread by default): OpenMP threads that spin while other
     processes hold the cores make a fit many times slower than a single thread."""
@@ -262,6 +282,7 @@ def fit_clusters(
             np.asarray(frequency, dtype=np.float64),
             np.asarray(monetary, dtype=np.float64),
             k=k,
+            typical_gap_days=typical_gap_days,
             sample_size=sample_size,
             random_state=random_state,
         )
@@ -273,13 +294,18 @@ def _fit(
     money: npt.NDArray[np.float64],
     *,
     k: int | None,
+    typical_gap_days: float | None,
     sample_size: int,
     random_state: int,
 ) -> ClusteringResult:
     customers = len(recency)
     if k is not None and k not in K_CANDIDATES:
         raise ClusteringError(f"k must be between {K_CANDIDATES[0]} and {K_CANDIDATES[-1]}; got {k}.")
-    needed = max(MIN_CUSTOMERS, (k or K_CANDIDATES[0]) + 1)
+    if typical_gap_days is not None and not typical_gap_days > 0:
+        raise ClusteringError(
+            f"The typical gap between purchases must be a positive number of days; got {typical_gap_days}."
+        )
+    needed = max(MIN_CUSTOMERS, (k or DEFAULT_K_CANDIDATES[0]) + 1)
     if customers < needed:
         raise ClusteringError(
             f"Segmentation needs at least {needed} customers with a purchase; the data has {customers}. "
@@ -310,7 +336,7 @@ def _fit(
 
     silhouette_by_k: dict[int, float] = {}
     if k is None:
-        candidates = [c for c in K_CANDIDATES if c < _distinct_rows(sample_matrix)]
+        candidates = [c for c in DEFAULT_K_CANDIDATES if c < _distinct_rows(sample_matrix)]
         # Every candidate scales the same sample the same way, so one distance matrix serves them all.
         distances = pairwise_distances(_new_pipeline(2)[:-1].fit_transform(sample_matrix))
         labelings = [_new_pipeline(candidate).fit(sample_matrix)[-1].labels_ for candidate in candidates]
@@ -319,7 +345,7 @@ def _fit(
                 silhouette_by_k[candidate] = round(score, 6)
         if not silhouette_by_k:
             raise ClusteringError(
-                "The customers are too alike to form two or more segments; choose k explicitly or import more data."
+                "The customers are too alike to form three or more segments; choose k explicitly or import more data."
             )
         del distances
         best = max(silhouette_by_k.values())
@@ -342,7 +368,7 @@ def _fit(
         ]
     )
     medians = (float(np.median(recency)), float(np.median(np.clip(money, 0, None))))
-    cluster_of_label, names, positions = _name_clusters(centroids, medians)
+    cluster_of_label, names, positions = _name_clusters(centroids, medians, typical_gap_days=typical_gap_days)
 
     clusters = np.asarray(cluster_of_label, dtype=np.int16)[labels]
     counts = np.bincount(clusters, minlength=chosen_k)
@@ -376,7 +402,7 @@ def _fit(
         segmenter=segmenter,
         parameters={
             "k_requested": k,
-            "k_candidates": list(K_CANDIDATES) if k is None else [k],
+            "k_candidates": list(DEFAULT_K_CANDIDATES) if k is None else [k],
             "random_state": random_state,
             "n_init": N_INIT,
             "silhouette_sample": len(sample),
@@ -384,6 +410,8 @@ def _fit(
             "transform": "log1p (negatives as 0), then StandardScaler",
             "silhouette_by_k": {str(c): s for c, s in silhouette_by_k.items()},
             "median_recency_days": medians[0],
+            "typical_gap_days": typical_gap_days,
+            "active_recency_limit_days": round(active_recency_limit(medians[0], typical_gap_days), 2),
             "median_monetary": round(medians[1], 2),
         },
     )

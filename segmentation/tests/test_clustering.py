@@ -46,7 +46,7 @@ def test_k_is_chosen_by_silhouette_and_the_obvious_groups_are_found() -> None:
     recency, frequency, monetary = _three_groups()
     result = clustering.fit_clusters(recency, frequency, monetary)
     assert result.k == 3
-    assert set(result.silhouette_by_k) == set(clustering.K_CANDIDATES)
+    assert set(result.silhouette_by_k) == set(clustering.DEFAULT_K_CANDIDATES) == {3, 4, 5, 6, 7, 8}
     assert result.silhouette_by_k[3] == max(result.silhouette_by_k.values())
     # Each hand-built group is exactly one cluster.
     groups = np.repeat([0, 1, 2], 40)
@@ -139,6 +139,81 @@ def test_identical_customers_cannot_be_clustered() -> None:
         clustering.fit_clusters(np.full(20, 5), np.ones(20), np.full(20, 10.0))
 
 
+def test_two_segments_are_not_chosen_by_default_but_can_be_asked_for() -> None:
+    # Two obvious groups: silhouette would pick k = 2 from 2..8; the default search starts at 3.
+    rng = np.random.default_rng(3)
+    recency = np.concatenate([rng.integers(1, 10, 60), rng.integers(200, 260, 60)])
+    frequency = np.concatenate([rng.integers(10, 14, 60), rng.integers(1, 3, 60)])
+    monetary = np.concatenate([rng.uniform(900, 1000, 60), rng.uniform(10, 20, 60)])
+    assert clustering.fit_clusters(recency, frequency, monetary).k >= 3
+    assert clustering.fit_clusters(recency, frequency, monetary, k=2).k == 2
+
+
+@pytest.mark.parametrize(
+    ("centroid_recency", "median_recency", "typical_gap", "active"),
+    [
+        (30.0, 100.0, 45.0, True),  # recent, within the gap
+        (60.0, 100.0, 45.0, False),  # before the median, but past the typical gap: lapsed
+        (200.0, 300.0, None, True),  # no gap known: the median and the 365-day cap
+        (400.0, 500.0, None, False),  # never over 365 days
+        (400.0, 500.0, 800.0, False),  # not even when customers buy every 800 days
+        (120.0, 100.0, 200.0, False),  # past the median: lapsed, as before
+    ],
+)
+def test_active_needs_a_recency_short_in_absolute_terms_too(
+    centroid_recency: float, median_recency: float, typical_gap: float | None, active: bool
+) -> None:
+    centroids = np.array([[centroid_recency, 3.0, 500.0], [median_recency * 3 + 1000, 1.0, 10.0]])
+    _, names, positions = clustering._name_clusters(centroids, (median_recency, 100.0), typical_gap_days=typical_gap)
+    assert positions[0] == (active, True)
+    assert names[0] == ("VIP" if active else "Slipping Big Spenders")
+
+
+def _two_eras(seed: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A 1997-1998 log beside 2021-2023 customers, as of 2023, the old era the majority (as CDNOW's 23,570
+    customers beside a smaller shop): its one-time buyers last bought ~6,300 days ago, its repeat buyers
+    ~5,900, so the median recency falls among the one-time buyers and the repeaters' centroid is below it."""
+    rng = np.random.default_rng(seed)
+    groups = [  # customers, recency range (days), frequency choices, monetary (gamma shape, scale)
+        (2_000, (6_200, 6_450), [1], (2.0, 15.0)),
+        (600, (5_880, 6_000), [2, 3, 4, 5, 6], (3.0, 40.0)),
+        (400, (1, 40), list(range(8, 25)), (4.0, 600.0)),
+        (300, (100, 700), [1, 2, 3, 4, 5, 6], (2.0, 300.0)),
+    ]
+    recency = np.concatenate([rng.integers(low, high, size) for size, (low, high), _, _ in groups])
+    frequency = np.concatenate([rng.choice(choices, size) for size, _, choices, _ in groups])
+    monetary = np.concatenate([rng.gamma(shape, scale, size) for size, _, _, (shape, scale) in groups])
+    return recency, frequency, monetary.round(2)
+
+
+@pytest.mark.parametrize("typical_gap", [None, 60.0])
+def test_customers_from_another_era_are_never_called_active(typical_gap: float | None) -> None:
+    recency, frequency, monetary = _two_eras()
+    result = clustering.fit_clusters(recency, frequency, monetary, typical_gap_days=typical_gap)
+    assert np.median(recency) > 5_000  # the old rule's bar: these centroids passed it
+    lapsed_names = clustering.LAPSED_HIGH_VALUE + clustering.LAPSED_LOW_VALUE
+    for profile in result.profiles:
+        if profile.recency_days > min(365, typical_gap or 365):
+            assert not profile.active
+            assert profile.name.rstrip(" 0123456789") in lapsed_names, profile
+    old_customers = recency > 5_000
+    for cluster in np.unique(result.clusters[old_customers]):
+        profile = result.profiles[cluster]
+        if profile.recency_days > 5_000:
+            assert profile.name.rstrip(" 0123456789") in lapsed_names
+    assert any(profile.recency_days > 5_000 for profile in result.profiles)
+    assert any(profile.active for profile in result.profiles)  # the recent ones still are
+    limit = result.parameters["active_recency_limit_days"]
+    assert limit == (365 if typical_gap is None else typical_gap)
+    assert result.parameters["typical_gap_days"] == typical_gap
+
+
+def test_the_typical_gap_must_be_a_positive_number_of_days() -> None:
+    recency, frequency, monetary = _three_groups()
+    with pytest.raises(clustering.ClusteringError, match="positive number of days"):
+        clustering.fit_clusters(recency, frequency, monetary, typical_gap_days=0.0)
+
+
 def test_k_outside_the_range_is_refused() -> None:
     recency, frequency, monetary = _three_groups()
     with pytest.raises(clustering.ClusteringError, match="between 2 and 8"):
@@ -182,6 +257,6 @@ def test_every_fit_runs_on_one_thread_even_in_a_process_that_had_not_loaded_scik
         [sys.executable, "-c", _THREADS_DURING_FITS], cwd=root, env=env, check=True, capture_output=True, text=True
     ).stdout
     pools_per_fit = json.loads(output.strip().splitlines()[-1])
-    assert len(pools_per_fit) == len(clustering.K_CANDIDATES) + 2  # the sample's scaler, each k, the final fit
+    assert len(pools_per_fit) == len(clustering.DEFAULT_K_CANDIDATES) + 2  # the sample's scaler, each k, the final fit
     assert all("openmp" in {api for api, _ in pools} for pools in pools_per_fit)
     assert {threads for pools in pools_per_fit for _, threads in pools} == {1}
