@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from analytics.warehouse import CustomerHistories, day_date, day_number
+from segmentation.clv import PurchaseDays
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -108,3 +109,40 @@ def _empty_frame() -> pd.DataFrame:
     import pandas as pd
 
     return pd.DataFrame({name: pd.Series(dtype=np.float64 if name == "monetary" else np.int64) for name in RFM_COLUMNS})
+
+
+@dataclass(frozen=True)
+class CustomerPurchaseDays:
+    """Per customer of the histories (same rows), the distinct days with a purchase before as-of and
+    the net value of each day's purchase lines: the customer-value models' input."""
+
+    customer_ids: npt.NDArray[np.int64] = field(repr=False)
+    days: PurchaseDays
+
+
+def purchase_days(histories: CustomerHistories, *, as_of: datetime.date) -> CustomerPurchaseDays:
+    """Transactions holding a purchase before `as_of`, merged per customer and day (same-day purchases
+    are one purchase, as the models count them)."""
+    customer = histories.transaction_customer
+    bought = (histories.purchase_lines > 0) & (histories.days < day_number(as_of))
+    owners, days, cents = customer[bought], histories.days[bought], histories.purchase_cents[bought]
+    # Transactions are in day order within each customer: a new (customer, day) starts a purchase day.
+    starts = np.flatnonzero(np.concatenate(([True], (owners[1:] != owners[:-1]) | (days[1:] != days[:-1]))))
+    values = np.add.reduceat(cents, starts) / 100.0 if len(starts) else np.zeros(0, dtype=np.float64)
+    offsets = np.searchsorted(owners[starts], np.arange(len(histories) + 1)).astype(np.int64)
+    return CustomerPurchaseDays(
+        customer_ids=histories.customer_ids,
+        days=PurchaseDays.from_arrays(offsets, days[starts].astype(np.int32), values.astype(np.float64)),
+    )
+
+
+def typical_gap_days(purchases: PurchaseDays) -> float | None:
+    """The median, over customers with two purchase days or more, of the mean days between their
+    purchases; None without such customers."""
+    counts = np.diff(purchases.offsets)
+    repeat = counts >= 2
+    if not repeat.any():
+        return None
+    first = purchases.days[purchases.offsets[:-1][repeat]].astype(np.float64)
+    last = purchases.days[purchases.offsets[1:][repeat] - 1].astype(np.float64)
+    return float(np.median((last - first) / (counts[repeat] - 1)))

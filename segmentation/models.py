@@ -141,3 +141,63 @@ class SegmentCell(models.Model):
 
     def __str__(self) -> str:
         return f"{self.segment} / {self.rfm_segment} in run {self.run_id}"
+
+
+class CustomerValueModel(models.Model):
+    """The customer-value fit a refit made with its run (segmentation.clv): the holdout check of both
+    purchase models, the chosen one refitted on all data with the spend model, and per-segment totals.
+    `status` is "not_fitted" with the reason in `message` when the data cannot be described (no repeat
+    customers, too few customers, no repeaters in the calibration period)."""
+
+    class Status(models.TextChoices):
+        FITTED = "fitted"
+        NOT_FITTED = "not_fitted"
+
+    run = models.OneToOneField(SegmentationRun, on_delete=models.CASCADE, related_name="customer_value")
+    status = models.CharField(max_length=20, choices=Status.choices)
+    message = models.TextField(blank=True)
+    chosen = models.CharField(max_length=20, blank=True)
+    calibration_end = models.DateField(null=True, blank=True)  # exclusive
+    holdout_end = models.DateField(null=True, blank=True)  # exclusive: the run's as-of date
+    horizon_days = models.PositiveIntegerField(default=365)
+    annual_discount_rate = models.FloatField(default=0.10)
+    margin = models.FloatField(null=True, blank=True)
+    margin_source = models.TextField(blank=True)
+    # CustomerValueFit.as_dict(): the models with standard errors, the holdout report, the refit.
+    report = models.JSONField(default=dict, blank=True)
+    # Per K-Means and RFM segment: totals and means with their interval (SegmentValue fields).
+    segments = models.JSONField(default=dict, blank=True)
+    # The refitted purchase and spend models, pickled by this application (for other horizons).
+    fitted = models.BinaryField(null=True, blank=True, editable=False)
+    seconds = models.FloatField(default=0)
+
+    def __str__(self) -> str:
+        return f"Customer value of run {self.run_id} ({self.status})"
+
+
+class CustomerValue(models.Model):
+    """A customer's predicted value in one run, at the model's horizon and discount rate. Written in
+    bulk with COPY, never edited; like the assignments, no database constraint on the keys.
+
+    frequency: repeat purchases (purchase days after the first); recency_days: days from the first
+    purchase to the last (the models' t_x, not the RFM recency); tenure_days: days from the first
+    purchase to the run's as-of date (T)."""
+
+    run = models.ForeignKey(
+        SegmentationRun, on_delete=models.CASCADE, db_index=False, db_constraint=False, related_name="+"
+    )
+    customer = models.ForeignKey(
+        "analytics.Customer", on_delete=models.CASCADE, db_index=False, db_constraint=False, related_name="+"
+    )
+    frequency = models.IntegerField()
+    recency_days = models.IntegerField()
+    tenure_days = models.IntegerField()
+    p_alive = models.FloatField()
+    expected_purchases = models.FloatField()
+    expected_order_value = models.FloatField()
+    clv = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "customer"], name="segmentation_one_value_per_run"),
+        ]

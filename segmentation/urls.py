@@ -17,4 +17,6 @@ api_urlpatterns = [
     api_path("segmentation/movement", apis.MovementApi.as_view(), name="segmentation-movement"),
     api_path("segmentation/refit", apis.RefitApi.as_view(), name="segmentation-refit"),
     api_path("insights/category-by-segment", apis.CategoryBySegmentApi.as_view(), name="category-by-segment"),
+    api_path("customers/value", apis.CustomerValueApi.as_view(), name="customer-value"),
+    api_path("clv/model", apis.ClvModelApi.as_view(), name="clv-model"),
 ]

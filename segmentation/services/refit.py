@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 
+import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -18,9 +19,10 @@ from analytics.models import ImportBatch
 from analytics.warehouse import customer_histories_get
 from retail_platform.locks import data_write_lock
 from segmentation import rfm
-from segmentation.activity import customer_activity
+from segmentation.activity import customer_activity, purchase_days, typical_gap_days
 from segmentation.models import CustomerSegment, SegmentationRun, SegmentCell
 from segmentation.services.assignments import assignments_copy
+from segmentation.services.customer_value import customer_value_fit_save, margin_of
 from segmentation.services.summaries import CostFigures, costs_read, segmentation_run_summaries_save
 
 # pandas, scikit-learn and joblib are imported inside the functions that fit or score: web processes
@@ -51,7 +53,11 @@ def _definitions() -> dict[str, object]:
 
 @transaction.atomic
 def segmentation_run_create(
-    *, k: int | None = None, as_of: datetime.date | None = None, import_batch_id: int | None = None
+    *,
+    k: int | None = None,
+    as_of: datetime.date | None = None,
+    import_batch_id: int | None = None,
+    calibration_end: datetime.date | None = None,
 ) -> SegmentationRun:
     """Refit the segmentation on all the data and make the new run active.
 
@@ -86,7 +92,7 @@ def segmentation_run_create(
     )
     try:
         with transaction.atomic():
-            _refit(run, k=k, as_of=as_of, started=started, loading=loading)
+            _refit(run, k=k, as_of=as_of, calibration_end=calibration_end, started=started, loading=loading)
     except _RefitImpossible as error:
         _mark_failed(run, str(error), started)
     except Exception as error:
@@ -110,7 +116,13 @@ def _mark_failed(run: SegmentationRun, message: str, started: float) -> None:
 
 
 def _refit(
-    run: SegmentationRun, *, k: int | None, as_of: datetime.date | None, started: float, loading: threading.Thread
+    run: SegmentationRun,
+    *,
+    k: int | None,
+    as_of: datetime.date | None,
+    calibration_end: datetime.date | None,
+    started: float,
+    loading: threading.Thread,
 ) -> None:
     from segmentation import clustering
 
@@ -128,6 +140,7 @@ def _refit(
 
     mark = time.perf_counter()
     scores = rfm.rfm_scores(frame["recency_days"], frame["frequency"], frame["monetary"])
+    purchases = purchase_days(histories, as_of=activity.as_of)
     timings["scoring"] = round(time.perf_counter() - mark, 3)
 
     # What is left to wait for of the libraries' import once the query and the scores are done.
@@ -137,7 +150,13 @@ def _refit(
 
     mark = time.perf_counter()
     try:
-        fitted = clustering.fit_clusters(frame["recency_days"], frame["frequency"], frame["monetary"], k=k)
+        fitted = clustering.fit_clusters(
+            frame["recency_days"],
+            frame["frequency"],
+            frame["monetary"],
+            k=k,
+            typical_gap_days=typical_gap_days(purchases.days),
+        )
     except clustering.ClusteringError as error:
         raise _RefitImpossible(str(error)) from error
     timings["clustering"] = round(time.perf_counter() - mark, 3)
@@ -210,6 +229,23 @@ def _refit(
     )
     segmentation_run_summaries_save(run_id=run.pk, activity=activity, costs=costs)
     timings["summaries"] = round(time.perf_counter() - mark, 3)
+
+    mark = time.perf_counter()
+    with_cost = costs.lines > 0
+    margin, margin_source = margin_of(
+        cost_cents=int(costs.cost_cents[with_cost].sum()), net_cents=int(costs.net_cents[with_cost].sum())
+    )
+    customer_ids = frame["customer_id"].to_numpy(np.int64)
+    customer_value_fit_save(
+        run=run,
+        purchases=purchases,
+        as_of=activity.as_of,
+        margin=margin,
+        margin_source=margin_source,
+        labels={"kmeans": (customer_ids, list(fitted.names)), "rfm": (customer_ids, list(scores.segments))},
+        calibration_end=calibration_end,
+    )
+    timings["customer_value"] = round(time.perf_counter() - mark, 3)
     timings["total"] = round(time.perf_counter() - started, 3)
     run.timings = timings
     run.duration_seconds = timings["total"]

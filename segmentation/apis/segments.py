@@ -7,9 +7,11 @@ error shape (`reason: no_segmentation_run`)."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from typing import Any
 
 import django_filters
+import numpy as np
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils.text import slugify
@@ -308,6 +310,9 @@ EXPORT_COLUMNS = (
     "rfm_segment",
     "cluster",
     "segment",
+    "p_alive",
+    "expected_purchases",
+    "clv",
 )
 
 
@@ -322,7 +327,9 @@ class CustomerExportApi(APIView):
         description=(
             "Streams the customers of one segment of the active run: "
             + ", ".join(EXPORT_COLUMNS)
-            + ". `segment` is a K-Means segment name or an RFM segment name. Text cells that a spreadsheet would "
+            + ". p_alive, expected_purchases and clv are the run's customer-value predictions (empty when the data "
+            "could not be modelled). `segment` is a K-Means segment name or an RFM segment name. Text cells that a "
+            "spreadsheet would "
             "run as a formula (starting with = + - @, tab, carriage return or NUL) are prefixed with a quote. "
             "Needs the analyst role."
         ),
@@ -352,6 +359,7 @@ class CustomerExportApi(APIView):
                 run_id=run.id, segment=None if is_rfm else segment, rfm_segment=segment if is_rfm else None
             )
             .values_list(
+                "customer_id",
                 "customer__external_id",
                 "customer__gender",
                 "customer__age",
@@ -368,7 +376,30 @@ class CustomerExportApi(APIView):
             .iterator(chunk_size=2_000)
         )
         file_name = f"customers-{slugify(segment) or 'segment'}-run{run.id}-{datetime.date.today().isoformat()}.csv"
-        return csv_streaming_response(file_name, EXPORT_COLUMNS, rows)
+        return csv_streaming_response(file_name, EXPORT_COLUMNS, _with_values(run.id, rows))
+
+
+def _with_values(run_id: int, rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """Each row (customer pk first) without its pk, with the customer's p_alive, expected purchases and
+    CLV (blank when the run has no customer-value predictions)."""
+    try:
+        info = selectors.customer_value_model_get(run_id=run_id)
+        table = (
+            selectors.value_table_get(
+                run_id=run_id, horizon_days=info.horizon_days, discount_rate=info.annual_discount_rate
+            )
+            if info.fitted
+            else None
+        )
+    except ApplicationError:
+        table = None
+    for pk, *fields in rows:
+        position = int(np.searchsorted(table.customer_ids, pk)) if table is not None else 0
+        if table is not None and position < len(table.customer_ids) and table.customer_ids[position] == pk:
+            figures = (table.p_alive[position], table.expected_purchases[position], table.clv[position])
+            yield (*fields, *(float(value) for value in figures))
+        else:
+            yield (*fields, "", "", "")
 
 
 # Aggregates (viewers) ----------------------------------------------------------------------------
