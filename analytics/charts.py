@@ -98,21 +98,24 @@ def _months_between(earlier: datetime.date, later: datetime.date) -> int:
     return (later.year - earlier.year) * 12 + later.month - earlier.month
 
 
-def _partial_note(rows: Sequence[PeriodSales]) -> list[dict[str, Any]]:
+def _partial_note(rows: Sequence[PeriodSales]) -> dict[str, Any]:
+    """Layout of a chart with a partly covered period: the note under it, and room for it."""
     if not any(row.partial for row in rows):
-        return []
-    return [
-        {
-            "text": PARTIAL_NOTE,
-            "xref": "paper",
-            "yref": "paper",
-            "x": 0,
-            "y": -0.22,
-            "showarrow": False,
-            "xanchor": "left",
-            "font": {"size": 11},
-        }
-    ]
+        return {}
+    return {"annotations": [_note(PARTIAL_NOTE)], "margin": {"b": 90}}
+
+
+def _note(text: str) -> dict[str, Any]:
+    return {
+        "text": text,
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0,
+        "y": -0.22,
+        "showarrow": False,
+        "xanchor": "left",
+        "font": {"size": 11},
+    }
 
 
 def _line_traces(name: str, rows: Sequence[PeriodSales], values: list[float | None], style: dict[str, Any]) -> list:
@@ -193,8 +196,7 @@ def sales_over_time_chart(months: Sequence[MonthSales]) -> go.Figure:
         xaxis={"type": "date", "tickformat": "%b %Y"},
         yaxis=_money_axis("Sales per month"),
         hovermode="x unified",
-        annotations=_partial_note(months),
-        margin={"b": 90} if any(row.partial for row in months) else {},
+        **_partial_note(months),
     )
 
 
@@ -235,8 +237,7 @@ def monthly_sales_chart(months: Sequence[MonthSales]) -> go.Figure:
         xaxis={"type": "date", "tickformat": "%b %Y"},
         yaxis=_money_axis("Net sales"),
         showlegend=False,
-        annotations=_partial_note(months),
-        margin={"b": 90} if any(row.partial for row in months) else {},
+        **_partial_note(months),
     )
 
 
@@ -250,8 +251,7 @@ def quarterly_sales_chart(quarters: Sequence[QuarterSales]) -> go.Figure:
         barmode="group",
         xaxis={"type": "date", "tickformat": "Q%q %Y", "dtick": "M3" if len(quarters) <= 12 else "M12"},
         yaxis=_money_axis("Sales per quarter"),
-        annotations=_partial_note(quarters),
-        margin={"b": 90} if any(row.partial for row in quarters) else {},
+        **_partial_note(quarters),
     )
 
 
@@ -278,18 +278,7 @@ def month_of_year_chart(months: Sequence[MonthOfYearSales]) -> go.Figure:
         xaxis={"type": "category", "categoryorder": "array", "categoryarray": list(calendar.month_abbr)[1:]},
         yaxis=_money_axis("Average net sales"),
         showlegend=False,
-        annotations=[
-            {
-                "text": "Averages over complete months only: a partly covered first or last month is left out.",
-                "xref": "paper",
-                "yref": "paper",
-                "x": 0,
-                "y": -0.22,
-                "showarrow": False,
-                "xanchor": "left",
-                "font": {"size": 11},
-            }
-        ],
+        annotations=[_note("Averages over complete months only: a partly covered first or last month is left out.")],
         margin={"b": 90},
     )
 

@@ -1,3 +1,4 @@
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -44,10 +45,24 @@ def test_store_chart_puts_the_best_store_on_top_with_share_and_transactions_in_t
     assert "₺" in bar.hovertemplate
 
 
-def test_sales_over_time_draws_gross_and_net_per_month() -> None:
+def _month(label: str, net: str, *, gross: str | None = None, transactions: int = 1, days: int = 31, covered: int = 31):
+    year, month = (int(part) for part in label.split("-"))
+    return MonthSales(
+        label=label,
+        start=datetime.date(year, month, 1),
+        gross_sales=Decimal(gross or net),
+        net_sales=Decimal(net),
+        transactions=transactions,
+        days_covered=covered,
+        days_in_period=days,
+        partial=covered < days,
+    )
+
+
+def test_sales_over_time_draws_gross_and_net_per_month_on_a_date_axis() -> None:
     months = [
-        MonthSales(month="2023-01", gross_sales=Decimal("120.00"), net_sales=Decimal("100.00"), transactions=4),
-        MonthSales(month="2023-02", gross_sales=Decimal("60.00"), net_sales=Decimal("55.50"), transactions=2),
+        _month("2023-01", "100.00", gross="120.00", transactions=4),
+        _month("2023-02", "55.50", gross="60.00", days=28, covered=28),
     ]
 
     fig = charts.sales_over_time_chart(months)
@@ -58,37 +73,79 @@ def test_sales_over_time_draws_gross_and_net_per_month() -> None:
     assert list(gross.y) == [120.0, 60.0]
     assert list(net.y) == [100.0, 55.5]
     assert fig.layout.xaxis.type == "date"
+    assert not fig.layout.annotations  # nothing partial: no note
 
 
-def test_monthly_chart_carries_the_transactions() -> None:
-    months = [MonthSales(month="2022-12", gross_sales=Decimal(5), net_sales=Decimal(4), transactions=9)]
+def test_a_partial_last_month_is_a_dashed_segment_and_noted() -> None:
+    months = [
+        _month("2023-01", "100"),
+        _month("2023-02", "90", days=28, covered=28),
+        _month("2023-03", "20", covered=8),
+    ]
+
+    fig = charts.sales_over_time_chart(months)
+
+    _solid_gross, _dashed_gross, solid_net, dashed_net = fig.data
+    assert list(solid_net.x) == ["2023-01-01", "2023-02-01"]  # the partial month is not on the solid line
+    assert list(dashed_net.x) == ["2023-02-01", "2023-03-01", None]
+    assert list(dashed_net.y) == [90.0, 20.0, None]
+    assert dashed_net.line.dash == "dash" and dashed_net.showlegend is False
+    assert "only in part" in fig.layout.annotations[0].text
+
+
+def test_years_without_coverage_break_the_line() -> None:
+    months = [_month("1998-06", "10"), _month("2021-01", "100"), _month("2021-02", "90", days=28, covered=28)]
+    (_gross, net) = charts.sales_over_time_chart(months).data
+    assert list(net.x) == ["1998-06-01", None, "2021-01-01", "2021-02-01"]
+    assert net.connectgaps is False
+
+
+def test_monthly_chart_hatches_a_partial_month_and_carries_the_transactions() -> None:
+    months = [_month("2022-12", "4", transactions=9), _month("2023-01", "2", transactions=1, covered=8)]
     (bar,) = charts.monthly_sales_chart(months).data
-    assert list(bar.x) == ["Dec 2022"]
-    assert list(bar.y) == [4.0] and list(bar.customdata) == [9]
+    assert list(bar.x) == ["2022-12-01", "2023-01-01"]
+    assert list(bar.y) == [4.0, 2.0]
+    assert [row[2] for row in bar.customdata] == [9, 1]
+    assert list(bar.marker.pattern.shape) == ["", "/"]
+    assert list(bar.marker.opacity) == [1, charts.PARTIAL_OPACITY]
+    assert bar.customdata[1][1] == "8 of 31 days covered (partial)"
 
 
-def test_quarterly_chart_groups_gross_and_net_per_quarter() -> None:
+def test_quarterly_chart_groups_gross_and_net_per_quarter_on_a_date_axis() -> None:
+    def quarter(label: str, start: datetime.date, gross: int, net: int) -> QuarterSales:
+        return QuarterSales(
+            label=label,
+            start=start,
+            gross_sales=Decimal(gross),
+            net_sales=Decimal(net),
+            transactions=1,
+            days_covered=90,
+            days_in_period=92,
+            partial=True,
+        )
+
     quarters = [
-        QuarterSales(quarter="2022-Q4", gross_sales=Decimal(10), net_sales=Decimal(8), transactions=1),
-        QuarterSales(quarter="2023-Q1", gross_sales=Decimal(20), net_sales=Decimal(18), transactions=2),
+        quarter("2022-Q4", datetime.date(2022, 10, 1), 10, 8),
+        quarter("2023-Q1", datetime.date(2023, 1, 1), 20, 18),
     ]
     fig = charts.quarterly_sales_chart(quarters)
     gross, net = fig.data
-    assert list(gross.x) == ["2022 Q4", "2023 Q1"]
+    assert list(gross.x) == ["2022-10-01", "2023-01-01"]
     assert list(gross.y) == [10.0, 20.0] and list(net.y) == [8.0, 18.0]
-    assert fig.layout.barmode == "group"
+    assert fig.layout.barmode == "group" and fig.layout.xaxis.type == "date"
 
 
-def test_month_of_year_chart_names_the_months_in_calendar_order() -> None:
+def test_month_of_year_chart_names_the_months_in_calendar_order_and_what_was_left_out() -> None:
     months = [
-        MonthOfYearSales(month=1, avg_net_sales=Decimal("10.00"), years=3),
-        MonthOfYearSales(month=12, avg_net_sales=Decimal("30.00"), years=2),
+        MonthOfYearSales(month=1, avg_net_sales=Decimal("10.00"), years=3, partial_years_left_out=()),
+        MonthOfYearSales(month=3, avg_net_sales=None, years=0, partial_years_left_out=(2023,)),
+        MonthOfYearSales(month=12, avg_net_sales=Decimal("30.00"), years=2, partial_years_left_out=()),
     ]
     fig = charts.month_of_year_chart(months)
     (bar,) = fig.data
-    assert list(bar.x) == ["Jan", "Dec"]
-    assert list(bar.y) == [10.0, 30.0]
-    assert list(bar.customdata) == [3, 2]
+    assert list(bar.x) == ["Jan", "Mar", "Dec"]
+    assert list(bar.y) == [10.0, None, 30.0]
+    assert [list(row) for row in bar.customdata] == [[3, "none"], [0, "2023"], [2, "none"]]
     assert list(fig.layout.xaxis.categoryarray)[:3] == ["Jan", "Feb", "Mar"]
 
 

@@ -12,9 +12,11 @@ from analytics.warehouse.answers import process_cached
 from analytics.warehouse.version import data_version_get
 
 
-def data_coverage_get() -> tuple[DateRange, ...]:
-    """The covered spans, sorted and merged (touching spans become one)."""
-    return process_cached("coverage", data_version_get(), _coverage_read)
+def data_coverage_get(*, data_version: int | None = None) -> tuple[DateRange, ...]:
+    """The covered spans of the data version (the current one unless given), sorted and merged
+    (touching spans become one)."""
+    version = data_version_get() if data_version is None else data_version
+    return process_cached("coverage", version, _coverage_read)
 
 
 def _coverage_read() -> tuple[DateRange, ...]:

@@ -60,14 +60,13 @@ class WarehouseChange:
 def warehouse_batch_add(*, batch_id: int) -> WarehouseChange:
     """Add one batch's lines (already in the lines table) to the read model, record the days they
     span on the batch (what the data covers: see coverage.py); bump the data version."""
-    change = _change(where="WHERE batch_id = %(batch)s", params={"batch": batch_id, "sign": 1})
-    ImportBatch.objects.filter(pk=batch_id).update(first_date=change.first_date, last_date=change.last_date)
-    return change
+    return _change(where="WHERE batch_id = %(batch)s", params={"batch": batch_id, "sign": 1})
 
 
 @transaction.atomic
 def warehouse_batch_remove(*, batch_id: int) -> WarehouseChange:
-    """Take one batch's lines (still in the lines table) out of the read model; bump the data version."""
+    """Take one batch's lines (still in the lines table) out of the read model; bump the data version.
+    The caller marks the batch deleted first, so that the days it covered no longer count."""
     return _change(where="WHERE batch_id = %(batch)s", params={"batch": batch_id, "sign": -1})
 
 
@@ -95,6 +94,9 @@ def _change(*, where: str, params: dict[str, Any]) -> WarehouseChange:
         cursor.execute("ANALYZE wh_parts")
         cursor.execute("SELECT min(date), max(date) FROM wh_parts")
         first_date, last_date = cursor.fetchone()
+        if "batch" in params and not removing:
+            # The days the data covers grow by the batch's (coverage.py), before any answer is computed.
+            ImportBatch.objects.filter(pk=params["batch"]).update(first_date=first_date, last_date=last_date)
         timings["parts"] = _since(mark)
 
         mark = time.perf_counter()

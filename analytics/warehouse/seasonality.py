@@ -86,7 +86,7 @@ def _seasonality(scope: Scope) -> Seasonality:
         )
     transactions = {month: int(count) for month, count in fetch(sql, params)}
     sums = {month: (money(gross), money(net)) for month, gross, net in money_rows}
-    coverage = data_coverage_get()
+    coverage = data_coverage_get(data_version=scope.data_version)
     sales_filter = scope.sales_filter
     months = period_axis("month", coverage=coverage, date_from=sales_filter.date_from, date_to=sales_filter.date_to)
     monthly = tuple(

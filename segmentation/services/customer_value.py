@@ -15,9 +15,10 @@ import numpy as np
 import numpy.typing as npt
 from django.db import connection
 
+from analytics.warehouse import customer_histories_get
 from retail_platform.binary_copy import SIGNATURE, TRAILER
 from segmentation import clv
-from segmentation.activity import CustomerPurchaseDays
+from segmentation.activity import CustomerPurchaseDays, purchase_days
 from segmentation.models import CustomerValue, CustomerValueModel, SegmentationRun
 
 # The simulator's default margin when the data carries no cost (campaigns.simulation uses the same).
@@ -148,3 +149,26 @@ def _values_copy(run_id: int, customer_ids: npt.NDArray[np.int64], values: clv.C
     statement = f"COPY {CustomerValue._meta.db_table} ({', '.join(_VALUE_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         copy.write(SIGNATURE + rows.tobytes() + TRAILER)
+
+
+def customer_value_check(
+    *, calibration_end: datetime.date | None = None, holdout_end: datetime.date | None = None
+) -> clv.CustomerValueFit:
+    """Fit the customer-value models on the current data with a chosen calibration and holdout (by
+    default those of a refit: the holdout is the last quarter of the period, at least 90 days, up to the
+    day after the last line), without saving anything. Raises CustomerValueError when the data cannot be
+    described, ValueError for periods that do not fit the data."""
+    histories = customer_histories_get()
+    if histories.last_day is None:
+        raise clv.CustomerValueError("There are no transactions yet: import a file first.")
+    end = holdout_end or clv.day_date(histories.last_day + 1)
+    purchases = purchase_days(histories, as_of=end)
+    as_of_day = clv.day_number(end)
+    start = (
+        clv.day_number(calibration_end)
+        if calibration_end
+        else clv.default_calibration_end(purchases.days, end=as_of_day)
+    )
+    if start >= as_of_day:
+        raise ValueError(f"The calibration must end before the holdout does ({clv.day_date(as_of_day).isoformat()}).")
+    return clv.fit_customer_value(purchases.days, calibration_end=start, holdout_end=as_of_day)

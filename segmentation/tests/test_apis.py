@@ -141,7 +141,9 @@ def test_export_streams_a_segment_as_spreadsheet_safe_csv(analyst_client: APICli
     exported = {row[0]: row for row in rows[1:]}
     assert "'" + FORMULA_ID in exported and FORMULA_ID not in exported
     assert exported["'" + FORMULA_ID][5] == f"{evil.monetary:.2f}"
-    assert {row[-1] for row in rows[1:]} == {evil.segment}
+    segment_column = rows[0].index("segment")
+    assert {row[segment_column] for row in rows[1:]} == {evil.segment}
+    assert rows[0][-3:] == ["p_alive", "expected_purchases", "clv"]
 
 
 def test_export_takes_an_rfm_segment_too(analyst_client: APIClient, run: SegmentationRun) -> None:

@@ -98,7 +98,7 @@ def test_two_refits_on_the_same_data_give_identical_assignments_and_the_latest_i
 def test_a_run_records_the_seconds_of_each_stage_within_its_total() -> None:
     load_sales(build_sales(customers=30))
     run = segmentation_run_create()
-    stages = ("query", "scoring", "libraries", "clustering", "saving", "pruning", "summaries")
+    stages = ("query", "scoring", "libraries", "clustering", "saving", "pruning", "summaries", "customer_value")
     assert list(run.timings) == [*stages, "total"]
     assert all(run.timings[stage] >= 0 for stage in stages)
     assert run.timings["total"] == run.duration_seconds

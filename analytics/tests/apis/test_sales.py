@@ -99,31 +99,38 @@ def test_store_performance_equals_the_lines(viewer_client: APIClient, sales_line
 def test_seasonality_equals_the_lines(viewer_client: APIClient, sales_lines: list[Line], name: str) -> None:
     lines = ref.scoped(sales_lines, FILTERS[name])
 
-    def rows(key_name: str, key) -> list[dict]:
+    def rows(key_name: str, months: int, key) -> list[dict]:
         grouped = ref.group(lines, key)
         return [
             {
-                key_name: period,
-                "gross_sales": amount(ref.totals(grouped[period])["gross_sales"]),
-                "net_sales": amount(ref.totals(grouped[period])["net_sales"]),
-                "transactions": ref.totals(grouped[period])["transactions"],
+                "start": period["start"].isoformat(),
+                "gross_sales": amount(ref.totals(grouped.get(period["label"], []))["gross_sales"]),
+                "net_sales": amount(ref.totals(grouped.get(period["label"], []))["net_sales"]),
+                "transactions": ref.totals(grouped.get(period["label"], []))["transactions"],
+                "days_covered": period["days_covered"],
+                "days_in_period": period["days_in_period"],
+                "partial": period["days_covered"] < period["days_in_period"],
+                key_name: period["label"],
             }
-            for period in sorted(grouped)
+            for period in ref.covered_periods(sales_lines, FILTERS[name], months=months)
         ]
-
-    per_month_of_year: dict[int, dict[int, Decimal]] = {}
-    for line in lines:
-        years = per_month_of_year.setdefault(line.date.month, {})
-        years[line.date.year] = years.get(line.date.year, Decimal(0)) + line.net
 
     body = get(viewer_client, "/api/insights/seasonality", FILTERS[name])
 
-    assert body["monthly"] == rows("month", lambda line: f"{line.date:%Y-%m}")
-    assert body["quarterly"] == rows("quarter", lambda line: f"{line.date.year}-Q{(line.date.month - 1) // 3 + 1}")
+    assert body["monthly"] == rows("month", 1, lambda line: f"{line.date:%Y-%m}")
+    assert body["quarterly"] == rows("quarter", 3, lambda line: f"{line.date.year}-Q{(line.date.month - 1) // 3 + 1}")
     assert body["month_of_year"] == [
-        {"month": month, "avg_net_sales": amount(sum(years.values()) / len(years)), "years": len(years)}
-        for month, years in sorted(per_month_of_year.items())
+        {
+            "month": month,
+            "avg_net_sales": amount(sum(entry["complete"], Decimal(0)) / len(entry["complete"]))
+            if entry["complete"]
+            else None,
+            "years": len(entry["complete"]),
+            "partial_years_left_out": entry["left_out"],
+        }
+        for month, entry in sorted(ref.month_of_year(sales_lines, FILTERS[name]).items())
     ]
+    assert "left out" in body["month_of_year_method"]
 
 
 @pytest.mark.parametrize("name", FILTERS)
@@ -268,7 +275,7 @@ def test_token_authentication_works(django_user_model, sales_lines: list[Line], 
 MISS_QUERIES = {
     "/api/overview": 6 + 2,
     "/api/performance/stores": 6 + 2 + 3,
-    "/api/insights/seasonality": 6 + 2,
+    "/api/insights/seasonality": 6 + 2 + 1,  # and the days the data covers
     "/api/insights/discount-impact": 6 + 2 + 3,
     "/api/customers/repeat-vs-onetime": 6 + 2,
     "/api/insights/payment-methods": 6 + 2 + 3,

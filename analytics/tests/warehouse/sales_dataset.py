@@ -233,3 +233,42 @@ FILTERS = {
     ),
     "nothing": SalesFilter(date_from=datetime.date(2030, 1, 1)),
 }
+
+
+def covered_span(lines: list[Line], sales_filter: SalesFilter) -> tuple[datetime.date, datetime.date]:
+    """The days the data covers within the filter's dates: the data's own span (every line, whatever the
+    store or category), narrowed by date_from and date_to."""
+    first, last = min(line.date for line in lines), max(line.date for line in lines)
+    return max(first, sales_filter.date_from or first), min(last, sales_filter.date_to or last)
+
+
+def covered_periods(lines: list[Line], sales_filter: SalesFilter, *, months: int) -> list[dict]:
+    """Every month (months=1) or quarter (3) of the covered span, with its label, start and coverage."""
+    first, last = covered_span(lines, sales_filter)
+    start = datetime.date(first.year, (first.month - 1) // months * months + 1, 1)
+    periods = []
+    while start <= last:
+        following = datetime.date(start.year + (start.month + months - 1) // 12, (start.month + months - 1) % 12 + 1, 1)
+        end = following - datetime.timedelta(days=1)
+        days = (end - start).days + 1
+        covered = (min(end, last) - max(start, first)).days + 1
+        label = f"{start:%Y-%m}" if months == 1 else f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+        periods.append({"label": label, "start": start, "end": end, "days_in_period": days, "days_covered": covered})
+        start = following
+    return periods
+
+
+def month_of_year(lines: list[Line], sales_filter: SalesFilter) -> dict[int, dict]:
+    """Per calendar month: the net sales of its completely covered months, and the partly covered years."""
+    scoped_lines = scoped(lines, sales_filter)
+    nets: dict[str, Decimal] = defaultdict(Decimal)
+    for line in scoped_lines:
+        nets[f"{line.date:%Y-%m}"] += line.net
+    found: dict[int, dict] = {}
+    for period in covered_periods(lines, sales_filter, months=1):
+        entry = found.setdefault(period["start"].month, {"complete": [], "left_out": []})
+        if period["days_covered"] < period["days_in_period"]:
+            entry["left_out"].append(period["start"].year)
+        else:
+            entry["complete"].append(nets[period["label"]])
+    return found

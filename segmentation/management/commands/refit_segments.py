@@ -26,7 +26,7 @@ class Command(BaseCommand):
             "--k",
             type=int,
             choices=K_CANDIDATES,
-            help="Number of K-Means segments (default: chosen by silhouette over 2..8).",
+            help="Number of K-Means segments (default: chosen by silhouette over 3..8).",
         )
         parser.add_argument(
             "--as-of",
