@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -17,6 +18,8 @@ from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from analytics.models import ImportBatch
+from analytics.services.import_batches import import_batch_create, import_batch_run
 from retail_platform import charts
 from retail_platform.roles import ANALYST, VIEWER
 
@@ -69,6 +72,33 @@ def analyst_client(analyst: User) -> APIClient:
 @pytest.fixture
 def staff_client(staff: User) -> APIClient:
     return _client(staff)
+
+
+# --- Importing a file through the real pipeline (every app's tests load data this way).
+
+
+@pytest.fixture
+def media(settings, tmp_path) -> Path:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def run_import(media, tmp_path) -> Callable[..., ImportBatch]:
+    """Write `content` (text or bytes) to a file and import it synchronously; return the batch."""
+
+    def run(content: str | bytes, *, name: str = "sales.csv", **create_kwargs: Any) -> ImportBatch:
+        path = tmp_path / name
+        if isinstance(content, str):
+            path.write_text(content, encoding=create_kwargs.pop("encoding", "utf-8"))
+        else:
+            path.write_bytes(content)
+        batch = import_batch_create(
+            path_or_file=path, file_name=name, source=ImportBatch.Source.COMMAND, enqueue=False, **create_kwargs
+        )
+        return import_batch_run(batch_id=batch.id, queue_refit=False)
+
+    return run
 
 
 # --- A real django-q2 worker (`manage.py qcluster`) on the test database, for @pytest.mark.worker tests.
