@@ -2,6 +2,7 @@ from django.urls import path
 
 from analytics import views
 from analytics.apis import imports as import_apis
+from analytics.apis import insights as insight_apis
 from analytics.apis import sales as sales_apis
 from retail_platform.routing import api_path
 
@@ -21,6 +22,8 @@ api_urlpatterns: list = [
     api_path("insights/discount-impact", sales_apis.DiscountImpactApi.as_view(), name="discount-impact"),
     api_path("insights/payment-methods", sales_apis.PaymentMethodApi.as_view(), name="payment-methods"),
     api_path("customers/repeat-vs-onetime", sales_apis.CustomerTypeApi.as_view(), name="repeat-vs-onetime"),
+    api_path("cohorts", insight_apis.CohortsApi.as_view(), name="cohorts"),
+    api_path("insights/revenue-change", insight_apis.RevenueChangeApi.as_view(), name="revenue-change"),
     api_path("imports", import_apis.ImportListCreateApi.as_view(), name="imports"),
     api_path(r"imports/(?P<batch_id>[0-9]+)", import_apis.ImportDetailApi.as_view(), name="import-detail"),
     api_path(

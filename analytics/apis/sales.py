@@ -18,13 +18,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from analytics.periods import CompareKind
 from analytics.warehouse import (
     SalesFilter,
     answer_get,
+    compare_kind_from_params,
+    compared_get,
+    comparison_json,
     customer_type_list,
     discount_impact_get,
     overview_get,
     payment_method_list,
+    question_key,
     sales_filter_from_params,
     seasonality_get,
     store_performance_list,
@@ -53,7 +58,28 @@ FILTER_PARAMETERS = [
         explode=True,
         description="Category name; repeat for several. An unknown name gets a 400 listing the valid ones.",
     ),
+    OpenApiParameter(
+        "compare",
+        OpenApiTypes.STR,
+        enum=["previous_period", "previous_year"],
+        description="Add `comparison`: the same answer for the same number of days just before the date range "
+        "(previous_period) or the same dates a year earlier (previous_year), and the change of each figure.",
+    ),
 ]
+
+COMPARISON_HELP = (
+    "Only with `compare`: {compare, current: {date_from, date_to}, base: {date_from, date_to, days, days_covered}, "
+    "has_data (the comparison range holds data), partial (a range the data covers only in part: not like for "
+    "like), answer (this answer for the comparison range), changes (this answer's shape; per figure {base, "
+    "absolute, relative}: relative = absolute / |base|, null where the base is zero, every part null without "
+    "data; rows matched by name, months and quarters a year back or by position)}. Without a date range the "
+    "current range is the whole data."
+)
+
+
+def _comparison_field() -> serializers.JSONField:
+    return serializers.JSONField(required=False, help_text=COMPARISON_HELP)
+
 
 DEFINITIONS = (
     'Money is a decimal string rounded to cents ("1234.50"), summed over every line in scope, returns '
@@ -93,6 +119,7 @@ class OverviewSerializer(serializers.Serializer):
     avg_basket = _money(AVG_BASKET, allow_null=True)
     first_date = serializers.DateField(allow_null=True, help_text="First day with a line in scope; null if none.")
     last_date = serializers.DateField(allow_null=True, help_text="Last day with a line in scope; null if none.")
+    comparison = _comparison_field()
 
 
 class StorePerformanceSerializer(serializers.Serializer):
@@ -109,6 +136,7 @@ class StorePerformanceSerializer(serializers.Serializer):
 
 class StorePerformanceListSerializer(serializers.Serializer):
     results = StorePerformanceSerializer(many=True, help_text="One row per store, by net sales, highest first.")
+    comparison = _comparison_field()
 
 
 COVERAGE_FIELDS_HELP = (
@@ -160,6 +188,7 @@ class SeasonalitySerializer(serializers.Serializer):
     quarterly = QuarterSerializer(many=True, help_text="Every quarter the data covers, in date order.")
     month_of_year = MonthOfYearSerializer(many=True, help_text="One row per calendar month the data covers, 1 to 12.")
     month_of_year_method = serializers.CharField(help_text="How the month-of-year averages are made.")
+    comparison = _comparison_field()
 
 
 class CategoryDiscountSerializer(serializers.Serializer):
@@ -181,6 +210,7 @@ class DiscountImpactSerializer(serializers.Serializer):
     )
     has_cost = serializers.BooleanField(help_text="Whether any line of the data (whatever the filters) has a cost.")
     categories = CategoryDiscountSerializer(many=True, help_text="One row per category, by net sales, highest first.")
+    comparison = _comparison_field()
 
 
 class CustomerTypeSerializer(serializers.Serializer):
@@ -199,6 +229,7 @@ class CustomerTypeSerializer(serializers.Serializer):
 
 class CustomerTypeListSerializer(serializers.Serializer):
     results = CustomerTypeSerializer(many=True, help_text="Two rows: repeat, then one_time.")
+    comparison = _comparison_field()
 
 
 class PaymentMethodSerializer(serializers.Serializer):
@@ -216,6 +247,7 @@ class PaymentMethodSerializer(serializers.Serializer):
 
 class PaymentMethodListSerializer(serializers.Serializer):
     results = PaymentMethodSerializer(many=True, help_text="One row per payment method, by net sales, highest first.")
+    comparison = _comparison_field()
 
 
 def _schema(summary: str, description: str, serializer: type[serializers.Serializer]) -> Any:
@@ -242,15 +274,28 @@ def _sales_api(
     costs one query (the data version) and is sent as it is (`retail_platform.api.renderers`).
     `listed`: the selector returns rows, sent as {"results": [...]}."""
 
-    def render(sales_filter: SalesFilter) -> bytes:
+    def data(answer: Any) -> Any:
+        return serializer({"results": answer} if listed else answer).data
+
+    def render(sales_filter: SalesFilter, compare: CompareKind | None) -> bytes:
         answer = selector(sales_filter=sales_filter)
-        return JSONRenderer().render(serializer({"results": answer} if listed else answer).data)
+        body = dict(data(answer))
+        if compare is not None:
+            compared = compared_get(selector, sales_filter=sales_filter, compare=compare, current=answer)
+            if compared is not None:
+                body["comparison"] = comparison_json(compared, base_json=data(compared.base))
+        return JSONRenderer().render(body)
 
     class SalesApi(APIView):
         @_schema(summary, description, serializer)
         def get(self, request: Request) -> Response:
             sales_filter = sales_filter_from_params(request.query_params)
-            body = answer_get(f"api-json:{name}", sales_filter.cache_key, lambda _version: render(sales_filter))
+            compare = compare_kind_from_params(request.query_params)
+            body = answer_get(
+                f"api-json:{name}",
+                question_key(sales_filter.cache_key, compare),
+                lambda _version: render(sales_filter, compare),
+            )
             return Response(RenderedJSON(body))
 
     SalesApi.__name__ = SalesApi.__qualname__ = "".join(part.title() for part in name.split("_")) + "Api"

@@ -25,6 +25,8 @@ this facade only.
 """
 
 from analytics.warehouse.answers import answer_get, question_key
+from analytics.warehouse.cohorts import cohorts_get
+from analytics.warehouse.comparison import Compared, compare_kind_from_params, compared_get, comparison_json
 from analytics.warehouse.coverage import data_coverage_get
 from analytics.warehouse.customer_types import ONE_TIME, REPEAT, CustomerTypeSales, customer_type_list
 from analytics.warehouse.customers import (
@@ -47,6 +49,7 @@ from analytics.warehouse.maintenance import (
     warehouse_batch_remove,
     warehouse_rebuild,
 )
+from analytics.warehouse.revenue_change import revenue_change_get
 from analytics.warehouse.sales import (
     Overview,
     PaymentMethodSales,
@@ -72,6 +75,7 @@ __all__ = [
     "ONE_TIME",
     "REPEAT",
     "CategoryDiscountImpact",
+    "Compared",
     "CustomerCategoryNets",
     "CustomerCosts",
     "CustomerHistories",
@@ -89,6 +93,10 @@ __all__ = [
     "StorePerformance",
     "WarehouseChange",
     "answer_get",
+    "cohorts_get",
+    "compare_kind_from_params",
+    "compared_get",
+    "comparison_json",
     "customer_category_nets_get",
     "customer_costs_before",
     "customer_histories_get",
@@ -104,6 +112,7 @@ __all__ = [
     "payment_method_list",
     "question_key",
     "ratio",
+    "revenue_change_get",
     "sales_filter_from_params",
     "seasonality_get",
     "store_performance_list",
