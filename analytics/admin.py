@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection, transaction
@@ -37,6 +38,7 @@ from analytics.selectors.import_reports import (
     import_batch_errors_file_name,
     import_batch_progress,
 )
+from analytics.services.import_deletion import import_batch_delete, import_batch_deletion_preview
 from analytics.services.import_retry import import_batch_retry
 from retail_platform import roles
 from retail_platform.csv_export import csv_streaming_response
@@ -94,7 +96,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
     list_filter = ["status", "source"]
     search_fields = ["file_name", "=sha256"]
     list_select_related = ["uploaded_by"]
-    actions = ["retry_selected"]
+    actions = ["retry_selected", "delete_selected_imports"]
     fieldsets = [
         (None, {"fields": ["file_name", "status", "progress_display", "message", "warnings_display"]}),
         ("Counts", {"fields": ["rows_read", "imported", "rejected", "duplicates", "error_count"]}),
@@ -298,6 +300,42 @@ class ImportBatchAdmin(admin.ModelAdmin):
             self.message_user(request, f"Queued again: {', '.join(retried)}.", level=messages.SUCCESS)
         for message in refused:
             self.message_user(request, message, level=messages.WARNING)
+
+    @admin.action(description="Delete the selected imports (take them back)", permissions=["add"])
+    def delete_selected_imports(self, request: HttpRequest, queryset: QuerySet[ImportBatch]) -> TemplateResponse | None:
+        """A confirmation page saying what goes; deleting once confirmed (see analytics.services.import_deletion)."""
+        ids = list(queryset.order_by("id").values_list("id", flat=True))
+        if request.POST.get("confirm") != "yes":
+            previews, refused = [], []
+            for batch_id in ids:
+                try:
+                    previews.append(import_batch_deletion_preview(batch_id=batch_id))
+                except ApplicationError as error:
+                    refused.append(error.message)
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Delete imports",
+                "opts": self.opts,
+                "previews": previews,
+                "refused": refused,
+                "action": "delete_selected_imports",
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/analytics/importbatch/delete_confirmation.html", context)
+        for batch_id in ids:
+            try:
+                deletion = import_batch_delete(batch_id=batch_id, user=request.user)
+            except ApplicationError as error:
+                self.message_user(request, error.message, level=messages.WARNING)
+                continue
+            self.message_user(
+                request,
+                f"Deleted import #{batch_id} ({deletion.file_name}): {deletion.lines:,} lines, "
+                f"{deletion.customers:,} customers left with no line; {deletion.lines_kept:,} lines kept "
+                "(another import holds them). The segmentation is refitted.",
+                level=messages.SUCCESS,
+            )
+        return None
 
 
 class ColumnMappingForm(forms.ModelForm):

@@ -185,6 +185,21 @@ class TransactionLine(models.Model):
         indexes = [BrinIndex(fields=["batch"], name="analytics_line_batch_brin")]
 
 
+class LineClaim(models.Model):
+    """A line a later batch delivered again (a duplicate it skipped): the line belongs to the first batch
+    that delivered it, and to this one too. Deleting the first batch keeps the line and hands it to the
+    earliest batch still claiming it, so nothing a remaining file holds is lost."""
+
+    pk = models.CompositePrimaryKey("row_key", "batch_id")
+    row_key = models.UUIDField()
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["batch"], name="analytics_lineclaim_batch")]
+
+
 class DataVersion(models.Model):
     """A single row whose `version` goes up with every change to the data: caches key on it."""
 

@@ -7,6 +7,7 @@ The same pipeline as the admin and `import_transactions`: the upload is stored a
 from __future__ import annotations
 
 import itertools
+from dataclasses import asdict
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +31,7 @@ from analytics.selectors.import_reports import (
     import_batch_list,
     import_batch_progress,
 )
+from analytics.services.import_deletion import import_batch_delete
 from analytics.services.import_retry import import_batch_retry
 from retail_platform.api.pagination import PageNumberPagination
 from retail_platform.api.permissions import IsStaff
@@ -168,6 +170,20 @@ class ImportBatchPageSerializer(serializers.Serializer):
     results = ImportBatchSerializer(many=True, help_text="This page's batches, newest first.")
 
 
+class ImportDeletionSerializer(serializers.Serializer):
+    batch_id = serializers.IntegerField()
+    file_name = serializers.CharField()
+    lines = serializers.IntegerField(help_text="Lines deleted.")
+    lines_kept = serializers.IntegerField(help_text="Lines another remaining import also delivered: kept, with it.")
+    net_sales = serializers.DecimalField(max_digits=18, decimal_places=2, help_text="Net sales of the lines deleted.")
+    customers = serializers.IntegerField(help_text="Customers left with no line, deleted.")
+    stores = serializers.DictField(child=serializers.IntegerField(), help_text="Lines deleted per store.")
+    dimensions = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Stores, categories and payment methods left with no line, deleted.",
+    )
+
+
 class StaffImportApi(APIView):
     permission_classes = [IsStaff]
 
@@ -249,6 +265,28 @@ class ImportDetailApi(StaffImportApi):
     )
     def get(self, request: Request, batch_id: str) -> Response:
         return Response(ImportBatchSerializer(import_batch_get(batch_id=int(batch_id))).data)
+
+    @extend_schema(
+        summary="Delete an import",
+        description=(
+            "Takes a succeeded import back, in one transaction under the same lock as imports: its lines go "
+            "(except those a remaining import also delivered: they stay, with that import), every table, "
+            "rollup and cached answer becomes what it would be had it never been imported, customers, stores, "
+            "categories and payment methods left with no line go, and the segmentation is refitted. The "
+            "batch stays as the record (status deleted, who, when, what went). 409 for a batch that did not "
+            "succeed (or is deleted already)."
+        ),
+        parameters=[BATCH_ID],
+        responses={
+            200: ImportDeletionSerializer,
+            403: ApiErrorSerializer,
+            404: ApiErrorSerializer,
+            409: ApiErrorSerializer,
+        },
+    )
+    def delete(self, request: Request, batch_id: str) -> Response:
+        deletion = import_batch_delete(batch_id=int(batch_id), user=request.user)
+        return Response(ImportDeletionSerializer(asdict(deletion)).data)
 
 
 class ImportErrorsCsvApi(StaffImportApi):

@@ -248,18 +248,19 @@ def _batch_import(batch: ImportBatch, *, progress: ProgressWriter, queue_refit: 
         batch.finished_at = timezone.now()
         batch.save()
         if queue_refit:
-            transaction.on_commit(lambda: _refit_enqueue(batch.id))
+            transaction.on_commit(lambda: refit_enqueue(batch_id=batch.id, after="import"))
     return batch
 
 
-def _refit_enqueue(batch_id: int) -> None:
+def refit_enqueue(*, batch_id: int, after: str) -> None:
+    """Queue the segmentation refit that follows a change to the data (an import, a deletion)."""
     from django_q.tasks import async_task
 
     try:
-        async_task(REFIT_TASK, batch_id, task_name=f"refit-after-import-{batch_id}", group="refits")
+        async_task(REFIT_TASK, batch_id, task_name=f"refit-after-{after}-{batch_id}", group="refits")
     except Exception:
-        # The import has committed; a refit can be queued again from the admin.
-        logger.exception("Could not queue the segmentation refit after import batch %s", batch_id)
+        # The change has committed; a refit can be queued again from the admin.
+        logger.exception("Could not queue the segmentation refit after the %s of import batch %s", after, batch_id)
 
 
 def _batch_fail(

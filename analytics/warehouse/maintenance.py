@@ -95,7 +95,13 @@ def _change(*, where: str, params: dict[str, Any]) -> WarehouseChange:
         cursor.execute("SELECT min(date), max(date) FROM wh_parts")
         first_date, last_date = cursor.fetchone()
         if "batch" in params and not removing:
-            # The days the data covers grow by the batch's (coverage.py), before any answer is computed.
+            # The days the data covers grow by the batch's (coverage.py), before any answer is computed:
+            # its new lines' and those it delivered again (claims, see LineClaim).
+            with _key_probes(cursor):
+                cursor.execute(statements.CLAIMED_SPAN, params)
+                claimed_first, claimed_last = cursor.fetchone()
+            first_date = min((day for day in (first_date, claimed_first) if day), default=None)
+            last_date = max((day for day in (last_date, claimed_last) if day), default=None)
             ImportBatch.objects.filter(pk=params["batch"]).update(first_date=first_date, last_date=last_date)
         timings["parts"] = _since(mark)
 

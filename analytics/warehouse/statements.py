@@ -298,12 +298,24 @@ INSERT INTO analytics_customersummary ({SUMMARY_COLUMNS})
 {customer_summary_select("analytics_salestransaction")}
 """
 
-# Every batch's span from its lines (a batch whose lines all went has none).
+# The days of the lines a batch delivered again (its claims), by key.
+CLAIMED_SPAN = """
+SELECT min(l.date), max(l.date)
+FROM analytics_lineclaim AS c JOIN analytics_transactionline AS l ON l.row_key = c.row_key
+WHERE c.batch_id = %(batch)s
+"""
+
+# Every batch's span from its lines and the lines it claims (a batch with neither has none).
 BATCH_SPANS_REBUILD = """
 UPDATE analytics_importbatch AS b SET first_date = s.first_date, last_date = s.last_date
 FROM (
-    SELECT b.id, min(l.date) AS first_date, max(l.date) AS last_date
-    FROM analytics_importbatch AS b LEFT JOIN analytics_transactionline AS l ON l.batch_id = b.id
+    SELECT b.id, min(d.date) AS first_date, max(d.date) AS last_date
+    FROM analytics_importbatch AS b
+    LEFT JOIN (
+        SELECT batch_id, date FROM analytics_transactionline
+        UNION ALL
+        SELECT c.batch_id, l.date FROM analytics_lineclaim AS c JOIN analytics_transactionline AS l USING (row_key)
+    ) AS d ON d.batch_id = b.id
     GROUP BY b.id
 ) AS s
 WHERE b.id = s.id

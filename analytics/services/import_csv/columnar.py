@@ -152,7 +152,7 @@ def columnar_import(
 
         cursor.execute("SELECT EXISTS (SELECT 1 FROM analytics_transactionline)")
         earlier_lines = bool(cursor.fetchone()[0])
-        new_rows = _new_rows(cursor, keys) if earlier_lines else np.ones(len(keys), dtype=np.bool_)
+        new_rows = _new_rows(cursor, keys, batch_id=batch_id) if earlier_lines else np.ones(len(keys), dtype=np.bool_)
         progress.update("load", 30)
 
         def copy_lines() -> int:
@@ -556,10 +556,10 @@ def _copy_csv(cursor: Any, target: str, table: pa.Table) -> None:
         copy.write(data.getbuffer())
 
 
-def _new_rows(cursor: Any, keys: npt.NDArray[np.void]) -> npt.NDArray[np.bool_]:
-    """Which rows' keys are not in the table yet (lines already imported are duplicates). A key is
-    looked up in the primary key's index (a few keys against many lines) or by a hash join, as the
-    planner sees fit: nested loops are allowed for this one query."""
+def _new_rows(cursor: Any, keys: npt.NDArray[np.void], *, batch_id: int) -> npt.NDArray[np.bool_]:
+    """Which rows' keys are not in the table yet (lines already imported are duplicates, which the batch
+    claims: see LineClaim). A key is looked up in the primary key's index (a few keys against many
+    lines) or by a hash join, as the planner sees fit: nested loops are allowed for this one query."""
     new = np.ones(len(keys), dtype=np.bool_)
     if not len(keys):
         return new
@@ -585,4 +585,16 @@ def _new_rows(cursor: Any, keys: npt.NDArray[np.void]) -> npt.NDArray[np.bool_]:
     found = np.frombuffer(body, dtype=[("count", ">i2"), ("length", ">i4"), ("key", "V16")])["key"]
     if len(found):
         new = ~np.isin(keys, found)
+        _claims_copy(raw_cursor, found, batch_id=batch_id)
     return new
+
+
+def _claims_copy(raw_cursor: Any, keys: npt.NDArray[np.void], *, batch_id: int) -> None:
+    """The batch's claims on lines already imported, in one binary COPY."""
+    rows = np.empty(
+        len(keys),
+        dtype=[("count", ">i2"), ("key_length", ">i4"), ("key", "V16"), ("batch_length", ">i4"), ("batch", ">i8")],
+    )
+    rows["count"], rows["key_length"], rows["key"], rows["batch_length"], rows["batch"] = 2, 16, keys, 8, batch_id
+    with raw_cursor.copy("COPY analytics_lineclaim (row_key, batch_id) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.write(SIGNATURE + rows.tobytes() + TRAILER)

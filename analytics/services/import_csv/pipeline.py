@@ -317,6 +317,8 @@ def _load(
         imported += cursor.rowcount
     outcome.imported = imported
     outcome.duplicates = valid - imported
+    if outcome.duplicates:
+        cursor.execute(statements.claims_sql(batch_id=batch_id))
 
 
 def _lines_insert(cursor: Any, statements: ImportStatements, *, batch_id: int, rows: int) -> int:

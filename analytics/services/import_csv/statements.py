@@ -378,6 +378,19 @@ class ImportStatements:
             "WHERE t.ctid = d.tid AND d.occurrence > 1"
         )
 
+    def claims_sql(self, *, batch_id: int) -> str:
+        """Record the batch's claims on the lines it delivered that were already there (see LineClaim):
+        every staged row's key, its copies within the file numbered as the inserts number them."""
+        key = f"md5({self.key_text()})::uuid"
+        return (
+            "INSERT INTO analytics_lineclaim (row_key, batch_id) "
+            f"SELECT k, {int(batch_id)} FROM ("
+            "SELECT CASE WHEN n = 1 THEN base ELSE md5(base::text || ':' || n)::uuid END AS k FROM ("
+            f"SELECT {key} AS base, row_number() OVER (PARTITION BY {key}) AS n FROM {self.staging} s) AS keyed"
+            ") AS keys WHERE EXISTS (SELECT 1 FROM analytics_transactionline t "
+            f"WHERE t.row_key = keys.k AND t.batch_id <> {int(batch_id)}) ON CONFLICT DO NOTHING"
+        )
+
     def repeated_lines_sql(self, *, batch_id: int) -> str:
         """Insert the 2nd, 3rd, ... copies of lines repeated within the file, each under its own key.
 
