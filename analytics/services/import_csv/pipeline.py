@@ -8,8 +8,9 @@ in the columnar path later. Both store the same lines for the same file.
 
 The SQL path:
 read      the file is looked at (text? encoding, delimiter, header) and COPied into a staging table
-validate  dates, numbers, required and over-long cells are checked in SQL; problems are listed with
-          their row, column, value and reason
+validate  the distinct date cells are read by the date rule (`dates.py`, in Python); numbers (by the
+          number rule, `statements.NUMBER_PATTERNS`), required and over-long cells are checked in
+          SQL; problems are listed with their row, column, value and reason
 load      new stores, categories, payment methods and customers are added, then the lines are
           inserted with one INSERT ... SELECT; a line already present (same content, same
           occurrence in its file) is skipped and counted as a duplicate
@@ -109,7 +110,6 @@ def import_file_run(
             for column in resolved.duplicate_headers
         )
         statements = ImportStatements(spec=spec, positions=resolved.positions, headers=facts.header, staging=staging)
-        cursor.execute(f"SET LOCAL datestyle = '{statements.datestyle}'")
         cursor.execute("SET LOCAL work_mem = '256MB'")
         # Bulk joins of a big staging table with small lookups: hash joins, never nested loops (the
         # planner's guesses for joins on raw text are poor).
@@ -148,9 +148,10 @@ def import_file_run(
                 warnings=outcome.warnings,
             )
         values = _distinct_values(cursor, statements)
-        dates_bad = dates_lookup(cursor, values.get("date", []))
+        dates = dates_lookup(cursor, statements, values.get("date", []))
+        outcome.warnings.extend(dates.warnings)
         # Problems already visible in the distinct values skip the optimistic load below.
-        known_bad = bool(ragged) or dates_bad or distinct_values_bad(statements, values)
+        known_bad = bool(ragged) or not dates.all_read or distinct_values_bad(statements, values)
         outcome.timings["validate"] = time.perf_counter() - started
 
         # Optimistic load: a cell that is not what its column needs makes a cast or a NOT NULL
@@ -231,6 +232,7 @@ def _columnar_run(
     outcome.rows_read = result.rows_read
     outcome.imported = result.imported
     outcome.duplicates = result.rows_read - result.imported
+    outcome.warnings.extend(result.warnings)
     outcome.timings.update(result.timings)
     outcome.daily_increment = result.daily
     return True
