@@ -68,6 +68,7 @@ from analytics.services.import_csv.dimensions import (
     DistinctValues,
     customer_values_build,
     customers_add,
+    defaults_warnings,
     dimensions_load,
     distinct_values_bad,
 )
@@ -214,7 +215,7 @@ def columnar_import(
             imported=imported,
             daily=increment,
             timings=timings,
-            warnings=dates.warnings,
+            warnings=[*dates.warnings, *defaults_warnings(statements, values, rows=checked.rows)],
         )
 
 

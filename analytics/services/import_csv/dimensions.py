@@ -55,6 +55,23 @@ def dates_lookup(cursor: Any, statements: ImportStatements, raws: Sequence[str |
     return reading
 
 
+def defaults_warnings(statements: ImportStatements, values: DistinctValues, *, rows: int) -> list[str]:
+    """A warning for each store, category or payment method that every row takes from the mapping's
+    defaults (the file lacks the column, or leaves it empty on every row)."""
+    warnings = []
+    for name in DIMENSIONS:
+        label = name.replace("_", " ")
+        if not statements.has(name):
+            mapped = statements.spec.columns.get(name)
+            what = f"No {label} column" + (f" ('{mapped}' is not in the file)" if mapped else "")
+        elif all(not (raw or "").strip() for raw in values.get(name, [])):
+            what = f"The {label} column '{statements.column_name(name)}' is empty"
+        else:
+            continue
+        warnings.append(f"{what}: all {rows:,} rows filed under '{statements.spec.defaults[name]}'.")
+    return warnings
+
+
 def dimensions_load(
     cursor: Any, statements: ImportStatements, values: DistinctValues, *, lookup_tables: bool = True
 ) -> dict[str, dict[str, int]]:

@@ -36,6 +36,7 @@ from analytics.services.import_csv.dimensions import (
     customer_values_build,
     customers_add,
     dates_lookup,
+    defaults_warnings,
     dimensions_load,
     distinct_values_bad,
 )
@@ -180,6 +181,7 @@ def import_file_run(
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute("SET LOCAL enable_nestloop = on")
         outcome.timings["load"] = time.perf_counter() - started - checking
+    outcome.warnings.extend(defaults_warnings(statements, values, rows=outcome.rows_read - outcome.rejected))
     outcome.path = "sql"
     return outcome
 

@@ -201,6 +201,8 @@ def test_semicolon_file_without_invoices_with_decimal_commas_and_fractions_loads
     assert paths(columnar_batches) == ["columnar"]
     assert columnar_batches[0].warnings == [
         "Column 'note' is not in the mapping 'given at import' and was ignored.",
+        "No store column: all 4 rows filed under 'Web shop'.",
+        "No payment method column: all 4 rows filed under 'Unknown'.",
     ]
 
 
@@ -389,6 +391,25 @@ def test_every_valid_way_of_writing_a_date_loads_the_same_day_through_both_paths
     assert paths(batches) == ["columnar"]
     by_invoice = {line[1]: line[6] for line in state["lines"]}
     assert by_invoice == {f"I{n}": day for n, (_, day) in enumerate(VALID_DATES)}
+
+
+@pytest.mark.parametrize("skip_invalid", [False, True])
+def test_a_column_empty_on_every_row_is_a_warning_counting_the_rows_filed_under_the_default(both_paths, skip_invalid):
+    rows = [f"I{n},C{n},Female,28,,1,5.00,Cash,{n + 1}/8/2022,Kanyon" for n in range(3)]
+    if skip_invalid:
+        rows.append("I9,C9,Female,28,,1,oops,Cash,9/8/2022,Kanyon")
+
+    batches, _ = both_paths((mall_csv(*rows), {"skip_invalid": skip_invalid}))
+
+    assert batches[0].warnings == ["The category column 'category' is empty: all 3 rows filed under 'Uncategorised'."]
+
+
+def test_a_column_filled_on_some_rows_is_no_warning(both_paths):
+    rows = ["I1,C1,Female,28,Toys,1,5.00,Cash,1/8/2022,Kanyon", "I2,C1,Female,28,,1,5.00,,1/8/2022,"]
+
+    batches, _ = both_paths((mall_csv(*rows), {}))
+
+    assert batches[0].warnings == []
 
 
 AUTO_MAPPING = {"columns": {"customer": "c", "date": "d", "price": "p"}, "date_format": "auto"}
