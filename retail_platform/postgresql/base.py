@@ -1,4 +1,9 @@
-"""Django's PostgreSQL backend with a health check that costs no round trip when nothing happened.
+"""Django's PostgreSQL backend, for the PostgreSQL versions the project supports, with a health check
+that costs no round trip when nothing happened.
+
+Supported: PostgreSQL 15, 16, 17 and 18 (CI runs the suite on 18 and 15). On an older server the
+first connection fails with `UnsupportedServer`, whose message names them; `manage.py` prints it
+and exits (no traceback), so the first command that touches the database stops there.
 
 With `CONN_HEALTH_CHECKS`, Django sends `SELECT 1` before the first query of every request that
 reuses a connection, so that a request after a database restart reconnects instead of failing:
@@ -17,10 +22,43 @@ from __future__ import annotations
 
 import select
 
-from django.db.backends.postgresql import base
+from django.db import NotSupportedError
+from django.db.backends.postgresql import base, features
+
+SUPPORTED_VERSIONS = (15, 16, 17, 18)
+
+
+class UnsupportedServer(NotSupportedError):
+    """The server is older than the oldest PostgreSQL version the project supports."""
+
+
+class DatabaseFeatures(features.DatabaseFeatures):
+    minimum_database_version = (SUPPORTED_VERSIONS[0],)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    features_class = DatabaseFeatures
+
+    def check_database_version_supported(self) -> None:
+        """Refuse a server older than PostgreSQL 15, naming the versions supported. Runs once a
+        server has passed (Django's), on every new connection until then: the connection is closed
+        before raising, so no query ever reaches an unsupported server."""
+        found = self.get_database_version()
+        if found >= (SUPPORTED_VERSIONS[0],):
+            return
+        raw, self.connection = self.connection, None
+        if raw is not None:
+            raw.close()
+        where = self.settings_dict.get("HOST") or "the default socket"
+        if self.settings_dict.get("PORT"):
+            where += f":{self.settings_dict['PORT']}"
+        versions = ", ".join(str(version) for version in SUPPORTED_VERSIONS[:-1]) + f" and {SUPPORTED_VERSIONS[-1]}"
+        raise UnsupportedServer(
+            f"The database server ({where}) runs PostgreSQL {'.'.join(map(str, found))}; this project supports "
+            f"PostgreSQL {versions}. Upgrade the server, point DATABASE_URL at a supported one, or unset "
+            "DATABASE_URL to use the embedded PostgreSQL."
+        )
+
     def close_if_health_check_failed(self) -> None:
         # Both attributes are Django's (4.1+), missing from django-stubs.
         if self.connection is None or not self.health_check_enabled or self.health_check_done:  # type: ignore[attr-defined,has-type]
