@@ -88,9 +88,12 @@ def import_file_run(
     spec: ColumnMappingSpec,
     mapping_label: str,
     skip_invalid: bool,
+    skip_invalid_hint: str,
     progress: ProgressWriter,
 ) -> ImportOutcome:
-    """Stage, check and load one file. Must run inside the import's transaction."""
+    """Stage, check and load one file. Must run inside the import's transaction. `skip_invalid_hint`
+    tells a person how to import the valid rows where the file came in ("import it with
+    --skip-invalid"), for the message of a file refused for its invalid rows."""
     outcome = ImportOutcome()
     staging = f"imp_staging_{batch_id}"
     with connection.cursor() as cursor:
@@ -171,7 +174,15 @@ def import_file_run(
         if known_bad or load_error is not None:
             checked = time.perf_counter()
             progress.update("validate", 50)
-            _validate(cursor, statements, outcome, file_name=file_name, skip_invalid=skip_invalid, error=load_error)
+            _validate(
+                cursor,
+                statements,
+                outcome,
+                file_name=file_name,
+                skip_invalid=skip_invalid,
+                skip_invalid_hint=skip_invalid_hint,
+                error=load_error,
+            )
             values = _distinct_values(cursor, statements)
             checking = time.perf_counter() - checked
             outcome.timings["validate"] += checking
@@ -270,6 +281,7 @@ def _validate(
     *,
     file_name: str,
     skip_invalid: bool,
+    skip_invalid_hint: str,
     error: Exception | None,
 ) -> None:
     """Check every row; list the problems. Raises ImportFailure unless skipping the bad rows."""
@@ -293,7 +305,7 @@ def _validate(
     outcome.error_count = cursor.fetchone()[0]
     outcome.rejected = bad
     if not skip_invalid or bad == outcome.rows_read:
-        _invalid_rows_fail(file_name, outcome, skip_invalid=skip_invalid)
+        _invalid_rows_fail(file_name, outcome, skip_invalid=skip_invalid, hint=skip_invalid_hint)
     cursor.execute(
         f"DELETE FROM {staging} WHERE ctid IN (SELECT s.ctid FROM {staging} s {statements.date_join()} "
         f"WHERE {statements.bad_row()})"
@@ -369,7 +381,7 @@ def _missing_columns_fail(
     )
 
 
-def _invalid_rows_fail(file_name: str, outcome: ImportOutcome, *, skip_invalid: bool) -> None:
+def _invalid_rows_fail(file_name: str, outcome: ImportOutcome, *, skip_invalid: bool, hint: str) -> None:
     first = outcome.errors[0]
     where = f"row {first['row']}" + (f", column '{first['column']}'" if first["column"] else "")
     value = f" ('{first['value']}')" if first["value"] else ""
@@ -382,7 +394,7 @@ def _invalid_rows_fail(file_name: str, outcome: ImportOutcome, *, skip_invalid: 
     if skip_invalid:
         advice = " No row could be imported."
     else:
-        advice = " Nothing was imported; fix the file, or import with --skip-invalid to load the valid rows."
+        advice = f" Nothing was imported; fix the file, or {hint} to load the valid rows."
     raise ImportFailure(
         f"{file_name}: {where}: {first['reason']}{value}.{tail}{advice}",
         errors=outcome.errors,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from analytics.models import ImportBatch, Store, TransactionLine
+from analytics.services.import_batches import import_batch_create, import_batch_run
 from analytics.tests.services.conftest import MALL_HEADER, mall_csv, table_counts
 
 pytestmark = pytest.mark.django_db
@@ -192,3 +193,30 @@ def test_a_quote_left_open_is_reported_with_its_row(run_import, existing):
 
     assert_failed_and_unchanged(batch, existing)
     assert batch.message.startswith("bad.csv: row 3")
+
+
+@pytest.mark.parametrize(
+    ("source", "advice"),
+    [
+        (
+            ImportBatch.Source.ADMIN,
+            "fix the file, or tick 'Skip invalid rows' and import it again to load the valid rows.",
+        ),
+        (ImportBatch.Source.COMMAND, "fix the file, or import it with --skip-invalid to load the valid rows."),
+        (ImportBatch.Source.API, "fix the file, or send it again with skip_invalid=true to load the valid rows."),
+        (
+            ImportBatch.Source.INBOX,
+            "fix the file, or import it from the Imports page or the admin with 'Skip invalid rows' ticked to load "
+            "the valid rows.",
+        ),
+    ],
+)
+def test_a_file_refused_for_invalid_rows_says_how_to_skip_them_where_it_came_in(media, tmp_path, source, advice):
+    path = tmp_path / "bad.csv"
+    path.write_text(mall_csv(GOOD, GOOD_2.replace("6/8/2022", "31/2/2022")))
+    batch = import_batch_create(path_or_file=path, file_name="bad.csv", source=source, enqueue=False)
+
+    batch = import_batch_run(batch_id=batch.id, queue_refit=False)
+
+    assert batch.status == ImportBatch.Status.FAILED
+    assert batch.message.endswith(f"Nothing was imported; {advice}")
