@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -54,15 +55,62 @@ def _count_select_1(wrapper: BaseDatabaseWrapper, monkeypatch: pytest.MonkeyPatc
     return calls
 
 
-def test_a_quiet_connection_is_reused_without_a_round_trip(wrapper, monkeypatch) -> None:
+def _count_deadline_checks(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    calls: list[bool] = []
+    original = postgresql_base.DatabaseWrapper._answers_within
+
+    def spy(self: postgresql_base.DatabaseWrapper, seconds: float) -> bool:
+        calls.append(result := original(self, seconds))
+        return result
+
+    monkeypatch.setattr(postgresql_base.DatabaseWrapper, "_answers_within", spy)
+    return calls
+
+
+def test_a_connection_in_steady_use_is_reused_without_a_round_trip(wrapper, monkeypatch) -> None:
     pid = _backend_pid(wrapper)
     checks = _count_select_1(wrapper, monkeypatch)
+    deadline_checks = _count_deadline_checks(monkeypatch)
 
     for _ in range(3):
         _next_request(wrapper)
         assert _backend_pid(wrapper) == pid
 
     assert checks == []
+    assert deadline_checks == []
+
+
+def test_a_connection_quiet_for_a_while_is_asked_with_a_deadline_and_kept_when_it_answers(wrapper, monkeypatch) -> None:
+    pid = _backend_pid(wrapper)
+    deadline_checks = _count_deadline_checks(monkeypatch)
+    time.sleep(postgresql_base.QUIET_CHECK_AFTER)
+
+    _next_request(wrapper)
+
+    assert _backend_pid(wrapper) == pid
+    assert deadline_checks == [True]
+
+
+def test_a_frozen_server_is_noticed_within_the_deadline_and_the_connection_replaced(wrapper, monkeypatch) -> None:
+    """The server process behind the kept connection is stopped (SIGSTOP): it closes nothing and
+    answers nothing, as a host cut off the network."""
+    pid = _backend_pid(wrapper)
+    monkeypatch.setattr(postgresql_base, "QUIET_CHECK_AFTER", 0.0)
+    try:
+        os.kill(pid, signal.SIGSTOP)
+    except (PermissionError, ProcessLookupError):
+        pytest.skip("the server's processes are not on this machine, or not ours to signal")
+    try:
+        _next_request(wrapper)
+        started = time.monotonic()
+        wrapper.close_if_health_check_failed()
+        waited = time.monotonic() - started
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+    assert wrapper.connection is None
+    assert postgresql_base.ANSWER_WITHIN <= waited < postgresql_base.ANSWER_WITHIN + 1
+    assert _backend_pid(wrapper) != pid  # the next query connects anew
 
 
 def test_a_connection_the_server_ended_is_replaced_before_the_first_query(wrapper, monkeypatch) -> None:
