@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -60,20 +61,21 @@ _ORDER_WORDS = {"d": "day", "m": "month", "y": "year"}
 _EXAMPLE = {"d": "5", "m": "8", "y": "2022"}
 
 # [0-9], never \d: Python's \d also matches other scripts' digits.
-_TIME = r"(?P<time>(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2})(?:\.[0-9]{1,6})?)?)"
+_TIME = re.compile(r"(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2})(?:\.[0-9]{1,6})?)?")
+# A cell without its surrounding spaces: the date (no space or T in any format), then optionally
+# spaces or a T and the time.
+_CELL = re.compile(r"(?P<date>[^ T]+)(?:(?P<separator> +|T)(?P<time>.+))?")
 
 
 @cache
-def _pattern(date_format: str) -> re.Pattern[str]:
+def _date_pattern(date_format: str) -> re.Pattern[str]:
     order, separator = date_format[::2], date_format[1]
     parts = {
         "d": r"(?P<d>[0-9]{1,2})",
         "m": r"(?P<m>[0-9]{1,2})",
         "y": r"(?P<y>[0-9]{4})" if order[0] == "y" else r"(?P<y>[0-9]{4}|[0-9]{2})",
     }
-    date = re.escape(separator).join(parts[part] for part in order)
-    time_separator = "(?: +|T)" if date_format == "y-m-d" else " +"
-    return re.compile(f" *{date}(?:{time_separator}{_TIME})? *")
+    return re.compile(re.escape(separator).join(parts[part] for part in order))
 
 
 def format_resolve(date_format: str) -> str:
@@ -100,17 +102,50 @@ class DateCell:
     reason: str = ""
 
 
+# A cell taken apart: (date text, "" | " " | "T", time) where time is "" (none), "ok" (a time of
+# day) or the text of what follows the date when it is not one; None when the cell has no date part.
+# Distinct cells are many (a time on every row); their shapes are as many as the distinct days.
+Shape = tuple[str, str, str] | None
+_NOT_A_TIME = "?"
+
+
+def _shape(raw: str) -> Shape:
+    match = _CELL.fullmatch(raw.strip(" "))
+    if match is None:
+        return None
+    separator = {None: "", "T": "T"}.get(match["separator"], " ")
+    return match["date"], separator, _time_shape(match["time"] or "")
+
+
+def _time_shape(text: str) -> str:
+    if not text:
+        return ""
+    match = _TIME.fullmatch(text)
+    if match is None:
+        return _NOT_A_TIME
+    if int(match["hour"]) > 23 or int(match["minute"]) > 59 or int(match["second"] or 0) > 59:
+        return text
+    return "ok"
+
+
+def _shape_read(shape: Shape, date_format: str) -> DateCell:
+    expected = DateCell(None, f"expected {format_describe(date_format)}")
+    if shape is None:
+        return expected
+    date_text, separator, time = shape
+    if time == _NOT_A_TIME or (separator == "T" and date_format != "y-m-d"):
+        return expected
+    match = _date_pattern(date_format).fullmatch(date_text)
+    if match is None:
+        return expected
+    if time not in ("", "ok"):
+        return DateCell(None, f"{time} is not a time of day")
+    return _calendar_date(match["y"], int(match["m"]), int(match["d"]))
+
+
 def date_read(raw: str, date_format: str) -> DateCell:
     """Read one cell in one format (not `auto`)."""
-    date_format = format_resolve(date_format)
-    match = _pattern(date_format).fullmatch(raw)
-    if match is None:
-        return DateCell(None, f"expected {format_describe(date_format)}")
-    if match["hour"] is not None and (
-        int(match["hour"]) > 23 or int(match["minute"]) > 59 or int(match["second"] or 0) > 59
-    ):
-        return DateCell(None, f"{match['time']} is not a time of day")
-    return _calendar_date(match["y"], int(match["m"]), int(match["d"]))
+    return _shape_read(_shape(raw), format_resolve(date_format))
 
 
 @lru_cache(maxsize=4096)
@@ -150,45 +185,48 @@ class DatesRead:
 
 def dates_read(raws: Iterable[str | None], date_format: str) -> DatesRead:
     """Read a file's distinct date cells (empty cells are left out: they are the required-cell check's)."""
-    cells = sorted({raw for raw in raws if raw is not None and raw.strip(" ")})
+    shapes = {raw: _shape(raw) for raw in raws if raw is not None and raw.strip(" ")}
+    counts = Counter(shapes.values())
     date_format = format_resolve(date_format)
     if date_format != "auto":
-        return DatesRead(date_format, {raw: date_read(raw, date_format) for raw in cells})
-    readings = [DatesRead(candidate, {raw: date_read(raw, candidate) for raw in cells}) for candidate in AUTO_FORMATS]
-    best = max(readings, key=lambda reading: _read_count(reading))  # max keeps the first of equals
-    if not _read_count(best):
+        read = {shape: _shape_read(shape, date_format) for shape in counts}
+        return DatesRead(date_format, {raw: read[shape] for raw, shape in shapes.items()})
+    readings = {candidate: {shape: _shape_read(shape, candidate) for shape in counts} for candidate in AUTO_FORMATS}
+    read_counts = {
+        candidate: sum(counts[shape] for shape, cell in read.items() if cell.date is not None)
+        for candidate, read in readings.items()
+    }
+    best = max(AUTO_FORMATS, key=lambda candidate: read_counts[candidate])  # max keeps the first of equals
+    if not read_counts[best]:
         options = ", ".join(format_describe(candidate) for candidate in ("d/m/y", "m/d/y", "y-m-d"))
         unread = DateCell(None, f"expected one format for the whole file: {options}")
-        return DatesRead("auto", dict.fromkeys(cells, unread))
-    cells_read = dict(best.cells)
-    auto_reason = f"this file's dates are {format_describe(best.date_format)}"
-    for raw, cell in cells_read.items():
-        if cell.date is None and cell.reason.startswith("expected "):
-            cells_read[raw] = DateCell(None, auto_reason)
-    return DatesRead(best.date_format, cells_read, _ambiguity_warnings(best, readings))
+        return DatesRead("auto", dict.fromkeys(shapes, unread))
+    other_format = DateCell(None, f"this file's dates are {format_describe(best)}")
+    chosen = {
+        shape: other_format if cell.date is None and cell.reason.startswith("expected ") else cell
+        for shape, cell in readings[best].items()
+    }
+    cells = {raw: chosen[shape] for raw, shape in shapes.items()}
+    return DatesRead(best, cells, _ambiguity_warnings(best, readings, shapes))
 
 
-def _read_count(reading: DatesRead) -> int:
-    return sum(1 for cell in reading.cells.values() if cell.date is not None)
-
-
-def _ambiguity_warnings(best: DatesRead, readings: list[DatesRead]) -> list[str]:
-    """A warning when the month-first twin of the chosen day-first format reads the same cells."""
-    if best.date_format[0] != "d":
+def _ambiguity_warnings(best: str, readings: dict[str, dict[Shape, DateCell]], shapes: dict[str, Shape]) -> list[str]:
+    """A warning when the month-first twin of the chosen day-first format reads the same cells and
+    gives another day for some."""
+    if best[0] != "d":
         return []
-    twin = "m" + best.date_format[1] + "d" + best.date_format[3:]
-    other = next(reading for reading in readings if reading.date_format == twin)
-    read = {raw for raw, cell in best.cells.items() if cell.date is not None}
-    if read != {raw for raw, cell in other.cells.items() if cell.date is not None}:
+    twin = "m" + best[1] + "d" + best[3:]
+    day_first, month_first = readings[best], readings[twin]
+    if any((day_first[shape].date is None) != (month_first[shape].date is None) for shape in day_first):
         return []
-    differing = sorted(raw for raw in read if best.cells[raw].date != other.cells[raw].date)
+    differing = sorted(raw for raw, shape in shapes.items() if day_first[shape].date != month_first[shape].date)
     if not differing:
         return []
-    example = differing[0].strip()
-    day_first = best.cells[differing[0]].date
-    assert day_first is not None
+    example = differing[0]
+    date = day_first[shapes[example]].date
+    assert date is not None
     return [
-        f"Dates were read day-first ({best.date_format}): no date in the file has a day above 12, so "
-        f"'{example}' could also be month-first. Read as {day_first.day} {MONTHS[day_first.month - 1]} "
-        f"{day_first.year}; set the mapping's date_format to {twin} if the file is month-first."
+        f"Dates were read day-first ({best}): no date in the file has a day above 12, so "
+        f"'{example.strip()}' could also be month-first. Read as {date.day} {MONTHS[date.month - 1]} "
+        f"{date.year}; set the mapping's date_format to {twin} if the file is month-first."
     ]
