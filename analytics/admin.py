@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig, Suspicio
 from django.core.paginator import Paginator
 from django.db import connection, transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
@@ -119,7 +119,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
             "File",
             {
                 "fields": [
-                    "file",
+                    "file_download",
                     "sha256",
                     "size_display",
                     "source",
@@ -173,6 +173,14 @@ class ImportBatchAdmin(admin.ModelAdmin):
         stages = sorted(timings, key=lambda stage: (STAGE_ORDER.index(stage) if stage in STAGE_ORDER else 99, stage))
         return " · ".join(f"{stage} {float(timings[stage]):.2f} s" for stage in stages)
 
+    @admin.display(description="file")
+    def file_download(self, batch: ImportBatch) -> str:
+        """A link to the stored file, served by the admin to staff (MEDIA_URL is served by nobody)."""
+        if not batch.file or not batch.file.storage.exists(batch.file.name):
+            return "The stored file is gone."
+        download = reverse("admin:analytics_importbatch_file", args=[batch.pk])
+        return format_html('<a href="{}">{}</a> ({})', download, batch.file_name, filesizeformat(batch.size_bytes))
+
     @admin.display(description="warnings")
     def warnings_display(self, batch: ImportBatch) -> str:
         if not batch.warnings:
@@ -208,6 +216,11 @@ class ImportBatchAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.errors_csv_view),
                 name="analytics_importbatch_errors_csv",
             ),
+            path(
+                "<int:batch_id>/file/",
+                self.admin_site.admin_view(self.file_view),
+                name="analytics_importbatch_file",
+            ),
         ]
         return custom + super().get_urls()
 
@@ -217,6 +230,21 @@ class ImportBatchAdmin(admin.ModelAdmin):
             return HttpResponse(status=403)
         return csv_streaming_response(
             import_batch_errors_file_name(batch), ERROR_REPORT_COLUMNS, import_batch_error_rows(batch)
+        )
+
+    def file_view(self, request: HttpRequest, batch_id: int) -> HttpResponse | FileResponse:
+        """The uploaded file as stored, to staff, as a download (never shown inline: it is the
+        uploader's content)."""
+        batch = get_object_or_404(ImportBatch, pk=batch_id)
+        if not self.has_view_permission(request, batch):
+            return HttpResponse(status=403)
+        if not batch.file or not batch.file.storage.exists(batch.file.name):
+            raise Http404("The stored file is gone.")
+        return FileResponse(
+            batch.file.storage.open(batch.file.name, "rb"),
+            as_attachment=True,
+            filename=batch.file_name,
+            content_type="application/octet-stream",
         )
 
     @method_decorator(csrf_exempt)

@@ -7,7 +7,7 @@ A mapping is a JSON object (the README's "Importing data" section documents it):
       "price_is": "line_amount" | "unit_price",
       "discount_is": "amount" | "fraction",
       "cost_is": "line_amount" | "unit_price",
-      "date_format": "auto" | "dmy" | "mdy" | "ymd",
+      "date_format": "auto" | "dmy" | "mdy" | "ymd" | "d.m.y" | ...,
       "decimal_separator": "." | ",",
       "return_invoice_prefix": "C" | null,
       "defaults": {"store": "...", "category": "...", "payment_method": "..."},
@@ -45,8 +45,23 @@ REQUIRED_FIELDS: tuple[str, ...] = ("customer", "date", "price")
 PRICE_IS = ("line_amount", "unit_price")
 DISCOUNT_IS = ("amount", "fraction")
 COST_IS = ("line_amount", "unit_price")
-# Day-first and ISO dates are both read under "auto" (and under "dmy").
-DATE_FORMATS = ("auto", "dmy", "mdy", "ymd")
+# The order of day, month and year and the separator between them; `dmy`, `mdy` and `ymd` stand for
+# d/m/y, m/d/y and y-m-d, and `auto` picks one per file (services/import_csv/dates.py has the rule).
+DATE_FORMATS = (
+    "auto",
+    "dmy",
+    "mdy",
+    "ymd",
+    "y-m-d",
+    "d/m/y",
+    "d.m.y",
+    "d-m-y",
+    "m/d/y",
+    "m.d.y",
+    "m-d-y",
+    "y/m/d",
+    "y.m.d",
+)
 DECIMAL_SEPARATORS = (".", ",")
 DIMENSIONS = ("store", "category", "payment_method")
 DEFAULTS: dict[str, str] = {"store": "Main store", "category": "Uncategorised", "payment_method": "Unknown"}

@@ -315,7 +315,7 @@ def _difference(name: str, a: Any, b: Any) -> Any:
             return str(Decimal(b) - Decimal(a))
         except InvalidOperation:
             return None
-    return b - a
+    return services.figure(name, b - a)
 
 
 class ScenarioCompareApi(APIView):

@@ -171,6 +171,30 @@ def money(value: float) -> str:
 
 
 MONEY_ASSUMPTIONS = ("contact_cost", "fixed_cost")
+# Decimal places of the numbers people read (the model computes in floats: N·r is 456.59999999999997
+# for 1,522 customers at 30 %): orders to hundredths, rates, shares and ROI to 0.01 %.
+ORDERS_PLACES = 2
+RATE_PLACES = 4
+NUMBER_PLACES = {
+    "expected_orders": ORDERS_PLACES,
+    "roi": RATE_PLACES,
+    "break_even_response_rate": RATE_PLACES,
+    "probability_of_loss": RATE_PLACES,
+    "roi_p5": RATE_PLACES,
+    "roi_p50": RATE_PLACES,
+    "roi_p95": RATE_PLACES,
+    "discount": RATE_PLACES,
+    "response_rate": RATE_PLACES,
+    "baseline_rate": RATE_PLACES,
+    "margin": RATE_PLACES,
+}
+
+
+def figure(name: str, value: Any) -> Any:
+    """A computed number as people read it, rounded to its NUMBER_PLACES (others as they are)."""
+    if name not in NUMBER_PLACES or value is None or isinstance(value, int):
+        return value
+    return round(float(value), NUMBER_PLACES[name]) + 0.0  # no -0.0
 
 
 def simulation_payload(result: SimulationResult) -> dict[str, Any]:
@@ -180,7 +204,7 @@ def simulation_payload(result: SimulationResult) -> dict[str, Any]:
     for name in PARAMETERS:
         value = getattr(a, name)
         assumptions[name] = {
-            "value": money(value) if name in MONEY_ASSUMPTIONS else value,
+            "value": money(value) if name in MONEY_ASSUMPTIONS else figure(name, value),
             "source": result.assumption_sources.get(name, ""),
         }
     group = result.control_group
@@ -188,17 +212,17 @@ def simulation_payload(result: SimulationResult) -> dict[str, Any]:
         "segment": list(result.segments),
         "customers_targeted": result.customers_targeted,
         "avg_order_value": money(result.avg_order_value),
-        "expected_orders": result.expected_orders,
+        "expected_orders": figure("expected_orders", result.expected_orders),
         "incremental_revenue": money(result.incremental_revenue),
         "discount_cost": money(result.discount_cost),
         "total_cost": money(result.total_cost),
         "incremental_profit": money(result.incremental_profit),
-        "roi": result.roi,
-        "break_even_response_rate": result.break_even_response_rate,
+        "roi": figure("roi", result.roi),
+        "break_even_response_rate": figure("break_even_response_rate", result.break_even_response_rate),
         "profit_p5": money(result.profit_p5),
         "profit_p50": money(result.profit_p50),
         "profit_p95": money(result.profit_p95),
-        "probability_of_loss": result.probability_of_loss,
+        "probability_of_loss": figure("probability_of_loss", result.probability_of_loss),
         "control_group_size": group.size,
         "assumptions": assumptions,
         "details": {
@@ -207,9 +231,9 @@ def simulation_payload(result: SimulationResult) -> dict[str, Any]:
             "customers_targeted_source": result.assumption_sources.get("customers_targeted", ""),
             "break_even_note": result.break_even_note,
             "margin_wiped_out": result.margin_wiped_out,
-            "roi_p5": result.roi_p5,
-            "roi_p50": result.roi_p50,
-            "roi_p95": result.roi_p95,
+            "roi_p5": figure("roi_p5", result.roi_p5),
+            "roi_p50": figure("roi_p50", result.roi_p50),
+            "roi_p95": figure("roi_p95", result.roi_p95),
             "monte_carlo_method": result.monte_carlo_method,
             "control_group_required": group.required,
             "control_group_capped": group.capped,

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 
 from retail_platform.api.errors import error_body
+from retail_platform.api.views import api_not_found
 from retail_platform.middleware import database_unavailable_response, is_connection_failure
 
 
@@ -25,7 +26,7 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _is_api(request):
-        return JsonResponse(error_body(404, "not_found", "No API endpoint or object at this address."), status=404)
+        return api_not_found(request)
     return defaults.page_not_found(request, exception)
 
 

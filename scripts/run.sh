@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 PORT="${PORT:-8000}"
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-retail_platform.settings.dev}"
+# Served as in production, with no debug pages (they list every URL pattern and show tracebacks to
+# anyone who asks): `DEBUG=true make run` turns them on.
+export DEBUG="${DEBUG:-false}"
 
 if [ -z "${DATABASE_URL:-}" ]; then
   echo "DATABASE_URL is not set: starting the embedded PostgreSQL server (data in .pgdata/)"
@@ -25,4 +28,7 @@ trap 'kill $WORKER_PID 2>/dev/null || true' EXIT INT TERM
 echo
 echo "Retail analytics is running at http://127.0.0.1:${PORT}/  (admin: http://127.0.0.1:${PORT}/admin/)"
 echo "Press Ctrl+C to stop."
-.venv/bin/gunicorn retail_platform.wsgi:application --bind "127.0.0.1:${PORT}" --workers 2 --access-logfile - --timeout 120
+# The Procfile's gunicorn settings (retail_platform/gunicorn_conf.py), on this machine only, with the
+# access log on (paths without query strings).
+.venv/bin/gunicorn --config python:retail_platform.gunicorn_conf retail_platform.wsgi:application \
+  --bind "127.0.0.1:${PORT}" --workers 2 --access-logfile -

@@ -38,6 +38,13 @@ IMPORT_TASK = "analytics.tasks.import_batch_run_task"
 REFIT_TASK = "segmentation.tasks.segmentation_refit_task"
 HASH_CHUNK_BYTES = 1024 * 1024
 ENDED = (ImportBatch.Status.SUCCEEDED, ImportBatch.Status.FAILED)
+# How to have the valid rows of a file imported, in the words of the way the file came in.
+SKIP_INVALID_HINTS = {
+    ImportBatch.Source.ADMIN: "tick 'Skip invalid rows' and import it again",
+    ImportBatch.Source.COMMAND: "import it with --skip-invalid",
+    ImportBatch.Source.API: "send it again with skip_invalid=true",
+    ImportBatch.Source.INBOX: "import it from the Imports page or the admin with 'Skip invalid rows' ticked",
+}
 
 
 def mapping_names() -> list[str]:
@@ -224,6 +231,7 @@ def _batch_import(batch: ImportBatch, *, progress: ProgressWriter, queue_refit: 
             spec=spec,
             mapping_label=label,
             skip_invalid=batch.skip_invalid,
+            skip_invalid_hint=SKIP_INVALID_HINTS[ImportBatch.Source(batch.source)],
             progress=progress,
         )
         started = time.perf_counter()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -234,3 +236,30 @@ def test_export_rejects_a_seed_the_record_cannot_hold(history: SegmentationRun, 
     with pytest.raises(ApplicationError) as caught:
         services.target_export_create(segments=["VIP"], seed=seed, user=None)
     assert caught.value.extra["field"] == "seed"
+
+
+def test_the_numbers_people_read_are_rounded_not_float_noise(history: SegmentationRun) -> None:
+    """6 customers x 10 % is 0.6000000000000001 in floats; the payload says 0.6."""
+    result = services.campaign_simulate(segments=["VIP", "Dormant"], discount=0.1, response_rate=0.1, contact_cost=0.7)
+    assert result.expected_orders != 0.6  # the float the model computes
+
+    payload = services.simulation_payload(result)
+
+    assert payload["expected_orders"] == 0.6
+    for name in ("roi", "break_even_response_rate", "probability_of_loss"):
+        assert payload[name] == round(getattr(result, name), 4), name
+    for name in ("roi_p5", "roi_p50", "roi_p95"):
+        assert payload["details"][name] == round(getattr(result, name), 4), name
+    assert payload["assumptions"]["baseline_rate"]["value"] == round(result.assumptions.baseline_rate, 4)
+    assert all(len(repr(value).split(".")[-1]) <= 4 for value in _floats(payload)), list(_floats(payload))
+
+
+def _floats(value: Any) -> Iterator[float]:
+    if isinstance(value, float):
+        yield value
+    elif isinstance(value, dict):
+        for inner in value.values():
+            yield from _floats(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _floats(inner)

@@ -13,6 +13,7 @@ STORAGES = {
 }
 # Parallel test runs on one server each use their own database (TEST_DATABASE_NAME).
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_retail")}
-DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Connections closed after each request; the outage tests keep them as production does.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("TEST_DB_CONN_MAX_AGE", default=0)
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": "100000/minute", "user": "100000/minute"}
 AXES_ENABLED = env.bool("AXES_ENABLED", default=False)

@@ -24,6 +24,49 @@ def test_unknown_api_address_answers_json_404(viewer_client: APIClient) -> None:
     }
 
 
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("signed_in", [False, True])
+@pytest.mark.parametrize("path", ["/api/no-such-endpoint", "/api/imports/not-a-number", "/api/", "/api/ping/extra/"])
+def test_unknown_api_address_answers_json_404_with_debug_on_or_off(settings, viewer, debug, signed_in, path) -> None:
+    """With DEBUG on (`manage.py runserver`, `DEBUG=true make run`) Django would answer its debug
+    page listing every URL pattern, before handler404 is asked."""
+    settings.DEBUG = debug
+    client = Client()
+    if signed_in:
+        client.force_login(viewer)
+
+    response = client.get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "not_found"
+    assert b"URLconf" not in response.content
+
+
+def test_the_schema_and_the_docs_answer_without_a_trailing_slash_too(viewer_client: APIClient) -> None:
+    assert viewer_client.get("/api/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json").status_code == 200
+    assert viewer_client.get("/api/docs").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/docs"])
+def test_a_signed_out_visitor_of_the_api_docs_is_sent_to_sign_in_and_back(path) -> None:
+    response = Client().get(path)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/login/?next={path}"
+
+
+def test_the_api_docs_are_a_page_for_viewers_and_refused_to_a_user_without_a_role(viewer, django_user_model) -> None:
+    client = Client()
+    client.force_login(viewer)
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert docs["Content-Type"].startswith("text/html")
+
+    client.force_login(django_user_model.objects.create_user("norole", password="x"))
+    assert client.get("/api/docs/").status_code == 403
+
+
 def test_unknown_page_answers_html_404(viewer) -> None:
     client = Client()
     client.force_login(viewer)

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,8 +24,12 @@ import pytest
 import requests
 from django.conf import settings
 
+from retail_platform.postgresql.base import ANSWER_WITHIN, QUIET_CHECK_AFTER
+from tests.reliability import servers
+
 PROJECT_DIR = Path(settings.BASE_DIR)
 QUICK_SECONDS = 5.0
+CONNECT_TIMEOUT = 3  # DB_CONNECT_TIMEOUT, as app_env sets it
 
 
 class ThrowawayDatabase:
@@ -173,3 +178,142 @@ def test_requests_get_a_quick_503_while_the_database_is_away_and_succeed_when_it
     assert api.status_code == 200
     assert api.json() == {"ok": True}
     assert page_session.get(gunicorn + "/", timeout=10).status_code == 200
+
+
+# --- Through TCP, with the connection a gunicorn worker keeps between requests -----------------------------
+
+
+class Relay:
+    """A TCP front for the throwaway server's socket, as a network between the app and its database.
+
+    `cut()` closes every relayed connection and refuses new ones (a server that stopped: the app
+    sees its connection end); `black_hole()` keeps the connections open but carries nothing either
+    way, and new connections are accepted but never answered (a host cut off the network, a server
+    frozen); `mend()` relays again."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.mode = "relay"
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.pairs: list[tuple[socket.socket, socket.socket]] = []
+        self.lock = threading.Lock()
+        self.stopped = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.stopped:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.mode == "cut":
+                client.close()
+                continue
+            upstream = socket.socket(socket.AF_UNIX)
+            try:
+                upstream.connect(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.pairs.append((client, upstream))
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        while True:
+            try:
+                data = source.recv(65536)
+            except OSError:
+                data = b""
+            while self.mode == "black hole" and not self.stopped:
+                time.sleep(0.05)  # hold the bytes: nothing reaches the other side
+            if not data or self.mode == "cut":
+                for end in (source, sink):
+                    with contextlib.suppress(OSError):
+                        end.shutdown(socket.SHUT_RDWR)
+                    end.close()
+                return
+            try:
+                sink.sendall(data)
+            except OSError:
+                return
+
+    def cut(self) -> None:
+        self.mode = "cut"
+        with self.lock:
+            pairs, self.pairs = self.pairs, []
+        for pair in pairs:
+            for end in pair:
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def black_hole(self) -> None:
+        self.mode = "black hole"
+
+    def mend(self) -> None:
+        self.mode = "relay"
+
+    def close(self) -> None:
+        self.stopped = True
+        self.cut()
+        self.listener.close()
+
+
+@pytest.fixture
+def relay(database: ThrowawayDatabase) -> Iterator[Relay]:
+    socket_dir = database.server.get_postmaster_info().socket_dir
+    front = Relay(str(Path(socket_dir) / ".s.PGSQL.5432"))
+    yield front
+    front.close()
+
+
+@pytest.fixture
+def tcp_gunicorn(app_env: dict[str, str], relay: Relay, tmp_path: Path) -> Iterator[str]:
+    """gunicorn (the Procfile's settings, one worker) reaching the database through the relay over
+    TCP, keeping its connection between requests as production does (DB_CONN_MAX_AGE 60 s)."""
+    env = {
+        **app_env,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{relay.port}/outage",
+        "TEST_DB_CONN_MAX_AGE": "60",
+    }
+    with servers.gunicorn(env, tmp_path / "gunicorn-tcp.log", "--timeout", "60") as base:
+        yield base
+
+
+def _backend_pids(database: ThrowawayDatabase) -> set[str]:
+    listing = database.server.psql(
+        "SELECT pid FROM pg_stat_activity WHERE datname = 'outage' AND backend_type = 'client backend';"
+    )
+    return {line.strip() for line in listing.splitlines() if line.strip().isdigit()}
+
+
+@pytest.mark.parametrize("outage", ["server stopped", "network black hole"])
+def test_a_kept_tcp_connection_gets_a_503_within_the_connect_timeout_and_reconnects_when_the_database_is_back(
+    database: ThrowawayDatabase, app_env: dict[str, str], relay: Relay, tcp_gunicorn: str, outage: str
+) -> None:
+    token = {"Authorization": f"Token {app_env['TEST_TOKEN']}"}
+    for _ in range(3):
+        assert requests.get(tcp_gunicorn + "/api/ping", headers=token, timeout=10).status_code == 200
+    kept = _backend_pids(database)
+    assert len(kept) == 1, kept  # one connection, kept by the worker across requests
+    time.sleep(QUIET_CHECK_AFTER + 0.2)  # a quiet moment: the outage starts between requests
+
+    if outage == "server stopped":
+        relay.cut()
+    else:
+        relay.black_hole()
+    for _ in range(3):
+        api, seconds = _timed(requests.get, tcp_gunicorn + "/api/ping", headers=token)
+        assert api.status_code == 503, api.text[:300]
+        assert api.json()["error"]["code"] == "database_unavailable"
+        # Within DB_CONNECT_TIMEOUT, and the second the kept connection is given to answer first.
+        assert seconds < CONNECT_TIMEOUT + ANSWER_WITHIN + 1, f"{outage}: {seconds:.1f} s"
+
+    relay.mend()
+    api = requests.get(tcp_gunicorn + "/api/ping", headers=token, timeout=10)
+    assert (api.status_code, api.json()) == (200, {"ok": True})

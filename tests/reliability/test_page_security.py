@@ -34,11 +34,20 @@ def hostile_data(db: None, media_root: Path, tmp_path: Path) -> dict[str, Any]:
 
 
 def _html_pages(client: Client, data: dict[str, Any]) -> dict[str, tuple[Any, str]]:
-    pages = {}
+    """Every page the walk finds, as staff sees it. A route outside the API that does not answer 200
+    fails the walk (a skipped page would be a page nobody checked)."""
+    pages, broken = {}, {}
     for route in GET_ROUTES:
-        response = client.get(address_of(route, data))
-        if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
+        address = address_of(route, data)
+        response = client.get(address)
+        is_html = response["Content-Type"].startswith("text/html")
+        if route.is_api and not is_html:
+            continue  # the API's JSON; its own tests and the fuzzer check it
+        if response.status_code != 200:
+            broken[str(route)] = f"GET {address}: {response.status_code} {response['Content-Type']}"
+        elif is_html:  # not HTML: a page's data (the Imports page polls its status as JSON)
             pages[str(route)] = (response, response.content.decode())
+    assert broken == {}, "pages that do not answer 200 to staff"
     return pages
 
 
@@ -77,6 +86,23 @@ def test_the_checker_finds_what_the_policy_forbids(html: str, problem: str) -> N
 def test_the_checker_allows_our_scripts_and_json_data() -> None:
     html = '<script src="/static/js/charts.js" defer></script><script id="f" type="application/json">{"a": 1}</script>'
     assert inline_script_problems(html) == []
+
+
+def test_the_walk_fails_when_a_page_does_not_answer_200(hostile_data: dict[str, Any], staff: User) -> None:
+    """Makes the walk meaningful: a page that errors is reported, not left out."""
+    trends = next(route for route in GET_ROUTES if route.name == "analytics:trends")
+
+    class BrokenTrends(Client):
+        def get(self, path: str, *args: Any, **kwargs: Any) -> Any:
+            response = super().get(path, *args, **kwargs)
+            if path == address_of(trends, hostile_data):
+                response.status_code = 404
+            return response
+
+    client = BrokenTrends()
+    client.force_login(staff)
+    with pytest.raises(AssertionError, match="analytics:trends"):
+        _html_pages(client, hostile_data)
 
 
 def test_every_page_carries_a_strict_content_security_policy(hostile_data: dict[str, Any], staff: User) -> None:

@@ -22,8 +22,11 @@ from rest_framework.views import APIView
 from retail_platform import pages
 from retail_platform.api import permissions
 
-# Public on purpose: signing in and out. Django's admin enforces its own staff login.
-PUBLIC_ROUTES = {"login", "logout"}
+# Public on purpose: signing in and out, and the API's JSON 404 for any address no route takes.
+# Django's admin enforces its own staff login.
+PUBLIC_ROUTES = {"login", "logout", "api:not-found"}
+# Pages served under /api/: they answer like pages (a signed-out visitor is sent to sign in).
+API_PAGES = {"api:docs"}
 SKIPPED_NAMESPACES = ("admin",)
 
 ANONYMOUS, VIEWER, ANALYST, STAFF = 0, 1, 2, 3
@@ -39,7 +42,7 @@ class Route:
 
     @property
     def is_api(self) -> bool:
-        return self.path_template.startswith("/api/")
+        return self.path_template.startswith("/api/") and self.name not in API_PAGES
 
     @property
     def view_class(self) -> Any:

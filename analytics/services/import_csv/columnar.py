@@ -17,15 +17,16 @@ are recognised whichever path imported the earlier file.
 Stages, as the import reports them:
 read      Arrow reads the file in blocks while two threads check every cell and collect the
           distinct values (big files also have their row keys hashed here)
-validate  names and ages are checked as the SQL path checks them
-load      on a second thread, the dates are checked through the SQL path's SQL, then customers and
-          dimensions added, while this thread hashes the row keys (MD5 of the raw cells, as the SQL
-          path); lines already present are left out, the lines streamed by binary COPY, the primary
-          key rebuilt while the day rollup rows are summed
+validate  names and ages are checked as the SQL path checks them, and the distinct date cells read
+          by the date rule both paths share (`dates.py`)
+load      on a second thread, customers and dimensions are added, while this thread hashes the row
+          keys (MD5 of the raw cells, as the SQL path); lines already present are left out, the
+          lines streamed by binary COPY, the primary key rebuilt while the day rollup rows are summed
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 import sys
@@ -61,11 +62,12 @@ from analytics.services.import_csv.columnar_lines import (
     row_keys,
     sorted_unique,
 )
+from analytics.services.import_csv.dates import DatesRead, dates_read
 from analytics.services.import_csv.dimensions import (
     DistinctValues,
     customer_values_build,
     customers_add,
-    dates_lookup,
+    defaults_warnings,
     dimensions_load,
     distinct_values_bad,
 )
@@ -86,6 +88,8 @@ SWITCH_INTERVAL = 0.0005  # seconds (Python's default: 0.005)
 # times the file's size then: about 700 MB for 1,000,000 lines, 82 MB); a bigger file is read twice,
 # in about 300 MB whatever its size.
 KEEP_FILE_BYTES = 100 * 1024 * 1024
+# Lines carry their date as days since this one (binary_copy.py).
+DAY_ZERO = dt.date(2000, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,7 @@ class ColumnarResult:
     rows_read: int
     imported: int
     timings: dict[str, float]
+    warnings: list[str]
 
 
 @contextmanager
@@ -118,7 +123,8 @@ def columnar_import(
     """Import a clean file; raise ColumnarDeclined (nothing written yet) for any other file.
 
     Runs inside the import's transaction, on a savepoint of the caller's that the caller rolls back
-    when this raises. Dates, dimensions and customers go through the SQL path's own steps."""
+    when this raises. Dates, dimensions and customers go through the SQL path's own steps (`dates`,
+    `dimensions`)."""
     # The threads hand the interpreter lock over sooner: each holds it only between calls into Arrow,
     # numpy or the database, and a thread waiting for it would otherwise wait up to 5 ms each time.
     with _switch_interval(SWITCH_INTERVAL):
@@ -134,14 +140,16 @@ def columnar_import(
         values = checked.distinct_values()
         if distinct_values_bad(statements, values):
             raise ColumnarDeclined("a store, category, payment method, gender or age the checks reject")
+        dates = dates_read(values.get("date", []), statements.spec.date_format)
+        if not dates.all_read:
+            raise ColumnarDeclined("an unreadable date")
         timings["validate"] = time.perf_counter() - started
 
-        # The second thread checks the dates, then adds the customers, stores, categories and payment
-        # methods (the same connection, which this thread leaves alone meanwhile), while this one hashes
-        # the rows. Nothing is written before the dates are known to be good.
+        # The second thread adds the customers, stores, categories and payment methods (the same
+        # connection, which this thread leaves alone meanwhile), while this one hashes the rows.
         started = time.perf_counter()
         progress.update("load", 0)
-        side = _Side(lambda: _lookups_make(cursor, statements, values, checked, reading))
+        side = _Side(lambda: _lookups_make(cursor, statements, values, dates, checked, reading))
         try:
             keys = repeated_keys_number(reading.row_keys(checked))
         except BaseException:
@@ -186,7 +194,12 @@ def columnar_import(
         imported = lines_load(cursor, rows=new_count, insert=lambda bulk: copy_lines()) if new_count else 0
         progress.update("load", 95)
         timings["load"] = time.perf_counter() - started
-        return ColumnarResult(rows_read=checked.rows, imported=imported, timings=timings)
+        return ColumnarResult(
+            rows_read=checked.rows,
+            imported=imported,
+            timings=timings,
+            warnings=[*dates.warnings, *defaults_warnings(statements, values, rows=checked.rows)],
+        )
 
 
 @dataclass
@@ -420,22 +433,19 @@ def _lookups_make(
     cursor: Any,
     statements: ImportStatements,
     values: DistinctValues,
+    dates: DatesRead,
     checked: _Checked,
     reading: _FileReading,
 ) -> Lookups:
-    """On the second thread: check the dates (ColumnarDeclined when one is unreadable), add the
-    customers and dimensions, and return the lookups the lines need."""
+    """On the second thread: add the customers and dimensions, and return the lookups the lines need."""
+    days = {raw: (cell.date - DAY_ZERO).days for raw, cell in dates.cells.items() if cell.date is not None}
     with cursor.connection.cursor() as side_cursor:
-        if dates_lookup(side_cursor, values.get("date", [])):
-            raise ColumnarDeclined("an unreadable date")
-        side_cursor.execute("SELECT raw, d - DATE '2000-01-01' FROM imp_dates")
-        dates = dict(side_cursor.fetchall())
         customer_cells, triples = reading.customers(checked)
         customers = _CustomersLoad.prepare(side_cursor, triples)
         customer_ids = customers.write(side_cursor)
         dimensions = dimensions_load(side_cursor, statements, values, lookup_tables=False)
     return Lookups(
-        dates=dates, dimensions=dimensions, customer_cells=customer_cells, customer_ids=customer_ids(customer_cells)
+        dates=days, dimensions=dimensions, customer_cells=customer_cells, customer_ids=customer_ids(customer_cells)
     )
 
 

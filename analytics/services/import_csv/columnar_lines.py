@@ -31,11 +31,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analytics.mappings import DIMENSIONS, MAX_LENGTHS, ColumnMappingSpec
-from analytics.services.import_csv.statements import KEY_FIELDS
+from analytics.services.import_csv.statements import (
+    AGE_PATTERN,
+    INT4_MAX,
+    KEY_FIELDS,
+    MAX_AGE,
+    NUMBER_PATTERNS,
+    WHOLE_NUMBER_PATTERN,
+)
 
 MICRO = 1_000_000
-INT4_MAX = 2**31 - 1
-MAX_AGE = 150
 # Bytes after which PostgreSQL's CSV parser and Arrow's could disagree about a cell: a quote, a
 # line break, a NUL.
 UNSURE_BYTES = (0x22, 0x0D, 0x0A, 0x00)
@@ -215,7 +220,7 @@ def customer_values(triples: pa.Table) -> pa.Table | None:
         return None
     age = pc.utf8_trim(triples.column("age").combine_chunks(), characters=" ")
     filled = pc.fill_null(pc.greater(pc.binary_length(age), 0), False)
-    plain = pc.fill_null(pc.match_substring_regex(age, "^[0-9]{1,3}$"), True)
+    plain = pc.fill_null(pc.match_substring_regex(age, AGE_PATTERN), True)
     if not pc.all(pc.or_(pc.invert(filled), plain)).as_py():
         return None
     age_value = pc.cast(pc.if_else(filled, age, None), pa.int16())
@@ -265,15 +270,22 @@ def repeated_keys_number(keys: npt.NDArray[np.void]) -> npt.NDArray[np.void]:
     return keys
 
 
+def _follows_rule(text: pa.Array, filled: pa.Array, pattern: str) -> bool:
+    """Whether every filled cell (trimmed) matches the number rule's pattern (statements.py)."""
+    return bool(pc.all(pc.or_(pc.invert(filled), pc.match_substring_regex(text, pattern))).as_py())
+
+
 def _micro(cells: Cells, field: str, *, required: bool) -> npt.NDArray[np.int64]:
     """A number column in millionths; empty cells are 0 (ColumnarDeclined when `required`)."""
     text = cells.number_text(field)
     filled = pc.greater(pc.binary_length(text), 0)
     if required and not pc.all(filled).as_py():
         raise ColumnarDeclined(f"an empty {field} cell")
+    if not _follows_rule(cells.trimmed(field), filled, NUMBER_PATTERNS[cells.spec.decimal_separator]):
+        raise ColumnarDeclined(f"a {field} cell that is not a number by the import's rule")
     try:
-        # Arrow reads a number as PostgreSQL does when it reads it at all (signs, exponents, leading
-        # zeros); it refuses spaces, NaN, infinities, underscores, more than 6 decimals or 12 digits.
+        # Arrow reads a number of the rule as PostgreSQL does (signs, leading zeros); it refuses more
+        # than 6 decimals or 12 digits.
         parsed = pc.cast(pc.if_else(filled, text, "0"), pa.decimal128(18, 6))
     except pa.ArrowInvalid as error:
         raise ColumnarDeclined(f"a {field} cell that is not a plain number") from error
@@ -296,6 +308,8 @@ def _quantity(cells: Cells) -> npt.NDArray[np.int64]:
     filled = pc.greater(pc.binary_length(text), 0)
     if "quantity" in cells.spec.required_fields() and not pc.all(filled).as_py():
         raise ColumnarDeclined("an empty quantity cell")
+    if not _follows_rule(text, filled, WHOLE_NUMBER_PATTERN):
+        raise ColumnarDeclined("a quantity cell that is not a whole number by the import's rule")
     try:
         quantity = pc.cast(pc.if_else(filled, text, "1"), pa.int64()).to_numpy()
     except pa.ArrowInvalid as error:

@@ -6,51 +6,70 @@ SQL path and the columnar path check and store them through the very same SQL.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from analytics.mappings import DIMENSIONS, MAX_LENGTHS
+from analytics.services.import_csv.dates import DatesRead, dates_read
 from analytics.services.import_csv.statements import (
+    AGE_PATTERN,
     DIMENSION_TABLES,
-    EARLIEST_DATE,
-    LATEST_DATE,
     LOOKUP_TABLES,
+    MAX_AGE,
     ImportStatements,
 )
-
-MAX_AGE = 150
 
 # The distinct raw cells of each column a step reads (None: an empty cell).
 DistinctValues = Mapping[str, Sequence[str | None]]
 
 
 def distinct_values_bad(statements: ImportStatements, values: DistinctValues) -> bool:
-    """Whether a store, category, payment method, gender or age cell is one the checks reject."""
+    """Whether a store, category, payment method, gender or age cell is one the checks reject (cells
+    are trimmed of spaces only, as PostgreSQL's btrim trims them)."""
     for name in (*DIMENSIONS, "gender"):
-        if any(len((raw or "").strip()) > MAX_LENGTHS[name] for raw in values.get(name, [])):
+        if any(len((raw or "").strip(" ")) > MAX_LENGTHS[name] for raw in values.get(name, [])):
             return True
     for raw in values.get("age", []):
-        text = (raw or "").strip()
-        if text and not (text.isascii() and text.isdigit() and int(text) <= MAX_AGE):
+        text = (raw or "").strip(" ")
+        if text and not (re.fullmatch(AGE_PATTERN, text) and int(text) <= MAX_AGE):
             return True
     return False
 
 
-def dates_lookup(cursor: Any, raws: Sequence[str | None]) -> bool:
-    """Create the date lookup `imp_dates` (raw cell -> date); return whether any cell is empty or
-    unreadable. Dates are read under the session's datestyle, which the import sets."""
-    cursor.execute("CREATE TEMP TABLE imp_dates (raw text, d date) ON COMMIT DROP")
-    cursor.execute("INSERT INTO imp_dates (raw) SELECT DISTINCT unnest(%s::text[])", [raws])
-    # Words PostgreSQL reads as dates (today, epoch, infinity) are not dates in a sales file.
+def dates_lookup(cursor: Any, statements: ImportStatements, raws: Sequence[str | None]) -> DatesRead:
+    """Read the file's distinct date cells by the date rule (`dates.dates_read`) and create the date
+    lookup `imp_dates` (raw cell -> date, or NULL and the reason it is not one)."""
+    reading = dates_read(raws, statements.spec.date_format)
+    cells = list(reading.cells)
+    cursor.execute("CREATE TEMP TABLE imp_dates (raw text, d date, problem text) ON COMMIT DROP")
     cursor.execute(
-        r"UPDATE imp_dates SET d = CASE WHEN raw ~ '^\s*[0-9]' AND pg_input_is_valid(raw, 'date') THEN raw::date END"
+        "INSERT INTO imp_dates (raw, d, problem) SELECT * FROM unnest(%s::text[], %s::date[], %s::text[])",
+        [
+            cells,
+            [reading.cells[raw].date for raw in cells],
+            [None if reading.cells[raw].date else reading.reason(raw) for raw in cells],
+        ],
     )
-    cursor.execute("UPDATE imp_dates SET d = NULL WHERE d < %s OR d > %s", [EARLIEST_DATE, LATEST_DATE])
-    # A year of one or three digits is a typo, not a date (two digits read as 1970-2069).
-    cursor.execute(r"UPDATE imp_dates SET d = NULL WHERE raw ~ '^\s*\d{1,2}[/.-]\d{1,2}[/.-](\d|\d{3})(\D|$)'")
     cursor.execute("ANALYZE imp_dates")
-    cursor.execute("SELECT EXISTS (SELECT 1 FROM imp_dates WHERE d IS NULL)")
-    return cursor.fetchone()[0]
+    return reading
+
+
+def defaults_warnings(statements: ImportStatements, values: DistinctValues, *, rows: int) -> list[str]:
+    """A warning for each store, category or payment method that every row takes from the mapping's
+    defaults (the file lacks the column, or leaves it empty on every row)."""
+    warnings = []
+    for name in DIMENSIONS:
+        label = name.replace("_", " ")
+        if not statements.has(name):
+            mapped = statements.spec.columns.get(name)
+            what = f"No {label} column" + (f" ('{mapped}' is not in the file)" if mapped else "")
+        elif all(not (raw or "").strip() for raw in values.get(name, [])):
+            what = f"The {label} column '{statements.column_name(name)}' is empty"
+        else:
+            continue
+        warnings.append(f"{what}: all {rows:,} rows filed under '{statements.spec.defaults[name]}'.")
+    return warnings
 
 
 def dimensions_load(
@@ -91,11 +110,12 @@ def customer_values_build(cursor: Any) -> None:
         """
         CREATE TEMP TABLE imp_customer_values ON COMMIT DROP AS
         SELECT btrim(raw) AS external_id, coalesce(max(left(btrim(gender), 20)), '') AS gender,
-               max(CASE WHEN pg_input_is_valid(btrim(age), 'smallint')
-                        THEN CASE WHEN btrim(age)::smallint BETWEEN 0 AND 150 THEN btrim(age)::smallint END
+               max(CASE WHEN btrim(age) ~ %(age_pattern)s
+                        THEN CASE WHEN btrim(age)::smallint <= %(max_age)s THEN btrim(age)::smallint END
                    END) AS age
         FROM imp_customers WHERE btrim(raw) <> '' GROUP BY 1
-        """
+        """,
+        {"age_pattern": AGE_PATTERN, "max_age": MAX_AGE},
     )
 
 

@@ -8,8 +8,9 @@ in the columnar path later. Both store the same lines for the same file.
 
 The SQL path:
 read      the file is looked at (text? encoding, delimiter, header) and COPied into a staging table
-validate  dates, numbers, required and over-long cells are checked in SQL; problems are listed with
-          their row, column, value and reason
+validate  the distinct date cells are read by the date rule (`dates.py`, in Python); numbers (by the
+          number rule, `statements.NUMBER_PATTERNS`), required and over-long cells are checked in
+          SQL; problems are listed with their row, column, value and reason
 load      new stores, categories, payment methods and customers are added, then the lines are
           inserted with one INSERT ... SELECT; a line already present (same content, same
           occurrence in its file) is skipped and counted as a duplicate
@@ -35,6 +36,7 @@ from analytics.services.import_csv.dimensions import (
     customer_values_build,
     customers_add,
     dates_lookup,
+    defaults_warnings,
     dimensions_load,
     distinct_values_bad,
 )
@@ -83,9 +85,12 @@ def import_file_run(
     spec: ColumnMappingSpec,
     mapping_label: str,
     skip_invalid: bool,
+    skip_invalid_hint: str,
     progress: ProgressWriter,
 ) -> ImportOutcome:
-    """Stage, check and load one file. Must run inside the import's transaction."""
+    """Stage, check and load one file. Must run inside the import's transaction. `skip_invalid_hint`
+    tells a person how to import the valid rows where the file came in ("import it with
+    --skip-invalid"), for the message of a file refused for its invalid rows."""
     outcome = ImportOutcome()
     staging = f"imp_staging_{batch_id}"
     with connection.cursor() as cursor:
@@ -106,7 +111,6 @@ def import_file_run(
             for column in resolved.duplicate_headers
         )
         statements = ImportStatements(spec=spec, positions=resolved.positions, headers=facts.header, staging=staging)
-        cursor.execute(f"SET LOCAL datestyle = '{statements.datestyle}'")
         cursor.execute("SET LOCAL work_mem = '256MB'")
         # Bulk joins of a big staging table with small lookups: hash joins, never nested loops (the
         # planner's guesses for joins on raw text are poor).
@@ -145,9 +149,10 @@ def import_file_run(
                 warnings=outcome.warnings,
             )
         values = _distinct_values(cursor, statements)
-        dates_bad = dates_lookup(cursor, values.get("date", []))
+        dates = dates_lookup(cursor, statements, values.get("date", []))
+        outcome.warnings.extend(dates.warnings)
         # Problems already visible in the distinct values skip the optimistic load below.
-        known_bad = bool(ragged) or dates_bad or distinct_values_bad(statements, values)
+        known_bad = bool(ragged) or not dates.all_read or distinct_values_bad(statements, values)
         outcome.timings["validate"] = time.perf_counter() - started
 
         # Optimistic load: a cell that is not what its column needs makes a cast or a NOT NULL
@@ -166,7 +171,15 @@ def import_file_run(
         if known_bad or load_error is not None:
             checked = time.perf_counter()
             progress.update("validate", 50)
-            _validate(cursor, statements, outcome, file_name=file_name, skip_invalid=skip_invalid, error=load_error)
+            _validate(
+                cursor,
+                statements,
+                outcome,
+                file_name=file_name,
+                skip_invalid=skip_invalid,
+                skip_invalid_hint=skip_invalid_hint,
+                error=load_error,
+            )
             values = _distinct_values(cursor, statements)
             checking = time.perf_counter() - checked
             outcome.timings["validate"] += checking
@@ -176,6 +189,7 @@ def import_file_run(
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute("SET LOCAL enable_nestloop = on")
         outcome.timings["load"] = time.perf_counter() - started - checking
+    outcome.warnings.extend(defaults_warnings(statements, values, rows=outcome.rows_read - outcome.rejected))
     outcome.path = "sql"
     return outcome
 
@@ -228,6 +242,7 @@ def _columnar_run(
     outcome.rows_read = result.rows_read
     outcome.imported = result.imported
     outcome.duplicates = result.rows_read - result.imported
+    outcome.warnings.extend(result.warnings)
     outcome.timings.update(result.timings)
     return True
 
@@ -262,6 +277,7 @@ def _validate(
     *,
     file_name: str,
     skip_invalid: bool,
+    skip_invalid_hint: str,
     error: Exception | None,
 ) -> None:
     """Check every row; list the problems. Raises ImportFailure unless skipping the bad rows."""
@@ -285,7 +301,7 @@ def _validate(
     outcome.error_count = cursor.fetchone()[0]
     outcome.rejected = bad
     if not skip_invalid or bad == outcome.rows_read:
-        _invalid_rows_fail(file_name, outcome, skip_invalid=skip_invalid)
+        _invalid_rows_fail(file_name, outcome, skip_invalid=skip_invalid, hint=skip_invalid_hint)
     cursor.execute(
         f"DELETE FROM {staging} WHERE ctid IN (SELECT s.ctid FROM {staging} s {statements.date_join()} "
         f"WHERE {statements.bad_row()})"
@@ -363,7 +379,7 @@ def _missing_columns_fail(
     )
 
 
-def _invalid_rows_fail(file_name: str, outcome: ImportOutcome, *, skip_invalid: bool) -> None:
+def _invalid_rows_fail(file_name: str, outcome: ImportOutcome, *, skip_invalid: bool, hint: str) -> None:
     first = outcome.errors[0]
     where = f"row {first['row']}" + (f", column '{first['column']}'" if first["column"] else "")
     value = f" ('{first['value']}')" if first["value"] else ""
@@ -376,7 +392,7 @@ def _invalid_rows_fail(file_name: str, outcome: ImportOutcome, *, skip_invalid: 
     if skip_invalid:
         advice = " No row could be imported."
     else:
-        advice = " Nothing was imported; fix the file, or import with --skip-invalid to load the valid rows."
+        advice = f" Nothing was imported; fix the file, or {hint} to load the valid rows."
     raise ImportFailure(
         f"{file_name}: {where}: {first['reason']}{value}.{tail}{advice}",
         errors=outcome.errors,

@@ -15,6 +15,27 @@ DELIMITERS = (",", ";", "\t", "|")
 UTF8_BOM = codecs.BOM_UTF8
 # Share of control characters (other than tab and line ends) above which a file is not text.
 CONTROL_SHARE_LIMIT = 0.01
+# In a file that is not UTF-8: shares of bytes above 127, and of bytes 128-159 (printable only as
+# Windows-1252's quotes, dashes and euro sign), above which it is not a Latin-1 CSV either. A CSV of
+# sales is mostly digits, separators and ASCII letters; compressed or encrypted data is not.
+HIGH_SHARE_LIMIT = 0.3
+C1_SHARE_LIMIT = 0.1
+# The first bytes of file formats people upload by mistake (spreadsheets, archives, documents, images).
+BINARY_SIGNATURES = (
+    b"PK\x03\x04",  # zip: .xlsx, .docx, .zip
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",  # OLE2: .xls, .doc
+    b"\x1f\x8b",  # gzip
+    b"BZh",  # bzip2
+    b"\xfd7zXZ\x00",  # xz
+    b"7z\xbc\xaf\x27\x1c",  # 7-Zip
+    b"Rar!\x1a\x07",  # RAR
+    b"%PDF-",
+    b"\x89PNG\r\n\x1a\n",
+    b"\xff\xd8\xff",  # JPEG
+    b"GIF8",
+    b"PAR1",  # Parquet
+    b"SQLite format 3\x00",
+)
 
 
 class ImportFailure(Exception):
@@ -63,11 +84,6 @@ def file_facts_read(sample: bytes, *, file_name: str, spec: ColumnMappingSpec) -
             f"{file_name}: row 1: the file is empty (no header, no rows).",
             errors=[error_entry(1, "", "", "the file is empty")],
         )
-    if b"\x00" in body or _control_share(body) > CONTROL_SHARE_LIMIT:
-        raise ImportFailure(
-            f"{file_name}: row 1: this is not a CSV text file (it contains binary data).",
-            errors=[error_entry(1, "", "", "binary data, not CSV text")],
-        )
     if has_bom:
         pg_encoding, py_encoding = "UTF8", "utf-8-sig"
     else:
@@ -76,6 +92,12 @@ def file_facts_read(sample: bytes, *, file_name: str, spec: ColumnMappingSpec) -
             pg_encoding, py_encoding = "UTF8", "utf-8"
         except UnicodeDecodeError:
             pg_encoding, py_encoding = "LATIN1", "latin-1"
+    if _looks_binary(sample, body, utf8=pg_encoding == "UTF8"):
+        raise ImportFailure(
+            f"{file_name}: row 1: not a text file (it contains binary data); a CSV file is text: "
+            "export the data as CSV.",
+            errors=[error_entry(1, "", "", "binary data, not CSV text")],
+        )
     text = body.decode(py_encoding.replace("-sig", ""), errors="replace")
     delimiter, header = _header_read(text, spec)
     if not header:
@@ -86,9 +108,19 @@ def file_facts_read(sample: bytes, *, file_name: str, spec: ColumnMappingSpec) -
     return FileFacts(pg_encoding=pg_encoding, py_encoding=py_encoding, delimiter=delimiter, header=header)
 
 
-def _control_share(body: bytes) -> float:
-    controls = sum(body.count(bytes([code])) for code in (*range(0, 9), 11, 12, *range(14, 32), 127))
-    return controls / max(len(body), 1)
+def _looks_binary(sample: bytes, body: bytes, *, utf8: bool) -> bool:
+    """Whether the first bytes of a file are not text: a NUL or too many control characters, the
+    signature of a binary format, or (not being UTF-8) too many bytes above 127 for a Latin-1 CSV."""
+    if sample.startswith(BINARY_SIGNATURES):
+        return True
+    counts = [body.count(bytes([byte])) for byte in range(256)]
+    size = max(len(body), 1)
+    controls = sum(counts[byte] for byte in (*range(0, 9), 11, 12, *range(14, 32), 127))
+    if counts[0] or controls / size > CONTROL_SHARE_LIMIT:
+        return True
+    if utf8:
+        return False
+    return sum(counts[128:]) / size > HIGH_SHARE_LIMIT or sum(counts[128:160]) / size > C1_SHARE_LIMIT
 
 
 def _header_read(text: str, spec: ColumnMappingSpec) -> tuple[str, list[str]]:

@@ -102,7 +102,8 @@ def _binary_check(error: psycopg.Error, *, file_name: str) -> None:
         match = LINE_IN_CONTEXT.search(context)
         row = int(match.group(1)) if match else 1
         raise ImportFailure(
-            f"{file_name}: row {row}: this is not a CSV text file (it contains binary data).",
+            f"{file_name}: row {row}: not a text file (it contains binary data); a CSV file is text: "
+            "export the data as CSV.",
             errors=[error_entry(row, "", "", "binary data, not CSV text")],
         )
 

@@ -13,17 +13,19 @@ from dataclasses import dataclass
 from analytics.mappings import DIMENSIONS, MAX_LENGTHS, ColumnMappingSpec
 
 # Money columns hold numeric(14,2); a line amount is capped below that so unit prices fit too.
-AMOUNT_TYPE = "numeric(12,2)"
 MAX_LINE_AMOUNT = "1e10"
-DATESTYLES = {"auto": "ISO, DMY", "dmy": "ISO, DMY", "mdy": "ISO, MDY", "ymd": "ISO, YMD"}
-DATE_EXAMPLES = {
-    "auto": "day/month/year such as 5/8/2022, or ISO such as 2022-08-05",
-    "dmy": "day/month/year such as 5/8/2022",
-    "mdy": "month/day/year such as 8/5/2022",
-    "ymd": "year-month-day such as 2022-08-05",
+INT4_MAX = 2**31 - 1
+# The number rule, in the syntax PostgreSQL's and Arrow's regular expressions share (applied to the
+# cell without its surrounding spaces): an optional sign, digits, and the decimal separator followed
+# by digits; with a decimal comma, thousands may be grouped by points (1.234,50). Nothing else: no
+# exponent, NaN, Infinity, underscore, hexadecimal, currency sign or lone separator (.5, 5.).
+NUMBER_PATTERNS = {
+    ".": r"^[+-]?[0-9]{1,40}(\.[0-9]{1,40})?$",
+    ",": r"^[+-]?([0-9]{1,3}(\.[0-9]{3})+|[0-9]{1,40})(,[0-9]{1,40})?$",
 }
-EARLIEST_DATE = "1900-01-01"
-LATEST_DATE = "2100-12-31"
+WHOLE_NUMBER_PATTERN = r"^[+-]?[0-9]{1,40}$"
+AGE_PATTERN = r"^[0-9]{1,3}$"
+MAX_AGE = 150
 LOOKUP_TABLES = {"store": "imp_store", "category": "imp_category", "payment_method": "imp_payment"}
 DIMENSION_TABLES = {
     "store": "analytics_store",
@@ -92,22 +94,41 @@ class ImportStatements:
     def column_name(self, field: str) -> str:
         return self.headers[self.positions[field]].replace("\ufeff", "").strip()
 
-    @property
-    def datestyle(self) -> str:
-        return DATESTYLES[self.spec.date_format]
-
     # --- checks ----------------------------------------------------------------------------------
 
-    def _number(self, field: str) -> str:
-        """The cell as a numeric. NaN reads as a number; turning it into text that is not one makes
-        the cast fail, as it does for any other cell that is not a number."""
-        text = self.number_text(field)
-        return f"(CASE WHEN strpos({text}, 'n') + strpos({text}, 'N') = 0 THEN {text} ELSE {text} || '?' END)::numeric"
+    def is_number(self, field: str) -> str:
+        """True when the cell is a number by the import's rule (NUMBER_PATTERNS)."""
+        return f"(btrim({self.raw(field)}) ~ {_text(NUMBER_PATTERNS[self.spec.decimal_separator])})"
 
-    def _number_ok(self, field: str, sql_type: str) -> str:
+    def _number(self, field: str) -> str:
+        """The cell as a numeric. A cell the number rule refuses is made text no cast reads, so that
+        the load fails on it as on any other cell that is not a number (PostgreSQL alone would read
+        1e3, NaN, Infinity or, from version 16, 1_000)."""
         text = self.number_text(field)
-        # NaN is a valid numeric but not an amount.
-        return f"(pg_input_is_valid({text}, '{sql_type}') AND strpos({text}, 'n') = 0 AND strpos({text}, 'N') = 0)"
+        return f"(CASE WHEN {self.is_number(field)} THEN {text} ELSE {text} || '?' END)::numeric"
+
+    def _amount_ok(self, field: str) -> str:
+        """A number that fits the money columns once rounded to cents (numeric(12,2))."""
+        return (
+            f"CASE WHEN {self.is_number(field)} THEN round(abs({self.number_text(field)}::numeric), 2) "
+            f"< {MAX_LINE_AMOUNT} ELSE false END"
+        )
+
+    def _quantity_ok(self) -> str:
+        """A whole number, within ±2,147,483,647 (the quantity column's integer)."""
+        cell = self.raw("quantity")
+        return (
+            f"CASE WHEN btrim({cell}) ~ {_text(WHOLE_NUMBER_PATTERN)} "
+            f"THEN abs(btrim({cell})::numeric) <= {INT4_MAX} ELSE false END"
+        )
+
+    def quantity(self) -> str:
+        """The quantity cell as an integer (NULL when empty); a cell the rule refuses fails the cast."""
+        cell = self.raw("quantity")
+        return (
+            f"(CASE WHEN btrim({cell}) = '' THEN NULL WHEN btrim({cell}) ~ {_text(WHOLE_NUMBER_PATTERN)} "
+            f"THEN btrim({cell}) ELSE {cell} || '?' END)::integer"
+        )
 
     def checks(self) -> list[Check]:
         """Every problem a row can have, one list per column (the first that applies is reported)."""
@@ -128,29 +149,23 @@ class ImportStatements:
                     )
                 )
             if field == "date":
-                example = DATE_EXAMPLES[self.spec.date_format]
-                checks.append(
-                    Check(
-                        field,
-                        f"{self.filled(field)} AND dt.d IS NULL",
-                        _text(f"not a readable date (expected {example})"),
-                    )
-                )
+                # imp_dates holds every distinct date cell, read by `dates.dates_read`, with its reason.
+                reason = "coalesce(dt.problem, 'not a readable date')"
+                checks.append(Check(field, f"{self.filled(field)} AND dt.d IS NULL", reason))
             elif field in ("price", "cost") or (field == "discount" and self.spec.discount_is == "amount"):
                 checks.append(
                     Check(
                         field,
-                        f"{self.filled(field)} AND NOT {self._number_ok(field, AMOUNT_TYPE)}",
+                        f"{self.filled(field)} AND NOT {self._amount_ok(field)}",
                         _text("not a number (or larger than 10,000,000,000)"),
                     )
                 )
             elif field == "discount":
-                text = self.number_text(field)
                 checks.append(
                     Check(
                         field,
-                        f"{self.filled(field)} AND NOT CASE WHEN {self._number_ok(field, 'numeric(12,6)')} "
-                        f"THEN {text}::numeric BETWEEN 0 AND 1 ELSE false END",
+                        f"{self.filled(field)} AND NOT CASE WHEN {self.is_number(field)} "
+                        f"THEN {self.number_text(field)}::numeric BETWEEN 0 AND 1 ELSE false END",
                         _text("not a discount fraction between 0 and 1"),
                     )
                 )
@@ -158,17 +173,17 @@ class ImportStatements:
                 checks.append(
                     Check(
                         field,
-                        f"{self.filled(field)} AND NOT pg_input_is_valid({self.raw(field)}, 'integer')",
-                        _text("not a whole number"),
+                        f"{self.filled(field)} AND NOT {self._quantity_ok()}",
+                        _text("not a whole number (or beyond 2,147,483,647)"),
                     )
                 )
             elif field == "age":
                 checks.append(
                     Check(
                         field,
-                        f"{self.filled(field)} AND NOT CASE WHEN pg_input_is_valid({self.raw(field)}, 'smallint') "
-                        f"THEN {self.raw(field)}::smallint BETWEEN 0 AND 150 ELSE false END",
-                        _text("not an age (a whole number from 0 to 150)"),
+                        f"{self.filled(field)} AND NOT CASE WHEN btrim({self.raw(field)}) ~ {_text(AGE_PATTERN)} "
+                        f"THEN btrim({self.raw(field)})::smallint <= {MAX_AGE} ELSE false END",
+                        _text(f"not an age (a whole number from 0 to {MAX_AGE})"),
                     )
                 )
         checks.extend(self._line_size_checks())
@@ -179,14 +194,14 @@ class ImportStatements:
         checks: list[Check] = []
         if not self.has("quantity"):
             return checks
-        quantity_ok = f"pg_input_is_valid({self.raw('quantity')}, 'integer')"
+        quantity_ok = self._quantity_ok()
         for field, kind in (("price", self.spec.price_is), ("cost", self.spec.cost_is)):
             if self.has(field) and kind == "unit_price":
                 checks.append(
                     Check(
                         field,
-                        f"CASE WHEN {quantity_ok} AND {self._number_ok(field, AMOUNT_TYPE)} "
-                        f"THEN abs({self.raw('quantity')}::numeric * {self.number_text(field)}::numeric) "
+                        f"CASE WHEN ({quantity_ok}) AND ({self._amount_ok(field)}) "
+                        f"THEN abs(btrim({self.raw('quantity')})::numeric * {self.number_text(field)}::numeric) "
                         f">= {MAX_LINE_AMOUNT} ELSE false END",
                         _text("quantity x unit price is larger than 10,000,000,000"),
                     )
@@ -281,7 +296,7 @@ class ImportStatements:
         spec = self.spec
         quantity = "1"
         if self.has("quantity"):
-            quantity = f"nullif(btrim({self.raw('quantity')}), '')::integer"
+            quantity = self.quantity()
             if "quantity" not in spec.required_fields():
                 quantity = f"coalesce({quantity}, 1)"
         price = self._number("price")
@@ -304,7 +319,7 @@ class ImportStatements:
             invoice = f"btrim({self.raw('invoice')})"
         else:
             # Without an invoice column, a customer's purchases on one day form one invoice.
-            invoice = f"left(btrim({self.raw('customer')}), 88) || '/' || s.d::text"
+            invoice = f"left(btrim({self.raw('customer')}), 88) || '/' || to_char(s.d, 'YYYY-MM-DD')"
         joins, ids = [], {}
         for field in DIMENSIONS:
             join, id_sql = self._lookup(field)
@@ -317,8 +332,8 @@ class ImportStatements:
             f"{ids['store']} AS store_id, {ids['category']} AS category_id, "
             f"{ids['payment_method']} AS payment_method_id, s.d AS date, s.q, "
             f"{amount} AS amount, {discount} AS discount, {cost} AS cost "
-            # Dates are cast directly: the validate stage checked every distinct date cell.
-            f"FROM (SELECT s.*, {quantity} AS q, {self.raw('date')}::date AS d FROM {source} s OFFSET 0) s "
+            # Dates come from the lookup of every distinct date cell (`dates.dates_read`).
+            f"FROM (SELECT s.*, {quantity} AS q, dt.d FROM {source} s {self.date_join()} OFFSET 0) s "
             f"LEFT JOIN imp_customer_ids cu ON cu.raw = {self.raw('customer')} "
             f"{' '.join(joins)} OFFSET 0"
         )

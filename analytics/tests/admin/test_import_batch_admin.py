@@ -235,3 +235,34 @@ def test_a_batch_the_sweep_failed_imports_fully_after_a_retry(admin_client, djan
     batch = import_batch_run(batch_id=batch.id)
 
     assert (batch.status, batch.imported, batch.attempts) == ("succeeded", 2, 1)
+
+
+def test_the_batch_page_links_the_stored_file_to_a_staff_only_download(admin_client, django_user_model, analyst):
+    post_upload(admin_client, name="weekly export.csv")
+    batch = ImportBatch.objects.get()
+    download = f"/admin/analytics/importbatch/{batch.id}/file/"
+
+    page = admin_client.get(f"/admin/analytics/importbatch/{batch.id}/change/").content.decode()
+
+    assert f'<a href="{download}">weekly export.csv</a>' in page
+    assert "/media/" not in page
+    clerk = django_user_model.objects.create_user("clerk", password="x", is_staff=True)
+    response = signed_in(clerk).get(download)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == MALL_CSV
+    assert response["Content-Disposition"] == 'attachment; filename="weekly export.csv"'
+    assert response["Content-Type"] == "application/octet-stream"
+    for outsider in (Client(), signed_in(analyst)):
+        refused = outsider.get(download)
+        assert refused.status_code == 302
+        assert refused["Location"].startswith("/admin/login/")
+
+
+def test_a_batch_whose_stored_file_is_gone_shows_no_link(admin_client):
+    batch = ImportBatchFactory(file_name="lost.csv")  # the factory stores no file
+
+    page = admin_client.get(f"/admin/analytics/importbatch/{batch.id}/change/").content.decode()
+
+    assert "The stored file is gone." in page
+    assert f"/admin/analytics/importbatch/{batch.id}/file/" not in page
+    assert admin_client.get(f"/admin/analytics/importbatch/{batch.id}/file/").status_code == 404

@@ -208,3 +208,19 @@ def test_done_when_a_100k_row_file_gives_the_files_totals_per_mall_category_and_
     assert by_category == dict(expected["category"])
     assert by_month == dict(expected["month"])
     assert gross == dict(expected["gross"])
+
+
+def test_the_output_says_when_every_row_takes_the_default_store(tmp_path):
+    path = tmp_path / "one_shop.csv"
+    header = "invoice_no,customer_id,gender,age,category,quantity,price,payment_method,invoice_date\n"
+    path.write_text(header + "I1,C1,Female,28,Toys,1,5.00,Cash,5/8/2022\nI2,C2,Male,30,Toys,1,6.00,Cash,6/8/2022\n")
+
+    out, error = run(str(path), "--sync", "--no-refit")
+
+    assert error is None
+    assert "warning: No store column ('shopping_mall' is not in the file): all 2 rows filed under 'Main store'." in (
+        out.splitlines()
+    )
+    assert ImportBatch.objects.get().warnings == [
+        "No store column ('shopping_mall' is not in the file): all 2 rows filed under 'Main store'."
+    ]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
+import random
+
 import pytest
 
 from analytics.models import ImportBatch, Store, TransactionLine
+from analytics.services.import_batches import import_batch_create, import_batch_run
 from analytics.tests.services.conftest import MALL_HEADER, mall_csv, table_counts
 
 pytestmark = pytest.mark.django_db
@@ -128,7 +132,7 @@ def test_binary_garbage_is_reported(run_import, existing):
     batch = run_import(garbage, name="bad.csv")
 
     assert_failed_and_unchanged(batch, existing)
-    assert "not a CSV text file (it contains binary data)" in batch.message
+    assert "bad.csv: row 1: not a text file (it contains binary data); a CSV file is text" in batch.message
 
 
 def test_a_nul_byte_after_the_first_rows_is_reported_as_binary(run_import, existing):
@@ -192,3 +196,69 @@ def test_a_quote_left_open_is_reported_with_its_row(run_import, existing):
 
     assert_failed_and_unchanged(batch, existing)
     assert batch.message.startswith("bad.csv: row 3")
+
+
+@pytest.mark.parametrize(
+    ("source", "advice"),
+    [
+        (
+            ImportBatch.Source.ADMIN,
+            "fix the file, or tick 'Skip invalid rows' and import it again to load the valid rows.",
+        ),
+        (ImportBatch.Source.COMMAND, "fix the file, or import it with --skip-invalid to load the valid rows."),
+        (ImportBatch.Source.API, "fix the file, or send it again with skip_invalid=true to load the valid rows."),
+        (
+            ImportBatch.Source.INBOX,
+            "fix the file, or import it from the Imports page or the admin with 'Skip invalid rows' ticked to load "
+            "the valid rows.",
+        ),
+    ],
+)
+def test_a_file_refused_for_invalid_rows_says_how_to_skip_them_where_it_came_in(media, tmp_path, source, advice):
+    path = tmp_path / "bad.csv"
+    path.write_text(mall_csv(GOOD, GOOD_2.replace("6/8/2022", "31/2/2022")))
+    batch = import_batch_create(path_or_file=path, file_name="bad.csv", source=source, enqueue=False)
+
+    batch = import_batch_run(batch_id=batch.id, queue_refit=False)
+
+    assert batch.status == ImportBatch.Status.FAILED
+    assert batch.message.endswith(f"Nothing was imported; {advice}")
+
+
+def _random_bytes(size: int, low: int) -> bytes:
+    rng = random.Random(7)
+    return bytes(rng.randrange(low, 256) for _ in range(size))
+
+
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [
+        (_random_bytes(195 * 1024, 128), "195 KB without a NUL, a control character or a line break"),
+        (_random_bytes(300 * 1024, 32).replace(b"\x7f", b"x"), "bytes of every value above 31"),
+        (b"PK\x03\x04" + b"sheet,rows\n" * 500, "a zip (an .xlsx) whose first bytes look like text"),
+        (b"%PDF-1.7\n" + b"1 0 obj\n" * 500, "a PDF"),
+        (gzip.compress(("invoice_no,price\n" + "I1,1\n" * 5000).encode()), "a gzipped CSV"),
+    ],
+)
+def test_a_binary_file_is_said_not_to_be_a_text_file(run_import, existing, content, what):
+    batch = run_import(content, name="bad.csv")
+
+    assert_failed_and_unchanged(batch, existing)
+    assert batch.message.startswith("bad.csv: row 1: not a text file (it contains binary data)"), what
+    assert batch.errors == [{"row": 1, "column": "", "value": "", "reason": "binary data, not CSV text"}]
+
+
+def test_a_windows_1252_file_with_quotes_and_accents_is_text(run_import, existing):
+    rows = [f"I{n},C{n},Female,28,Caf\xe9 \x93best\x94 \x96 \x80,1,10.00,Cash,5/8/2022,Kanyon" for n in range(50)]
+
+    batch = run_import(mall_csv(*rows).encode("latin-1"), name="shop.csv")
+
+    assert batch.status == ImportBatch.Status.SUCCEEDED, batch.message
+    assert batch.warnings == ["The file is not UTF-8; it was read as Latin-1."]
+
+
+def test_a_text_file_with_no_line_break_in_its_first_256_kb_says_the_header_is_too_long(run_import, existing):
+    batch = run_import("customer_id," * 30000, name="bad.csv")
+
+    assert_failed_and_unchanged(batch, existing)
+    assert batch.message == "bad.csv: row 1: the header is missing or longer than 256 KB."

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -198,7 +199,11 @@ def test_semicolon_file_without_invoices_with_decimal_commas_and_fractions_loads
     columnar_batches, _ = both_paths((content, {"mapping": mapping}))
 
     assert paths(columnar_batches) == ["columnar"]
-    assert columnar_batches[0].warnings == ["Column 'note' is not in the mapping 'given at import' and was ignored."]
+    assert columnar_batches[0].warnings == [
+        "Column 'note' is not in the mapping 'given at import' and was ignored.",
+        "No store column: all 4 rows filed under 'Web shop'.",
+        "No payment method column: all 4 rows filed under 'Unknown'.",
+    ]
 
 
 def test_latin1_file_with_a_byte_order_free_header_loads_the_same_columnar(both_paths):
@@ -229,16 +234,17 @@ def test_a_customer_seen_with_several_genders_and_ages_gets_the_greatest_of_each
 @pytest.mark.parametrize(
     ("row", "path", "why"),
     [
-        ('I1,C1,Female,28,Clothing,1,"10.00\n",Cash,5/8/2022,Kanyon', "sql", "a line break inside a cell"),
+        ('I1,C1,Female,28,"Cloth\ning",1,10.00,Cash,5/8/2022,Kanyon', "sql", "a line break inside a cell"),
+        ('I1,C1,Female,28,Clothing,1,"10.00\n",Cash,5/8/2022,Kanyon', "", "a line break after a number"),
         ('I1,"C""1",Female,28,Clothing,1,10.00,Cash,5/8/2022,Kanyon', "sql", "a quote inside a cell"),
-        ("I1,C1,Female,28,Clothing,1,1e3,Cash,5/8/2022,Kanyon", "columnar", "an amount in exponent form"),
+        ("I1,C1,Female,28,Clothing,1,1e3,Cash,5/8/2022,Kanyon", "", "an amount in exponent form"),
         ("I1,C1,Female,28,Clothing,1,+10.00,Cash,5/8/2022,Kanyon", "columnar", "a plus sign"),
-        ("I1,C1,Female,28,Clothing,1,1.5e-7,Cash,5/8/2022,Kanyon", "sql", "an exponent beyond six decimals"),
-        ("I1,C1,Female,28,Clothing,1,1_000,Cash,5/8/2022,Kanyon", "sql", "digits with an underscore"),
+        ("I1,C1,Female,28,Clothing,1,1.5e-7,Cash,5/8/2022,Kanyon", "", "an exponent beyond six decimals"),
+        ("I1,C1,Female,28,Clothing,1,1_000,Cash,5/8/2022,Kanyon", "", "digits with an underscore"),
         ("I1,C1,Female,28,Clothing,3000000000,1.00,Cash,5/8/2022,Kanyon", "", "a quantity beyond 4 bytes"),
         ("I1,C1,Female,28,Clothing,1,10.1234567,Cash,5/8/2022,Kanyon", "sql", "seven decimals"),
         ("I1,C1,Female,28,Clothing,+2,10.00,Cash,5/8/2022,Kanyon", "sql", "a quantity with a plus sign"),
-        ("I1,C1,Female,28,Clothing,1,\t10.00,Cash,5/8/2022,Kanyon", "sql", "a tab before a number"),
+        ("I1,C1,Female,28,Clothing,1,\t10.00,Cash,5/8/2022,Kanyon", "", "a tab before a number"),
         ("I1,C1,Female,28,Clothing,1,abc,Cash,5/8/2022,Kanyon", "", "an amount that is not a number"),
         ("I1,C1,Female,28,Clothing,1,,Cash,5/8/2022,Kanyon", "", "an empty amount"),
         ("I1,,Female,28,Clothing,1,10.00,Cash,5/8/2022,Kanyon", "", "an empty customer"),
@@ -263,6 +269,305 @@ def test_a_file_with_an_unusual_cell_takes_the_sql_path_with_the_same_outcome(bo
 
     expected = path or ("sql" if skip_invalid else "")
     assert paths(columnar_batches) == [expected], why
+
+
+# A date is a date, or the row is refused (analytics/services/import_csv/dates.py): near-misses of
+# the mall mapping's day/month/year, each refused by both paths with its row, column and value.
+NEAR_MISS_DATES = [
+    ("11/7/20x2", "a letter inside the year"),
+    ("1l/7/2022", "a letter l for a one"),
+    ("O5/08/2022", "a letter O for a zero"),
+    ("5//8/2022", "two separators"),
+    ("5/8//2022", "two separators before the year"),
+    ("5/8/2022/", "a separator after the year"),
+    ("/5/8/2022", "a separator before the day"),
+    ("5-8/2022", "two different separators"),
+    ("5.8.2022", "points where the format says /"),
+    ("5-8-2022", "dashes where the format says /"),
+    ("2022-8-5T", "ISO with a T and no time"),
+    ("2022-08-05", "ISO where the format is day-first"),
+    ("2022/8/5", "year first"),
+    ("5/8/2022 25:00", "hour 25"),
+    ("5/8/2022 24:00", "hour 24"),
+    ("5/8/2022 14:60", "minute 60"),
+    ("5/8/2022 14:05:60", "second 60"),
+    ("5/8/2022 14", "an hour without minutes"),
+    ("5/8/2022 14:5", "one-digit minutes"),
+    ("5/8/2022 14:05:09.1234567", "seven decimals of a second"),
+    ("5/8/2022T14:05", "a T after a day-first date"),
+    ("5/8/2022 2:05 PM", "a 12-hour time"),
+    ("5/8/2022 14:05 +03:00", "a time zone"),
+    ("5/8/2022 14:05Z", "a time zone letter"),
+    ("0/8/2022", "day 0"),
+    ("5/0/2022", "month 0"),
+    ("5/13/2022", "month 13"),
+    ("32/8/2022", "day 32"),
+    ("31/4/2022", "31 April"),
+    ("29/2/2023", "29 February of a common year"),
+    ("29/2/1900", "29 February 1900 (not a leap year)"),
+    ("05/08/-2022", "a negative year"),
+    ("5/8/202", "a three-digit year"),
+    ("5/8/2", "a one-digit year"),
+    ("5/8/20222", "a five-digit year"),
+    ("005/08/2022", "a three-digit day"),
+    ("+5/8/2022", "a signed day"),
+    ("5.5/8/2022", "a fractional day"),
+    ("5/8/2022.5", "a fractional year"),
+    ("44778", "an Excel serial number"),
+    ("44778.5", "an Excel serial number with a time"),
+    ("5/8", "no year"),
+    ("5 8 2022", "spaces as separators"),
+    ("5/ 8/2022", "a space inside"),
+    ("5/8/2022 extra", "words after the date"),
+    ("Fri 5/8/2022", "a weekday before the date"),
+    ("5 August 2022", "a month name"),
+    ("Aug 5 2022", "a month name first"),
+    ("today", "a date word"),
+    ("infinity", "PostgreSQL's infinite date"),
+    ("epoch", "PostgreSQL's epoch"),
+    ("5/8/2022\t", "a tab after the date"),
+    ("5/8/2022\u00a0", "a non-breaking space after the date"),
+    ("\u0665/\u0668/\u0662\u0660\u0662\u0662", "Arabic-Indic digits"),
+    ("1/1/1899", "before 1900"),
+    ("1/1/2101", "after 2100"),
+]
+VALID_DATES = [
+    ("5/8/2022", dt.date(2022, 8, 5)),
+    ("05/08/2022", dt.date(2022, 8, 5)),
+    ("  6/8/2022 ", dt.date(2022, 8, 6)),
+    ("7/8/22", dt.date(2022, 8, 7)),
+    ("7/8/69", dt.date(2069, 8, 7)),
+    ("7/8/70", dt.date(1970, 8, 7)),
+    ("8/8/2022 14:05", dt.date(2022, 8, 8)),
+    ("9/8/2022 14:05:09", dt.date(2022, 8, 9)),
+    ("10/8/2022  7:45", dt.date(2022, 8, 10)),
+    ("11/8/2022 23:59:59.123456", dt.date(2022, 8, 11)),
+    ("29/2/2024", dt.date(2024, 2, 29)),
+    ("1/1/1900", dt.date(1900, 1, 1)),
+    ("31/12/2100 00:00", dt.date(2100, 12, 31)),
+]
+
+
+def test_the_near_miss_corpus_has_at_least_forty_dates():
+    assert len({cell for cell, _ in NEAR_MISS_DATES}) == len(NEAR_MISS_DATES) >= 40
+
+
+@pytest.mark.parametrize(("cell", "why"), NEAR_MISS_DATES, ids=[why for _, why in NEAR_MISS_DATES])
+def test_a_near_miss_date_is_refused_with_its_row_column_and_value_by_both_paths(both_paths, cell, why):
+    content = mall_csv(
+        "I0,C0,Male,40,Books,1,5.00,Cash,4/8/2022,Kanyon",
+        csv_line("I1", "C1", "Female", "28", "Toys", "1", "10.00", "Cash", cell, "Kanyon"),
+    )
+
+    batches, state = both_paths((content, {"skip_invalid": True}))
+
+    assert (batches[0].imported, batches[0].rejected) == (1, 1), why
+    (error,) = batches[0].errors
+    assert (error["row"], error["column"], error["value"]) == (3, "invoice_date", cell)
+    assert error["reason"].startswith("not a readable date (")
+    assert [line[6] for line in state["lines"]] == [dt.date(2022, 8, 4)]
+
+
+def test_a_file_of_near_miss_dates_is_refused_whole_and_every_row_is_reported(both_paths):
+    rows = [
+        csv_line(f"I{n}", "C1", "Female", "28", "Toys", "1", "10.00", "Cash", cell, "Kanyon")
+        for n, (cell, _) in enumerate(NEAR_MISS_DATES)
+    ]
+    content = mall_csv("I0,C0,Male,40,Books,1,5.00,Cash,4/8/2022,Kanyon", *rows)
+
+    batches, state = both_paths((content, {}))
+
+    assert (batches[0].status, batches[0].imported, batches[0].error_count) == ("failed", 0, len(NEAR_MISS_DATES))
+    reported = [(error["row"], error["column"], error["value"]) for error in batches[0].errors]
+    assert reported == [(n + 3, "invoice_date", cell) for n, (cell, _) in enumerate(NEAR_MISS_DATES)]
+    assert state["lines"] == []
+
+
+def test_every_valid_way_of_writing_a_date_loads_the_same_day_through_both_paths(both_paths):
+    rows = [f"I{n},C{n},Female,28,Toys,1,10.00,Cash,{cell},Kanyon" for n, (cell, _) in enumerate(VALID_DATES)]
+
+    batches, state = both_paths((mall_csv(*rows), {}))
+
+    assert paths(batches) == ["columnar"]
+    by_invoice = {line[1]: line[6] for line in state["lines"]}
+    assert by_invoice == {f"I{n}": day for n, (_, day) in enumerate(VALID_DATES)}
+
+
+@pytest.mark.parametrize("skip_invalid", [False, True])
+def test_a_column_empty_on_every_row_is_a_warning_counting_the_rows_filed_under_the_default(both_paths, skip_invalid):
+    rows = [f"I{n},C{n},Female,28,,1,5.00,Cash,{n + 1}/8/2022,Kanyon" for n in range(3)]
+    if skip_invalid:
+        rows.append("I9,C9,Female,28,,1,oops,Cash,9/8/2022,Kanyon")
+
+    batches, _ = both_paths((mall_csv(*rows), {"skip_invalid": skip_invalid}))
+
+    assert batches[0].warnings == ["The category column 'category' is empty: all 3 rows filed under 'Uncategorised'."]
+
+
+def test_a_column_filled_on_some_rows_is_no_warning(both_paths):
+    rows = ["I1,C1,Female,28,Toys,1,5.00,Cash,1/8/2022,Kanyon", "I2,C1,Female,28,,1,5.00,,1/8/2022,"]
+
+    batches, _ = both_paths((mall_csv(*rows), {}))
+
+    assert batches[0].warnings == []
+
+
+AUTO_MAPPING = {"columns": {"customer": "c", "date": "d", "price": "p"}, "date_format": "auto"}
+
+
+def test_auto_reads_a_month_first_file_month_first_through_both_paths(both_paths):
+    content = "c,d,p\nC1,12/31/2021,1\nC2,1/2/2022 10:00,2\n"
+
+    batches, state = both_paths((content, {"mapping": AUTO_MAPPING}))
+
+    assert paths(batches) == ["columnar"]
+    assert sorted(line[6] for line in state["lines"]) == [dt.date(2021, 12, 31), dt.date(2022, 1, 2)]
+
+
+def test_auto_reads_an_ambiguous_file_day_first_with_the_same_warning_on_both_paths(both_paths):
+    batches, state = both_paths(("c,d,p\nC1,5/8/2022,1\nC2,6/8/2022,2\n", {"mapping": AUTO_MAPPING}))
+
+    assert sorted(line[6] for line in state["lines"]) == [dt.date(2022, 8, 5), dt.date(2022, 8, 6)]
+    assert batches[0].warnings[0].startswith("Dates were read day-first (d/m/y): no date in the file has a day")
+
+
+def test_auto_refuses_the_dates_of_a_file_written_in_another_format_than_most(both_paths):
+    content = "c,d,p\nC1,2022-08-05,1\nC2,2022-08-06,2\nC3,7/8/2022,3\n"
+
+    batches, _ = both_paths((content, {"mapping": AUTO_MAPPING, "skip_invalid": True}))
+
+    assert (batches[0].imported, batches[0].rejected) == (2, 1)
+    assert batches[0].errors == [
+        {
+            "row": 4,
+            "column": "d",
+            "value": "7/8/2022",
+            "reason": "not a readable date (this file's dates are ISO year-month-day such as 2022-08-05)",
+        }
+    ]
+
+
+def test_a_dotted_day_first_format_reads_dotted_dates_through_both_paths(both_paths):
+    mapping = {**AUTO_MAPPING, "date_format": "d.m.y"}
+
+    batches, state = both_paths(("c,d,p\nC1,5.8.2022,1\nC2,5/8/2022,2\n", {"mapping": mapping, "skip_invalid": True}))
+
+    assert [line[6] for line in state["lines"]] == [dt.date(2022, 8, 5)]
+    assert batches[0].errors[0]["reason"] == "not a readable date (expected day.month.year such as 5.8.2022)"
+
+
+# The number rule (statements.NUMBER_PATTERNS): an optional sign, digits, and the decimal separator
+# followed by digits; nothing PostgreSQL or Arrow would read besides.
+NOT_AN_AMOUNT = [
+    ("1e3", "an exponent"),
+    ("1E3", "a capital exponent"),
+    ("1.5e-7", "a negative exponent"),
+    ("NaN", "not a number"),
+    ("nan", "not a number, lower case"),
+    ("Infinity", "infinity"),
+    ("-Infinity", "minus infinity"),
+    ("inf", "inf"),
+    ("1_000", "an underscore"),
+    ("0x1A", "hexadecimal"),
+    (".5", "no digit before the point"),
+    ("5.", "no digit after the point"),
+    ("1,000.00", "a thousands comma"),
+    ("10.00.00", "two points"),
+    ("$10", "a currency sign"),
+    ("10 TL", "a currency code"),
+    ("10-", "a trailing minus"),
+    ("--10", "two minus signs"),
+    ("+-10", "two signs"),
+    ("\t10", "a tab"),
+    ("1 000", "a space inside"),
+    ("\u0661\u0660", "Arabic-Indic digits"),
+]
+NUMBER_FIELDS = {"price": 6, "discount": 10, "cost": 11}
+NOT_A_QUANTITY = [
+    ("1e3", "an exponent"),
+    ("1.0", "a decimal"),
+    ("1_000", "an underscore"),
+    ("0x10", "hexadecimal"),
+    ("NaN", "not a number"),
+    ("Infinity", "infinity"),
+    ("2147483648", "beyond a 4-byte integer"),
+    ("-2147483648", "minus 2^31 (its magnitude is beyond)"),
+    ("+-1", "two signs"),
+]
+NOT_AN_AGE = [("+30", "a sign"), ("-0", "minus zero"), ("30.0", "a decimal"), ("1e1", "an exponent"), ("151", "151")]
+GOOD_ROW = ["I1", "C1", "Female", "28", "Toys", "2", "10.00", "Cash", "5/8/2022", "Kanyon", "1.00", "6.00"]
+
+
+def _row_with(position: int, cell: str) -> str:
+    cells = list(GOOD_ROW)
+    cells[position] = cell
+    return csv_line(*cells)
+
+
+@pytest.mark.parametrize(
+    ("column", "position", "cell", "why"),
+    [(field, position, cell, why) for field, position in NUMBER_FIELDS.items() for cell, why in NOT_AN_AMOUNT]
+    + [("quantity", 5, cell, why) for cell, why in NOT_A_QUANTITY]
+    + [("age", 3, cell, why) for cell, why in NOT_AN_AGE],
+)
+def test_a_cell_that_is_not_a_number_by_the_rule_is_refused_by_both_paths(both_paths, column, position, cell, why):
+    content = mall_csv(csv_line(*GOOD_ROW).replace("I1", "I0"), _row_with(position, cell), header=MALL_WITH_MONEY)
+
+    batches, _ = both_paths((content, {"skip_invalid": True}))
+
+    assert (batches[0].imported, batches[0].rejected) == (1, 1), why
+    (error,) = batches[0].errors
+    assert (error["row"], error["column"], error["value"]) == (3, column, cell)
+    assert error["reason"].startswith("not a"), error["reason"]
+
+
+@pytest.mark.parametrize(
+    ("separator", "cell", "cents"),
+    [
+        (".", "+10.00", 1000),
+        (".", "-10", -1000),
+        (".", " 10.5 ", 1050),
+        (".", "0010.50", 1050),
+        (".", "10.125", 1013),
+        (".", "10.12345678901", 1012),
+        (".", "9999999999.99", 999999999999),
+        (",", "1.234,50", 123450),
+        (",", "1234,5", 123450),
+        (",", "-1.234.567,891", -123456789),
+        (",", "7", 700),
+    ],
+)
+def test_every_valid_way_of_writing_an_amount_loads_the_same_cents_through_both_paths(
+    both_paths, separator, cell, cents
+):
+    mapping = {"columns": {"customer": "c", "date": "d", "price": "p"}, "date_format": "dmy"}
+    mapping["decimal_separator"] = separator
+    delimiter = ";" if separator == "," else ","
+
+    _, state = both_paths(
+        (f"c{delimiter}d{delimiter}p\nC1{delimiter}5/8/2022{delimiter}{cell}\n", {"mapping": mapping})
+    )
+
+    (line,) = state["lines"]
+    assert line[9] == Decimal(cents) / 100
+
+
+@pytest.mark.parametrize(
+    ("cell", "why"),
+    [
+        ("12.34,5", "points not grouping thousands"),
+        ("1,234.50", "a point after the comma"),
+        ("1.2.3,4", "single digits between points"),
+        ("1e3", "an exponent"),
+    ],
+)
+def test_a_decimal_comma_amount_with_points_out_of_place_is_refused_by_both_paths(both_paths, cell, why):
+    mapping = {"columns": {"customer": "c", "date": "d", "price": "p"}, "decimal_separator": ","}
+
+    batches, _ = both_paths((f"c;d;p\nC0;5/8/2022;1\nC1;5/8/2022;{cell}\n", {"mapping": mapping, "skip_invalid": True}))
+
+    assert (batches[0].imported, batches[0].rejected) == (1, 1), why
+    assert batches[0].errors[0]["value"] == cell
 
 
 @pytest.mark.parametrize("reading", ["twice", "once, kept"])
