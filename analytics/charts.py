@@ -8,12 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 import plotly.graph_objects as go
-from django.conf import settings
 
 from analytics.selectors.discounts import CategoryDiscountImpact
 from analytics.selectors.sales import PaymentMethodSales, StorePerformance
 from analytics.selectors.seasonality import MonthOfYearSales, MonthSales, QuarterSales
 from retail_platform.charts import PALETTE, figure
+from retail_platform.formatting import currency_symbol
 
 GROSS_COLOR = PALETTE[8]
 NET_COLOR = PALETTE[0]
@@ -34,7 +34,7 @@ def _floats(values: Sequence[Decimal | int | float | None]) -> list[float | None
 
 
 def _symbol() -> str:
-    return str(getattr(settings, "CURRENCY_SYMBOL", ""))
+    return currency_symbol()
 
 
 def _month_label(month: str) -> str:

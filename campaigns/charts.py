@@ -6,16 +6,16 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from django.conf import settings
 
 from campaigns.simulation import DiscountCurve, SimulationResult
 from retail_platform.charts import PALETTE, figure
+from retail_platform.formatting import currency_symbol
 
 HISTOGRAM_BINS = 40
 
 
 def _money_axis() -> dict[str, object]:
-    return {"tickprefix": str(getattr(settings, "CURRENCY_SYMBOL", "")), "separatethousands": True}
+    return {"tickprefix": currency_symbol(), "separatethousands": True}
 
 
 def _vertical_line(x: float, line: dict[str, Any]) -> dict[str, Any]:

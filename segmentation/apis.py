@@ -27,6 +27,7 @@ from retail_platform.api.permissions import IsAnalyst, IsStaff, IsViewer
 from retail_platform.api.schema import ApiErrorSerializer
 from retail_platform.csv_export import csv_streaming_response
 from retail_platform.errors import ApplicationError
+from retail_platform.formatting import currency_code
 from segmentation import clustering, rfm, selectors
 from segmentation.models import CustomerSegment
 
@@ -309,6 +310,7 @@ EXPORT_COLUMNS = (
     "rfm_segment",
     "cluster",
     "segment",
+    "currency",
 )
 
 
@@ -323,7 +325,8 @@ class CustomerExportApi(APIView):
         description=(
             "Streams the customers of one segment of the active run: "
             + ", ".join(EXPORT_COLUMNS)
-            + ". `segment` is a K-Means segment name or an RFM segment name. Text cells that a spreadsheet would "
+            + ". `monetary` is in the currency the `currency` column names (ISO 4217, the same on every row). "
+            "`segment` is a K-Means segment name or an RFM segment name. Text cells that a spreadsheet would "
             "run as a formula (starting with = + - @, tab, carriage return or NUL) are prefixed with a quote. "
             "Needs the analyst role."
         ),
@@ -368,8 +371,9 @@ class CustomerExportApi(APIView):
             )
             .iterator(chunk_size=2_000)
         )
+        currency = (currency_code(),)
         file_name = f"customers-{slugify(segment) or 'segment'}-run{run.id}-{datetime.date.today().isoformat()}.csv"
-        return csv_streaming_response(file_name, EXPORT_COLUMNS, rows)
+        return csv_streaming_response(file_name, EXPORT_COLUMNS, (row + currency for row in rows))
 
 
 # Aggregates (viewers) ----------------------------------------------------------------------------

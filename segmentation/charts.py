@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import plotly.graph_objects as go
-from django.conf import settings
 
 from retail_platform.charts import PALETTE, figure
+from retail_platform.formatting import currency_symbol
 from segmentation.selectors import (
     CategoryBySegment,
     Movement,
@@ -21,7 +21,7 @@ HEATMAP_SCALE = [[0.0, "#eff6ff"], [0.5, "#60a5fa"], [1.0, "#1e3a8a"]]
 
 
 def _symbol() -> str:
-    return str(getattr(settings, "CURRENCY_SYMBOL", ""))
+    return currency_symbol()
 
 
 def segment_colors(segments: Sequence[str]) -> dict[str, str]:

@@ -13,8 +13,8 @@ from analytics.selectors.filters import SalesFilter
 from analytics.selectors.sales import overview_get
 from analytics.services.rollups import data_version_get
 from retail_platform.charts import Chart
+from retail_platform.formatting import money
 from retail_platform.pages import ViewerRequiredMixin
-from retail_platform.templatetags.formatting import money
 from segmentation import charts, rfm
 from segmentation.selectors import (
     KINDS,

@@ -23,7 +23,7 @@ def _store(name: str, net: str, share: float, transactions: int) -> StorePerform
     )
 
 
-@override_settings(CURRENCY_SYMBOL="₺")
+@override_settings(CURRENCY="TRY")
 def test_store_chart_puts_the_best_store_on_top_with_share_and_transactions_in_the_hover() -> None:
     stores = [_store("Kanyon", "700.50", 0.7, 7), _store("Metrocity", "300.00", 0.3, 3)]
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import unquote
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from retail_platform.embedded_db import database_url
 
@@ -142,8 +144,13 @@ IMPORT_INBOX_DIR = Path(env("IMPORT_INBOX_DIR", default=str(BASE_DIR / "var" / "
 # Try the columnar import path first (off: every file takes the SQL path, which checks row by row).
 IMPORT_COLUMNAR = env.bool("IMPORT_COLUMNAR", default=True)
 
-# Pages: the symbol shown before amounts (the demo data are Istanbul malls, in Turkish lira).
-CURRENCY_SYMBOL = env("CURRENCY_SYMBOL", default="₺")
+# The currency of every amount (ISO 4217 code): pages, charts, exports and the API schema say it.
+# The demo data are Istanbul malls, in Turkish lira.
+CURRENCY = env("CURRENCY", default="TRY").strip().upper()
+if not re.fullmatch(r"[A-Z]{3}", CURRENCY):
+    raise ImproperlyConfigured(
+        f"CURRENCY must be an ISO 4217 code of three letters, such as TRY or USD (got {CURRENCY!r})."
+    )
 
 CACHES = {
     "default": {

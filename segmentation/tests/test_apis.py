@@ -4,6 +4,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.test import override_settings
 from django_q.models import OrmQ
 from rest_framework.test import APIClient
 
@@ -141,7 +142,18 @@ def test_export_streams_a_segment_as_spreadsheet_safe_csv(analyst_client: APICli
     exported = {row[0]: row for row in rows[1:]}
     assert "'" + FORMULA_ID in exported and FORMULA_ID not in exported
     assert exported["'" + FORMULA_ID][5] == f"{evil.monetary:.2f}"
-    assert {row[-1] for row in rows[1:]} == {evil.segment}
+    assert {row[-2] for row in rows[1:]} == {evil.segment}
+    # The amounts say their currency (settings.CURRENCY).
+    assert rows[0][-1] == "currency"
+    assert {row[-1] for row in rows[1:]} == {"TRY"}
+
+
+@override_settings(CURRENCY="USD")
+def test_export_names_the_configured_currency(analyst_client: APIClient, run: SegmentationRun) -> None:
+    segment = CustomerSegment.objects.filter(run=run).values_list("segment", flat=True).first()
+    response = analyst_client.get("/api/customers/export", {"segment": segment})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert {row[-1] for row in rows[1:]} == {"USD"}
 
 
 def test_export_takes_an_rfm_segment_too(analyst_client: APIClient, run: SegmentationRun) -> None:

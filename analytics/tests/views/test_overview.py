@@ -26,11 +26,11 @@ def test_overview_shows_the_key_figures_formatted_for_people(viewer: Client, sal
     assert response.status_code == 200
     assert _kpi(html, "gross") == "₺280 | ₺280.00"
     assert _kpi(html, "net") == "₺260 | ₺260.00"
-    assert _kpi(html, "discount") == "₺20 | 7.1 % of gross"
+    assert _kpi(html, "discount") == "₺20 | 7.1\u00a0% of gross"
     assert _kpi(html, "transactions") == "3 | 4 units"
     assert _kpi(html, "customers") == "2 | with a purchase"
     assert _kpi(html, "basket") == "₺86.67 | net sales per transaction"
-    assert _kpi(html, "repeat") == "50.0 % | 88.5 % of net sales"
+    assert _kpi(html, "repeat") == "50.0\u00a0% | 88.5\u00a0% of net sales"
 
 
 @pytest.mark.django_db
@@ -57,7 +57,7 @@ def test_store_filter_in_the_query_string_changes_the_numbers(viewer, sales) -> 
     assert _kpi(html, "net") == "₺210 | ₺210.00"
     assert _kpi(html, "transactions") == "2 | 3 units"
     # C1 bought once in Kanyon: nobody repeats there.
-    assert _kpi(html, "repeat").startswith("0.0 %")
+    assert _kpi(html, "repeat").startswith("0.0\u00a0%")
     assert _store_rows(html) == [("Kanyon", "₺210.00")]
     assert '<option value="Kanyon" selected>Kanyon</option>' in html
     assert "(filtered)" in html

@@ -43,11 +43,11 @@ def test_first_visit_simulates_the_first_segment_on_its_defaults_and_says_where_
     assert response.status_code == 200
     assert "Results: VIP" in html
     assert _result(html, "customers_targeted") == "4"
-    assert _result(html, "incremental_profit") == "-₺11.20"
-    assert _used(html, "discount").startswith("10.0 % | default")
-    assert _used(html, "baseline_rate").startswith("50.00 % | history: 2 of the segment&#x27;s 4 customers bought")
-    assert _used(html, "margin").startswith("40.00 % | history: 1 - cost / net sales")
-    assert _used(html, "response_rate").startswith("55.00 % | default: the baseline rate plus 5 points")
+    assert _result(html, "incremental_profit") == "\u2212\u2060₺11.20"
+    assert _used(html, "discount").startswith("10.0\u00a0% | default")
+    assert _used(html, "baseline_rate").startswith("50.00\u00a0% | history: 2 of the segment&#x27;s 4 customers bought")
+    assert _used(html, "margin").startswith("40.00\u00a0% | history: 1 - cost / net sales")
+    assert _used(html, "response_rate").startswith("55.00\u00a0% | default: the baseline rate plus 5 points")
 
 
 def test_every_field_is_labelled(analyst, history) -> None:
@@ -68,7 +68,7 @@ def test_submitted_inputs_change_the_results(analyst, history) -> None:
     )
     # 4·0.9·80·(0.4 - 0.05) - 4·0.5·80·0.4 = 100.80 - 64.00
     assert _result(html, "incremental_profit") == "₺36.80"
-    assert _used(html, "discount") == "5.0 % | your input"
+    assert _used(html, "discount") == "5.0\u00a0% | your input"
     assert 'name="discount" value="5"' in html
 
 
@@ -113,8 +113,8 @@ def test_results_come_with_both_charts_the_best_discount_and_the_model(analyst, 
     # Response at discount d: b + (r - b)·sqrt(d / 10 %); profit 4·r(d)·80·(0.4 - d) - 64, best on the 1 % grid.
     profits = {d: 4 * (0.5 + 0.05 * (d / 100 / 0.1) ** 0.5) * 80 * (0.4 - d / 100) - 64 for d in range(51)}
     best = max(profits, key=profits.get)
-    assert re.search(r'data-result="best_discount">([^<]+)<', html).group(1) == f"{best} %"
-    assert "Incremental profit     = N·r·A·(m-d) - N·b·A·m - N·c - F = -₺11.20" in html
+    assert re.search(r'data-result="best_discount">([^<]+)<', html).group(1) == f"{best}\u00a0%"
+    assert "Incremental profit     = N·r·A·(m-d) - N·b·A·m - N·c - F = \u2212\u2060₺11.20" in html
     assert_no_inline_script(html)
 
 
