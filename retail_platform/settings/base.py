@@ -119,10 +119,14 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Hashed, gzipped names with far-future caching, DEBUG or not (retail_platform/staticfiles.py);
+# `collectstatic` writes them (the Procfile's web process and `make run` run it first).
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "retail_platform.staticfiles.StaticFilesStorage"},
 }
+# Files served at the site's root, such as /favicon.ico (short caching: their names carry no hash).
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "media/"
 

@@ -46,7 +46,7 @@ def test_overview_passes_each_chart_as_json_for_the_static_script(viewer, sales)
     for key in ("stores", "over-time"):
         assert f'data-figure="figure-{key}"' in html
         assert f'<script id="figure-{key}" type="application/json">' in html
-    assert "/static/vendor/plotly/plotly.min.js" in html
+    assert "/static/vendor/plotly/plotly-cartesian.min.js" in html
     assert "/static/js/charts.js" in html
     assert_no_inline_script(html)
 
@@ -86,7 +86,7 @@ def test_filter_that_matches_nothing_says_so_and_offers_to_clear(viewer, sales) 
     html = signed_in_client(viewer).get("/?date_from=2024-01-01").content.decode()
     assert "No sales match these filters" in html
     assert 'data-kpi="net"' not in html
-    assert "plotly.min.js" not in html
+    assert "plotly-cartesian.min.js" not in html
 
 
 @pytest.mark.django_db
@@ -94,7 +94,7 @@ def test_empty_database_tells_staff_to_import_a_file(staff) -> None:
     html = signed_in_client(staff).get("/").content.decode()
     assert "No sales yet" in html
     assert 'href="/imports/">Import a file</a>' in html
-    assert "plotly.min.js" not in html
+    assert "plotly-cartesian.min.js" not in html
 
 
 @pytest.mark.django_db
