@@ -8,7 +8,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from retail_platform.charts import PALETTE, figure
-from retail_platform.formatting import currency_symbol
+from retail_platform.formatting import axis_ticks, money, percent, thousands
 from segmentation.selectors import (
     CategoryBySegment,
     Movement,
@@ -18,10 +18,6 @@ from segmentation.selectors import (
 )
 
 HEATMAP_SCALE = [[0.0, "#eff6ff"], [0.5, "#60a5fa"], [1.0, "#1e3a8a"]]
-
-
-def _symbol() -> str:
-    return currency_symbol()
 
 
 def segment_colors(segments: Sequence[str]) -> dict[str, str]:
@@ -39,24 +35,28 @@ def segment_sizes_chart(summaries: Sequence[SegmentSummary]) -> go.Figure:
                 "type": "bar",
                 "x": names,
                 "y": [row.share_of_customers for row in summaries],
-                "customdata": [row.customers for row in summaries],
+                "customdata": [[percent(row.share_of_customers), thousands(row.customers)] for row in summaries],
                 "name": "Share of customers",
                 "marker": {"color": PALETTE[8]},
-                "hovertemplate": "%{x}<br>%{y:.1%} of customers (%{customdata:,})<extra></extra>",
+                "hovertemplate": "%{x}<br>%{customdata[0]} of customers (%{customdata[1]})<extra></extra>",
             },
             {
                 "type": "bar",
                 "x": names,
                 "y": [row.share_of_sales for row in summaries],
-                "customdata": [float(row.net_sales) for row in summaries],
+                "customdata": [[percent(row.share_of_sales), money(row.net_sales)] for row in summaries],
                 "name": "Share of net sales",
                 "marker": {"color": PALETTE[0]},
-                "hovertemplate": f"%{{x}}<br>%{{y:.1%}} of net sales ({_symbol()}%{{customdata:,.0f}})<extra></extra>",
+                "hovertemplate": "%{x}<br>%{customdata[0]} of net sales (%{customdata[1]})<extra></extra>",
             },
         ],
         barmode="group",
         xaxis={"type": "category", "tickangle": -30, "automargin": True},
-        yaxis={"title": {"text": "Share"}, "tickformat": ".0%", "rangemode": "tozero"},
+        yaxis={
+            "title": {"text": "Share"},
+            **axis_ticks([max(row.share_of_customers, row.share_of_sales) for row in summaries], kind="percent"),
+            "rangemode": "tozero",
+        },
     )
 
 
@@ -75,14 +75,13 @@ def segment_profile_chart(summaries: Sequence[SegmentSummary]) -> go.Figure:
     rows = [row for row in summaries if row.customers]
     names = [row.segment for row in rows]
     color_of = segment_colors([row.segment for row in summaries])
-    panels: tuple[tuple[list[Any], str, dict[str, str]], ...] = (
-        ([row.mean_recency_days for row in rows], "%{y:,.0f} days", {}),
-        ([row.mean_frequency for row in rows], "%{y:,.2f} purchases", {}),
-        (
-            [None if row.mean_monetary is None else float(row.mean_monetary) for row in rows],
-            f"{_symbol()}%{{y:,.2f}}",
-            {"tickprefix": _symbol()},
-        ),
+    recency = [row.mean_recency_days for row in rows]
+    frequency = [row.mean_frequency for row in rows]
+    monetary = [None if row.mean_monetary is None else float(row.mean_monetary) for row in rows]
+    panels: tuple[tuple[list[Any], list[str], dict[str, Any]], ...] = (
+        (recency, [f"{thousands(value)} days" for value in recency], axis_ticks(recency, count=3)),
+        (frequency, [f"{thousands(value, 2)} purchases" for value in frequency], axis_ticks(frequency, count=3)),
+        (monetary, [money(value) for value in monetary], axis_ticks(monetary, kind="money", count=3)),
     )
     height = (1 - PROFILE_GAP * (len(panels) - 1)) / len(panels)
     traces, layout, titles = [], {}, []
@@ -98,9 +97,10 @@ def segment_profile_chart(summaries: Sequence[SegmentSummary]) -> go.Figure:
                 "y": values,
                 "xaxis": f"x{suffix}",
                 "yaxis": f"y{suffix}",
+                "customdata": hover,
                 "marker": {"color": [color_of[name] for name in names]},
                 "showlegend": False,
-                "hovertemplate": f"%{{x}}<br>{hover}<extra></extra>",
+                "hovertemplate": "%{x}<br>%{customdata}<extra></extra>",
             }
         )
         last = index == len(panels) - 1
@@ -142,13 +142,13 @@ def rfm_scatter_chart(points: Sequence[ScatterPoint], *, kind: str, segments: Se
             "type": "scatter",
             "x": [p.recency_days for p in group],
             "y": [p.monetary for p in group],
-            "customdata": [p.frequency for p in group],
+            "customdata": [[thousands(p.recency_days), money(p.monetary), thousands(p.frequency)] for p in group],
             "mode": "markers",
             "name": name,
             "marker": {"color": colors[name], "size": 6, "opacity": 0.7},
             "hovertemplate": (
-                f"{name}<br>Recency: %{{x}} days<br>Net amount: {_symbol()}%{{y:,.2f}}"
-                "<br>Purchases: %{customdata}<extra></extra>"
+                f"{name}<br>Recency: %{{customdata[0]}} days<br>Net amount: %{{customdata[1]}}"
+                "<br>Purchases: %{customdata[2]}<extra></extra>"
             ),
         }
         for name, group in members.items()
@@ -156,8 +156,12 @@ def rfm_scatter_chart(points: Sequence[ScatterPoint], *, kind: str, segments: Se
     ]
     return figure(
         traces,
-        xaxis={"title": {"text": "Recency (days since the last purchase)"}, "rangemode": "tozero"},
-        yaxis={"title": {"text": "Monetary (net amount)"}, "tickprefix": _symbol(), "separatethousands": True},
+        xaxis={
+            "title": {"text": "Recency (days since the last purchase)"},
+            **axis_ticks([p.recency_days for p in points]),
+            "rangemode": "tozero",
+        },
+        yaxis={"title": {"text": "Monetary (net amount)"}, **axis_ticks([p.monetary for p in points], kind="money")},
         legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
         height=480,
         margin={"b": 120},
@@ -177,11 +181,11 @@ def rfm_grid_chart(grid: ScoreGrid) -> go.Figure:
                 "x": x,
                 "y": y,
                 "z": z,
-                "text": [[f"{value:,}" for value in row] for row in z],
+                "text": [[thousands(value) for value in row] for row in z],
                 "texttemplate": "%{text}",
                 "colorscale": HEATMAP_SCALE,
-                "colorbar": {"title": {"text": "Customers"}},
-                "hovertemplate": "%{y}, %{x}<br>%{z:,} customers<extra></extra>",
+                "colorbar": {"title": {"text": "Customers"}, **axis_ticks([v for row in z for v in row], count=4)},
+                "hovertemplate": "%{y}, %{x}<br>%{text} customers<extra></extra>",
             }
         ],
         xaxis={"title": {"text": f"{grid.column.capitalize()} score"}, "type": "category", "side": "bottom"},
@@ -206,16 +210,21 @@ def category_by_segment_chart(data: CategoryBySegment) -> go.Figure:
             "orientation": "h",
             "y": segments,
             "x": [share.get((category, name), 0.0) for name in segments],
+            "customdata": [percent(share.get((category, name), 0.0)) for name in segments],
             "name": category,
             "marker": {"color": PALETTE[index % len(PALETTE)]},
-            "hovertemplate": f"%{{y}}<br>{category}: %{{x:.1%}} of the segment's net sales<extra></extra>",
+            "hovertemplate": f"%{{y}}<br>{category}: %{{customdata}} of the segment's net sales<extra></extra>",
         }
         for index, category in enumerate(data.categories)
     ]
     return figure(
         traces,
         barmode="stack",
-        xaxis={"title": {"text": "Share of the segment's net sales"}, "tickformat": ".0%", "range": [0, 1]},
+        xaxis={
+            "title": {"text": "Share of the segment's net sales"},
+            **axis_ticks([1], kind="percent"),
+            "range": [0, 1],
+        },
         yaxis={"type": "category", "autorange": "reversed", "automargin": True},
         height=max(300, 34 * len(segments) + 140),
     )
@@ -231,11 +240,12 @@ def movement_chart(movement: Movement) -> go.Figure:
                 "x": list(movement.to_segments),
                 "y": list(movement.from_segments),
                 "z": matrix,
-                "text": [[f"{value:,}" if value else "" for value in row] for row in matrix],
+                "text": [[thousands(value) if value else "" for value in row] for row in matrix],
+                "customdata": [[thousands(value) for value in row] for row in matrix],
                 "texttemplate": "%{text}",
                 "colorscale": HEATMAP_SCALE,
-                "colorbar": {"title": {"text": "Customers"}},
-                "hovertemplate": "From %{y}<br>to %{x}<br>%{z:,} customers<extra></extra>",
+                "colorbar": {"title": {"text": "Customers"}, **axis_ticks([v for row in matrix for v in row], count=4)},
+                "hovertemplate": "From %{y}<br>to %{x}<br>%{customdata} customers<extra></extra>",
             }
         ],
         xaxis={"title": {"text": f"Run #{movement.to_run.id} (later)"}, "type": "category", "tickangle": -30},

@@ -34,9 +34,19 @@ def test_store_chart_puts_the_best_store_on_top_with_share_and_transactions_in_t
     # Plotly draws the first category at the bottom, so the list is reversed.
     assert list(bar.y) == ["Metrocity", "Kanyon"]
     assert list(bar.x) == [300.0, 700.5]
-    assert [list(row) for row in bar.customdata] == [[0.3, 3], [0.7, 7]]
-    assert fig.layout.xaxis.tickprefix == "₺"
-    assert "₺" in bar.hovertemplate
+    assert [list(row) for row in bar.customdata] == [["₺300.00", "30.0\u00a0%", "3"], ["₺700.50", "70.0\u00a0%", "7"]]
+    # The axis is labelled by the same formatter as the tables: round steps, short amounts.
+    assert list(fig.layout.xaxis.tickvals) == [0, 200, 400, 600, 800]
+    assert list(fig.layout.xaxis.ticktext) == ["₺0", "₺200", "₺400", "₺600", "₺800"]
+
+
+@override_settings(CURRENCY="USD")
+def test_money_in_charts_follows_the_currency_setting() -> None:
+    fig = charts.store_performance_chart([_store("Kanyon", "-1500.00", -0.5, 1)])
+    (bar,) = fig.data
+    assert bar.customdata[0][0] == "\u2212\u2060$1,500.00"
+    assert "\u2212\u2060$1.5K" in list(fig.layout.xaxis.ticktext)
+    assert "₺" not in str(fig.to_plotly_json())
 
 
 def test_sales_over_time_draws_gross_and_net_per_month() -> None:
@@ -59,7 +69,7 @@ def test_monthly_chart_carries_the_transactions() -> None:
     months = [MonthSales(month="2022-12", gross_sales=Decimal(5), net_sales=Decimal(4), transactions=9)]
     (bar,) = charts.monthly_sales_chart(months).data
     assert list(bar.x) == ["Dec 2022"]
-    assert list(bar.y) == [4.0] and list(bar.customdata) == [9]
+    assert list(bar.y) == [4.0] and [list(row) for row in bar.customdata] == [["₺4.00", "9"]]
 
 
 def test_quarterly_chart_groups_gross_and_net_per_quarter() -> None:
@@ -83,7 +93,7 @@ def test_month_of_year_chart_names_the_months_in_calendar_order() -> None:
     (bar,) = fig.data
     assert list(bar.x) == ["Jan", "Dec"]
     assert list(bar.y) == [10.0, 30.0]
-    assert list(bar.customdata) == [3, 2]
+    assert [list(row) for row in bar.customdata] == [["₺10.00", "3"], ["₺30.00", "2"]]
     assert list(fig.layout.xaxis.categoryarray)[:3] == ["Jan", "Feb", "Mar"]
 
 
@@ -116,4 +126,5 @@ def test_payment_chart_is_a_ring_of_net_sales() -> None:
     assert pie.type == "pie" and pie.hole == 0.5
     assert list(pie.labels) == ["Cash", "Credit Card"]
     assert list(pie.values) == [60.0, 40.0]
-    assert list(pie.customdata) == [6, 4]
+    assert [list(row) for row in pie.customdata] == [["₺60.00", "6"], ["₺40.00", "4"]]
+    assert list(pie.text) == ["60.0\u00a0%", "40.0\u00a0%"]

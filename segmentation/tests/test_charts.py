@@ -62,8 +62,8 @@ def test_sizes_chart_sets_customer_share_beside_sales_share() -> None:
     assert list(customers.x) == ["VIP", "Dormant"]
     assert list(customers.y) == [0.2, 0.8]
     assert list(sales.y) == [0.6, 0.4]
-    assert list(customers.customdata) == [2, 8]
-    assert fig.layout.yaxis.tickformat == ".0%"
+    assert [list(row) for row in customers.customdata] == [["20.0\u00a0%", "2"], ["80.0\u00a0%", "8"]]
+    assert list(fig.layout.yaxis.ticktext) == ["0\u00a0%", "20\u00a0%", "40\u00a0%", "60\u00a0%", "80\u00a0%"]
 
 
 def test_profile_chart_has_one_panel_per_dimension_and_skips_empty_segments() -> None:
@@ -72,6 +72,8 @@ def test_profile_chart_has_one_panel_per_dimension_and_skips_empty_segments() ->
     assert list(recency.x) == ["VIP"]
     assert (recency.y[0], frequency.y[0], monetary.y[0]) == (10.0, 3.5, 250.0)
     assert fig.layout.annotations[0].text.startswith("Recency")
+    assert list(monetary.customdata) == ["₺250.00"]
+    assert list(fig.layout.yaxis3.ticktext)[-1] == "₺400"
 
 
 def test_scatter_draws_one_trace_per_segment_with_its_own_points() -> None:
@@ -84,6 +86,8 @@ def test_scatter_draws_one_trace_per_segment_with_its_own_points() -> None:
     assert [trace.name for trace in fig.data] == ["VIP", "Dormant"]
     vip = fig.data[0]
     assert list(vip.x) == [5, 7] and list(vip.y) == [900.0, 700.0]
+    assert list(vip.customdata[0]) == ["5", "₺900.00", "4"]
+    assert list(fig.layout.yaxis.ticktext) == ["₺0", "₺250", "₺500", "₺750", "₺1K"]
     assert vip.marker.color != fig.data[1].marker.color
 
     by_rfm = charts.rfm_scatter_chart(points, kind="rfm", segments=["Champions", "Lost"])
@@ -123,6 +127,7 @@ def test_category_chart_stacks_each_segments_categories_to_its_whole() -> None:
     assert fig.layout.barmode == "stack"
     for index in range(2):
         assert books.x[index] + shoes.x[index] == pytest.approx(1.0)
+    assert list(books.customdata) == ["25.0\u00a0%", "100.0\u00a0%"]
 
 
 def test_movement_chart_lays_the_matrix_from_rows_to_columns() -> None:
