@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
 import plotly.graph_objects as go
 
-from retail_platform.charts import PALETTE, figure
+from retail_platform.charts import PALETTE, figure, heatmap_labels, scale_color
 from retail_platform.formatting import axis_ticks, money, percent, thousands
 from segmentation.selectors import (
     CategoryBySegment,
@@ -20,9 +22,50 @@ from segmentation.selectors import (
 HEATMAP_SCALE = [[0.0, "#eff6ff"], [0.5, "#60a5fa"], [1.0, "#1e3a8a"]]
 
 
+# One fixed colour per segment name, the same on every chart and page. The 11 RFM segments run from
+# greens (best) through sand and reds (slipping) to purple and grey (gone); the K-Means names take
+# blues (active, high value), pinks (active, low value), oranges (lapsed, high value) and dark
+# purple and grey (lapsed, low value). All 21 differ by at least 18 CIE76 units (test_charts).
+SEGMENT_COLORS: dict[str, str] = {
+    "Champions": "#1b7837",
+    "Loyal Customers": "#5aae61",
+    "Potential Loyalists": "#01665e",
+    "New Customers": "#35978f",
+    "Promising": "#80cdc1",
+    "Need Attention": "#dfc27d",
+    "About To Sleep": "#f4a582",
+    "At Risk": "#d6604d",
+    "Can't Lose Them": "#b2182b",
+    "Hibernating": "#8073ac",
+    "Lost": "#878787",
+    "VIP": "#08306b",
+    "Big Spenders": "#2171b5",
+    "Regulars": "#6baed6",
+    "Newcomers": "#e7298a",
+    "Light Buyers": "#f1b6da",
+    "Occasional Buyers": "#8c510a",
+    "Slipping Big Spenders": "#e08214",
+    "Fading Regulars": "#fdb863",
+    "Dormant": "#542788",
+    "Inactive": "#4d4d4d",
+}
+NUMBERED_NAME = re.compile(r"^(?P<base>.+) (?P<number>[0-9]+)$")
+
+
+def segment_color(name: str) -> str:
+    """A segment's colour. A numbered K-Means name ("Dormant 2") takes a lighter shade of its
+    group's last name; a name this table does not know, a colour of the house palette chosen by
+    its text (so it stays the same from page to page)."""
+    if name in SEGMENT_COLORS:
+        return SEGMENT_COLORS[name]
+    numbered = NUMBERED_NAME.match(name)
+    if numbered and numbered["base"] in SEGMENT_COLORS:
+        return scale_color([[0, SEGMENT_COLORS[numbered["base"]]], [1, "#ffffff"]], 0.2 * int(numbered["number"]))
+    return PALETTE[zlib.crc32(name.encode()) % len(PALETTE)]
+
+
 def segment_colors(segments: Sequence[str]) -> dict[str, str]:
-    """The same colour for a segment on every chart of the page."""
-    return {name: PALETTE[index % len(PALETTE)] for index, name in enumerate(segments)}
+    return {name: segment_color(name) for name in segments}
 
 
 def segment_sizes_chart(summaries: Sequence[SegmentSummary]) -> go.Figure:
@@ -174,6 +217,8 @@ def rfm_grid_chart(grid: ScoreGrid) -> go.Figure:
     x = [f"{label} {score}" for score in grid.column_scores]
     y = [f"R {score}" for score in grid.r_scores]
     z = [list(row) for row in grid.counts]
+    text = [[thousands(value) for value in row] for row in z]
+    values = [value for row in z for value in row]
     return figure(
         [
             {
@@ -181,13 +226,15 @@ def rfm_grid_chart(grid: ScoreGrid) -> go.Figure:
                 "x": x,
                 "y": y,
                 "z": z,
-                "text": [[thousands(value) for value in row] for row in z],
-                "texttemplate": "%{text}",
+                "zmin": min(values, default=0),
+                "zmax": max(values, default=0),
+                "text": text,
                 "colorscale": HEATMAP_SCALE,
                 "colorbar": {"title": {"text": "Customers"}, **axis_ticks([v for row in z for v in row], count=4)},
                 "hovertemplate": "%{y}, %{x}<br>%{text} customers<extra></extra>",
             }
         ],
+        annotations=heatmap_labels(x=x, y=y, z=z, text=text, scale=HEATMAP_SCALE),
         xaxis={"title": {"text": f"{grid.column.capitalize()} score"}, "type": "category", "side": "bottom"},
         yaxis={
             "title": {"text": "Recency score"},
@@ -233,21 +280,30 @@ def category_by_segment_chart(data: CategoryBySegment) -> go.Figure:
 def movement_chart(movement: Movement) -> go.Figure:
     """Customers by segment in the earlier run (rows) and the later one (columns)."""
     matrix = movement.matrix()
+    values = [value for row in matrix for value in row]
+    x, y = list(movement.to_segments), list(movement.from_segments)
     return figure(
         [
             {
                 "type": "heatmap",
-                "x": list(movement.to_segments),
-                "y": list(movement.from_segments),
+                "x": x,
+                "y": y,
                 "z": matrix,
-                "text": [[thousands(value) if value else "" for value in row] for row in matrix],
+                "zmin": min(values, default=0),
+                "zmax": max(values, default=0),
                 "customdata": [[thousands(value) for value in row] for row in matrix],
-                "texttemplate": "%{text}",
                 "colorscale": HEATMAP_SCALE,
                 "colorbar": {"title": {"text": "Customers"}, **axis_ticks([v for row in matrix for v in row], count=4)},
                 "hovertemplate": "From %{y}<br>to %{x}<br>%{customdata} customers<extra></extra>",
             }
         ],
+        annotations=heatmap_labels(
+            x=x,
+            y=y,
+            z=matrix,
+            text=[[thousands(value) if value else "" for value in row] for row in matrix],
+            scale=HEATMAP_SCALE,
+        ),
         xaxis={"title": {"text": f"Run #{movement.to_run.id} (later)"}, "type": "category", "tickangle": -30},
         yaxis={
             "title": {"text": f"Run #{movement.from_run.id} (earlier)"},
