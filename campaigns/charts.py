@@ -22,29 +22,27 @@ def _vertical_line(x: float, line: dict[str, Any]) -> dict[str, Any]:
 def simulated_profit_histogram(result: SimulationResult) -> go.Figure:
     """How the incremental profit spread over the Monte Carlo runs (runs counted in 40 equal bins,
     here rather than in the browser, so each bin's range reads like every other amount), with the
-    5th/50th/95th percentiles and the break-even line (profit 0) marked."""
+    5th/50th/95th percentiles and the break-even line (profit 0) marked. The percentiles are named in
+    the legend, with their amounts: as labels over the plot they overlapped when close together."""
     profits = np.asarray(result.simulated_profits, dtype=float)
     counts, edges = np.histogram(profits, bins=HISTOGRAM_BINS) if profits.size else (np.zeros(0), np.zeros(1))
+    top = float(counts.max(initial=1))
     markers = (
-        (result.profit_p5, "5th pct", "dot", PALETTE[8]),
-        (result.profit_p50, "median", "solid", PALETTE[1]),
-        (result.profit_p95, "95th pct", "dot", PALETTE[8]),
+        (result.profit_p5, "5th percentile", "dot", PALETTE[8]),
+        (result.profit_p50, "Median", "solid", PALETTE[1]),
+        (result.profit_p95, "95th percentile", "dash", PALETTE[8]),
     )
-    shapes = [_vertical_line(value, {"dash": dash, "color": color, "width": 2}) for value, _, dash, color in markers]
-    shapes.append(_vertical_line(0, {"color": PALETTE[3], "width": 1}))
-    labels = [
+    lines = [
         {
-            "text": label,
-            "font": {"size": 11},
-            "x": value,
-            "xref": "x",
-            "xanchor": "center",
-            "y": 1,
-            "yref": "y domain",
-            "yanchor": "bottom",
-            "showarrow": False,
+            "type": "scatter",
+            "x": [value, value],
+            "y": [0, top],
+            "mode": "lines",
+            "name": f"{label}: {money_short(value)}",
+            "line": {"dash": dash, "color": color, "width": 2},
+            "hovertemplate": f"{label}: {money(value)}<extra></extra>",
         }
-        for value, label, _, _ in markers
+        for value, label, dash, color in markers
     ]
     return figure(
         [
@@ -59,16 +57,16 @@ def simulated_profit_histogram(result: SimulationResult) -> go.Figure:
                 ],
                 "name": "Simulated runs",
                 "marker": {"color": PALETTE[0]},
+                "showlegend": False,
                 "hovertemplate": "Profit %{customdata[0]} to %{customdata[1]}<br>%{customdata[2]} runs<extra></extra>",
-            }
+            },
+            *lines,
         ],
-        shapes=shapes,
-        annotations=labels,
+        shapes=[_vertical_line(0, {"color": PALETTE[3], "width": 1})],
         xaxis={"title": {"text": "Incremental profit per run"}, **axis_ticks(edges.tolist(), kind="money")},
         yaxis={"title": {"text": "Runs"}, **axis_ticks(counts.tolist(), count=4)},
         bargap=0.05,
-        showlegend=False,
-        margin={"t": 32},
+        margin={"t": 16},
     )
 
 
@@ -110,11 +108,9 @@ def profit_by_discount_chart(curve: DiscountCurve, *, chosen_discount: float) ->
                 "type": "scatter",
                 "x": [curve.best_discount],
                 "y": [curve.best_profit],
-                "mode": "markers+text",
+                "mode": "markers",
                 "name": f"Best discount: {percent(curve.best_discount, 0)}",
                 "marker": {"color": PALETTE[2], "size": 14, "symbol": "star"},
-                "text": [f"best {percent(curve.best_discount, 0)}"],
-                "textposition": "top right",
                 "cliponaxis": False,
                 "customdata": [[percent(curve.best_discount, 0), money(curve.best_profit)]],
                 "hovertemplate": "Best discount %{customdata[0]}<br>Profit %{customdata[1]}<extra></extra>",

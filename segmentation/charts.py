@@ -103,10 +103,11 @@ def segment_sizes_chart(summaries: Sequence[SegmentSummary]) -> go.Figure:
     )
 
 
+# Short enough for a 375 px phone at 13 px (the figure's caption says they are R, F and M).
 PROFILE_PANELS = (
-    "Recency: mean days since last purchase",
-    "Frequency: mean purchases",
-    "Monetary: mean net amount",
+    "Mean days since the last purchase",
+    "Mean purchases",
+    "Mean net amount",
 )
 # Three stacked panels sharing the x axis, 0.08 of the height apart (as make_subplots lays them).
 PROFILE_GAP = 0.08
@@ -167,10 +168,10 @@ def segment_profile_chart(summaries: Sequence[SegmentSummary]) -> go.Figure:
                 "xanchor": "center",
                 "yanchor": "bottom",
                 "showarrow": False,
-                "font": {"size": 16},
+                "font": {"size": 13},
             }
         )
-    return figure(traces, annotations=titles, height=560, margin={"t": 32}, **layout)
+    return figure(traces, annotations=titles, height=560, margin={"t": 28}, **layout)
 
 
 def rfm_scatter_chart(points: Sequence[ScatterPoint], *, kind: str, segments: Sequence[str]) -> go.Figure:
@@ -185,13 +186,14 @@ def rfm_scatter_chart(points: Sequence[ScatterPoint], *, kind: str, segments: Se
             "type": "scatter",
             "x": [p.recency_days for p in group],
             "y": [p.monetary for p in group],
-            "customdata": [[thousands(p.recency_days), money(p.monetary), thousands(p.frequency)] for p in group],
+            # Whole days and purchases read alike through plotly's "," format; the amount is preformatted.
+            "customdata": [[money(p.monetary), p.frequency] for p in group],
             "mode": "markers",
             "name": name,
             "marker": {"color": colors[name], "size": 6, "opacity": 0.7},
             "hovertemplate": (
-                f"{name}<br>Recency: %{{customdata[0]}} days<br>Net amount: %{{customdata[1]}}"
-                "<br>Purchases: %{customdata[2]}<extra></extra>"
+                f"{name}<br>Last purchase: %{{x:,}} days ago<br>Net amount: %{{customdata[0]}}"
+                "<br>Purchases: %{customdata[1]:,}<extra></extra>"
             ),
         }
         for name, group in members.items()
@@ -200,11 +202,11 @@ def rfm_scatter_chart(points: Sequence[ScatterPoint], *, kind: str, segments: Se
     return figure(
         traces,
         xaxis={
-            "title": {"text": "Recency (days since the last purchase)"},
+            "title": {"text": "Days since the last purchase"},
             **axis_ticks([p.recency_days for p in points]),
             "rangemode": "tozero",
         },
-        yaxis={"title": {"text": "Monetary (net amount)"}, **axis_ticks([p.monetary for p in points], kind="money")},
+        yaxis={"title": {"text": "Net amount"}, **axis_ticks([p.monetary for p in points], kind="money")},
         legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
         height=480,
         margin={"b": 120},
@@ -230,7 +232,7 @@ def rfm_grid_chart(grid: ScoreGrid) -> go.Figure:
                 "zmax": max(values, default=0),
                 "text": text,
                 "colorscale": HEATMAP_SCALE,
-                "colorbar": {"title": {"text": "Customers"}, **axis_ticks([v for row in z for v in row], count=4)},
+                "showscale": False,
                 "hovertemplate": "%{y}, %{x}<br>%{text} customers<extra></extra>",
             }
         ],
@@ -264,6 +266,8 @@ def category_by_segment_chart(data: CategoryBySegment) -> go.Figure:
         }
         for index, category in enumerate(data.categories)
     ]
+    height = max(300, 34 * len(segments) + 140)
+    legend_rows = -(-len(data.categories) // 2)
     return figure(
         traces,
         barmode="stack",
@@ -273,7 +277,15 @@ def category_by_segment_chart(data: CategoryBySegment) -> go.Figure:
             "range": [0, 1],
         },
         yaxis={"type": "category", "autorange": "reversed", "automargin": True},
-        height=max(300, 34 * len(segments) + 140),
+        height=height,
+        # On a phone a one-line legend wraps into a column taller than the bars: two columns, small.
+        meta={
+            "narrow": {
+                "legend": {"entrywidth": 0.5, "entrywidthmode": "fraction", "font": {"size": 11}},
+                "height": height + 20 * legend_rows,
+                "xaxis": {"title": {"text": "Share of net sales"}},
+            }
+        },
     )
 
 
@@ -293,7 +305,7 @@ def movement_chart(movement: Movement) -> go.Figure:
                 "zmax": max(values, default=0),
                 "customdata": [[thousands(value) for value in row] for row in matrix],
                 "colorscale": HEATMAP_SCALE,
-                "colorbar": {"title": {"text": "Customers"}, **axis_ticks([v for row in matrix for v in row], count=4)},
+                "showscale": False,
                 "hovertemplate": "From %{y}<br>to %{x}<br>%{customdata} customers<extra></extra>",
             }
         ],

@@ -3,6 +3,7 @@ import pytest
 
 from campaigns import charts
 from campaigns.simulation import CampaignAssumptions, SegmentStats, profit_by_discount, simulate_campaign
+from retail_platform.formatting import money_short
 
 
 @pytest.fixture
@@ -18,7 +19,7 @@ def test_histogram_counts_every_simulated_run_and_marks_the_percentiles(assumpti
 
     fig = charts.simulated_profit_histogram(result)
 
-    (bars,) = fig.data
+    bars, p5, median, p95 = fig.data
     assert bars.type == "bar"
     assert len(bars.x) == charts.HISTOGRAM_BINS
     assert sum(bars.y) == 300  # every run in one bin
@@ -27,9 +28,15 @@ def test_histogram_counts_every_simulated_run_and_marks_the_percentiles(assumpti
     np.testing.assert_allclose(bars.x, (edges[:-1] + edges[1:]) / 2)
     low, high, runs = bars.customdata[int(np.argmax(counts))]
     assert low.startswith(("₺", "\u2212")) and high.startswith(("₺", "\u2212")) and runs == f"{counts.max():,}"
-    lines = [shape.x0 for shape in fig.layout.shapes]
-    assert lines == pytest.approx([result.profit_p5, result.profit_p50, result.profit_p95, 0.0])
-    assert [a.text for a in fig.layout.annotations] == ["5th pct", "median", "95th pct"]
+    # The percentiles are vertical lines named, with their amounts, in the legend (labels over the
+    # plot overlapped when the percentiles were close).
+    assert [line.x[0] for line in (p5, median, p95)] == pytest.approx(
+        [result.profit_p5, result.profit_p50, result.profit_p95]
+    )
+    assert p5.name.startswith("5th percentile: ") and median.name.startswith("Median: ")
+    assert p95.name == f"95th percentile: {money_short(result.profit_p95)}"
+    assert not fig.layout.annotations
+    assert [shape.x0 for shape in fig.layout.shapes] == [0]  # break-even
 
 
 def test_discount_curve_marks_the_best_discount_and_the_simulated_one(assumptions) -> None:

@@ -73,7 +73,7 @@ def test_profile_chart_has_one_panel_per_dimension_and_skips_empty_segments() ->
     recency, frequency, monetary = fig.data
     assert list(recency.x) == ["VIP"]
     assert (recency.y[0], frequency.y[0], monetary.y[0]) == (10.0, 3.5, 250.0)
-    assert fig.layout.annotations[0].text.startswith("Recency")
+    assert [a.text for a in fig.layout.annotations] == list(charts.PROFILE_PANELS)
     assert list(monetary.customdata) == ["₺250.00"]
     assert list(fig.layout.yaxis3.ticktext)[-1] == "₺400"
 
@@ -88,7 +88,7 @@ def test_scatter_draws_one_trace_per_segment_with_its_own_points() -> None:
     assert [trace.name for trace in fig.data] == ["VIP", "Dormant"]
     vip = fig.data[0]
     assert list(vip.x) == [5, 7] and list(vip.y) == [900.0, 700.0]
-    assert list(vip.customdata[0]) == ["5", "₺900.00", "4"]
+    assert list(vip.customdata[0]) == ["₺900.00", 4]
     assert list(fig.layout.yaxis.ticktext) == ["₺0", "₺250", "₺500", "₺750", "₺1K"]
     assert vip.marker.color != fig.data[1].marker.color
 
@@ -216,3 +216,17 @@ def test_grid_counts_are_written_in_a_colour_that_reads_on_their_cell() -> None:
     assert written[("R 4", "F 2")] == ("100", "#ffffff")  # the darkest cell
     (heatmap,) = fig.data
     assert (heatmap.zmin, heatmap.zmax) == (0, 100)
+
+
+def test_category_chart_folds_its_legend_into_two_columns_on_a_phone() -> None:
+    rows = tuple(CategorySegmentSales(name, "VIP", Decimal(10), 0.2, 0.2) for name in "ABCDE")
+    data = CategoryBySegment(run=_run(1), kind="kmeans", segments=("VIP",), categories=tuple("ABCDE"), rows=rows)
+    layout = charts.category_by_segment_chart(data).layout
+    narrow = layout.meta["narrow"]
+    assert narrow["legend"]["entrywidth"] == 0.5
+    assert narrow["height"] == layout.height + 20 * 3  # five names in rows of two
+
+
+def test_heatmaps_have_no_colour_bar_since_the_counts_are_written_in() -> None:
+    grid = ScoreGrid(run_id=1, column="frequency", r_scores=(5,), column_scores=(1,), counts=((3,),))
+    assert charts.rfm_grid_chart(grid).data[0].showscale is False
