@@ -200,3 +200,8 @@ def axis_ticks(
     kind is "money", "percent" (shares, 0.25 = 25 %) or "count"."""
     ticks = nice_ticks(values, count=count, zero=zero)
     return {"tickmode": "array", "tickvals": ticks, "ticktext": _labels(ticks, kind)}
+
+
+def currency_context(request: Any) -> dict[str, str]:
+    """Template context: the currency every amount is in (a page footer names it)."""
+    return {"currency_code": currency_code()}

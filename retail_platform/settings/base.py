@@ -71,6 +71,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "retail_platform.roles.roles_context",
+                "retail_platform.formatting.currency_context",
             ],
         },
     },
