@@ -4,9 +4,9 @@ whitenoise's CompressedManifestStaticFilesStorage writes a hashed, gzipped copy 
 `collectstatic`, and whitenoise serves a hashed name with `Cache-Control: max-age=<10 years>,
 immutable`. Django's manifest storage hands out the hashed names only with DEBUG off, though, so
 under `make run` (DEBUG on) every page asked for the plain names, which whitenoise serves with
-`max-age=0`: 1.5 MB of plotly.js revalidated on every page. This storage hands out the hashed
-names whenever `collectstatic` has written its manifest; before that (a `runserver` on a fresh
-clone, DEBUG on) it falls back to the plain names, which whitenoise finds in `static/` itself.
+`max-age=0`: 1.5 MB of plotly.js revalidated on every page. With STATIC_COLLECTED on (scripts/run.sh
+sets it right after its `collectstatic`) this storage hands out the hashed names under DEBUG too.
+Off, DEBUG keeps Django's way: plain names, served from `static/` as they are edited (runserver).
 """
 
 from __future__ import annotations
@@ -19,10 +19,4 @@ from whitenoise.storage import CompressedManifestStaticFilesStorage  # type: ign
 
 class StaticFilesStorage(CompressedManifestStaticFilesStorage):
     def url(self, name: Any, force: bool = False) -> str:
-        if not settings.DEBUG:
-            return super().url(name, force)
-        try:
-            return super().url(name, force=bool(self.hashed_files))
-        except ValueError:
-            # A file added since the last collectstatic, served under DEBUG by its plain name.
-            return super().url(name, force=False)
+        return super().url(name, force=force or bool(getattr(settings, "STATIC_COLLECTED", False)))

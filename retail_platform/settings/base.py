@@ -44,6 +44,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "retail_platform.compression.PageGZipMiddleware",  # outermost: it compresses the finished page
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "retail_platform.middleware.DatabaseUnavailableMiddleware",
@@ -126,6 +127,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "retail_platform.staticfiles.StaticFilesStorage"},
 }
+# Hashed names under DEBUG too, from the files `collectstatic` wrote (scripts/run.sh turns it on).
+STATIC_COLLECTED = env.bool("STATIC_COLLECTED", default=False)
 # Files served at the site's root, such as /favicon.ico (short caching: their names carry no hash).
 WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))

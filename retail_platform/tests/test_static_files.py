@@ -34,7 +34,7 @@ def _body(response: object) -> bytes:
 
 @pytest.mark.parametrize("debug", [True, False], ids=["make run (DEBUG on)", "production (DEBUG off)"])
 def test_pages_ask_for_hashed_names_served_gzipped_and_immutable(collected: Path, debug: bool, db: None) -> None:
-    with override_settings(STATIC_ROOT=collected, STORAGES=STORAGES, DEBUG=debug):
+    with override_settings(STATIC_ROOT=collected, STORAGES=STORAGES, DEBUG=debug, STATIC_COLLECTED=debug):
         html = Client().get("/accounts/login/").content.decode()
         stylesheet = re.search(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"', html)
         assert stylesheet, html[:800]
@@ -45,9 +45,15 @@ def test_pages_ask_for_hashed_names_served_gzipped_and_immutable(collected: Path
         assert len(_body(response)) < (collected / "css" / "app.css").stat().st_size
 
 
+def test_runserver_under_debug_serves_the_files_as_edited(collected: Path, db: None) -> None:
+    with override_settings(STATIC_ROOT=collected, STORAGES=STORAGES, DEBUG=True, STATIC_COLLECTED=False):
+        html = Client().get("/accounts/login/").content.decode()
+        assert 'href="/static/css/app.css"' in html
+
+
 @pytest.mark.parametrize("debug", [True, False])
 def test_plotly_is_the_partial_bundle_under_a_hashed_name(collected: Path, debug: bool, staff) -> None:
-    with override_settings(STATIC_ROOT=collected, STORAGES=STORAGES, DEBUG=debug):
+    with override_settings(STATIC_ROOT=collected, STORAGES=STORAGES, DEBUG=debug, STATIC_COLLECTED=debug):
         html = signed_in_client(staff).get("/imports/").content.decode()
         assert "plotly" not in html  # no chart on the page, no plotly.js
         from django.templatetags.static import static
