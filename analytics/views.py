@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -20,7 +20,6 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import TemplateView
-from rest_framework.exceptions import APIException
 
 from analytics import charts, import_inputs
 from analytics.forms import ImportUploadForm
@@ -39,6 +38,7 @@ from retail_platform.charts import Chart
 from retail_platform.errors import ApplicationError
 from retail_platform.formatting import thousands
 from retail_platform.pages import ViewerRequiredMixin
+from retail_platform.uploads import request_body_within_limit
 
 
 @dataclass(frozen=True)
@@ -266,14 +266,9 @@ class ImportsView(ViewerRequiredMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         if not roles.user_is_staff(request.user):
             raise PermissionDenied
-        # Read the body here, not in the CSRF middleware, so that an upload over the size limit
-        # (refused by retail_platform.uploads while it streams in) becomes a form error; the CSRF
-        # check then runs as usual before anything is done with the form.
-        try:
-            request.POST  # noqa: B018 - parse the body now, with the project's upload handlers
-        except (SuspiciousOperation, APIException) as error:
-            if getattr(error, "status_code", None) != 413 and not isinstance(error, RequestDataTooBig):
-                raise
+        # The body is read here (see request_body_within_limit); the CSRF check then runs as usual
+        # before anything is done with the form.
+        if not request_body_within_limit(request):
             form = ImportUploadForm()
             form.cleaned_data = {}
             form.add_error("file", import_inputs.upload_too_large_message())
