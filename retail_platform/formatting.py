@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -78,6 +78,12 @@ def number_or_none(value: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
+def _fixed(number: Decimal, places: int) -> str:
+    """The number with `places` decimals and thousands separated, rounded half away from zero (as
+    PostgreSQL rounds amounts: 14.665 -> 14.67; Python's own format would round half to even)."""
+    return f"{number.quantize(Decimal(1).scaleb(-int(places)), rounding=ROUND_HALF_UP):,.{int(places)}f}"
+
+
 def _trimmed(text: str) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
@@ -87,7 +93,7 @@ def thousands(value: Any, places: int = 0) -> str:
     number = number_or_none(value)
     if number is None:
         return MISSING
-    body = f"{abs(number):,.{int(places)}f}"
+    body = _fixed(abs(number), places)
     return NEGATIVE + body if number < 0 and _nonzero(body) else body
 
 
@@ -100,7 +106,7 @@ def money(value: Any, places: int = 2) -> str:
     number = number_or_none(value)
     if number is None:
         return MISSING
-    body = f"{abs(number):,.{int(places)}f}"
+    body = _fixed(abs(number), places)
     sign = NEGATIVE if number < 0 and _nonzero(body) else ""
     return f"{sign}{currency_symbol()}{body}"
 
@@ -111,13 +117,13 @@ def short(value: Any) -> str:
     if number is None:
         return MISSING
     size = abs(number)
-    body = f"{size:,.0f}"
+    body = _fixed(size, 0)
     for limit, suffix in SHORT_SCALES:
         # Rounded first, so 999,999 reads "1M" rather than "1,000K".
         if size >= limit * Decimal("0.9995"):
             scaled = size / limit
             places = 2 if scaled < 10 else 1 if scaled < 100 else 0
-            body = _trimmed(f"{scaled:,.{places}f}") + suffix
+            body = _trimmed(_fixed(scaled, places)) + suffix
             break
     return NEGATIVE + body if number < 0 and _nonzero(body) else body
 
@@ -137,7 +143,7 @@ def percent(value: Any, places: int = 1) -> str:
     number = number_or_none(value)
     if number is None:
         return MISSING
-    body = f"{abs(number) * 100:,.{int(places)}f}{NO_BREAK_SPACE}%"
+    body = f"{_fixed(abs(number) * 100, places)}{NO_BREAK_SPACE}%"
     return NEGATIVE + body if number < 0 and _nonzero(body) else body
 
 

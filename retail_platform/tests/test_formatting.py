@@ -42,6 +42,8 @@ def test_thousands_groups_digits(value, places, expected) -> None:
         (Decimal("1000000"), "$1,000,000.00"),
         (-12, NEG + "$12.00"),
         ("-117105.512", NEG + "$117,105.51"),
+        ("14.665", "$14.67"),  # half away from zero, as PostgreSQL rounds (not half to even)
+        ("-0.125", NEG + "$0.13"),
         (-0.001, "$0.00"),
         (None, "—"),
     ],
