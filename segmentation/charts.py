@@ -278,12 +278,26 @@ def category_by_segment_chart(data: CategoryBySegment) -> go.Figure:
         },
         yaxis={"type": "category", "autorange": "reversed", "automargin": True},
         height=height,
-        # On a phone a one-line legend wraps into a column taller than the bars: two columns, small.
+        # On a phone the one-line legend wrapped into a scrolling column taller than the bars, and the
+        # segment names took half the width: the legend goes under the chart in columns of 150 px,
+        # the names get smaller, and the axis title (the figure's caption says it) goes.
         meta={
             "narrow": {
-                "legend": {"entrywidth": 0.5, "entrywidthmode": "fraction", "font": {"size": 11}},
+                "legend": {
+                    "orientation": "h",
+                    "xref": "container",
+                    "x": 0,
+                    "yref": "container",
+                    "y": 0,
+                    "yanchor": "bottom",
+                    "entrywidth": 150,
+                    "entrywidthmode": "pixels",
+                    "font": {"size": 11},
+                },
+                "yaxis": {"tickfont": {"size": 10}},
+                "xaxis": {"title": {"text": ""}},
+                "margin": {"t": 16, "b": 40 + 20 * legend_rows},
                 "height": height + 20 * legend_rows,
-                "xaxis": {"title": {"text": "Share of net sales"}},
             }
         },
     )

@@ -218,12 +218,12 @@ def test_grid_counts_are_written_in_a_colour_that_reads_on_their_cell() -> None:
     assert (heatmap.zmin, heatmap.zmax) == (0, 100)
 
 
-def test_category_chart_folds_its_legend_into_two_columns_on_a_phone() -> None:
+def test_category_chart_puts_its_legend_under_the_bars_on_a_phone() -> None:
     rows = tuple(CategorySegmentSales(name, "VIP", Decimal(10), 0.2, 0.2) for name in "ABCDE")
     data = CategoryBySegment(run=_run(1), kind="kmeans", segments=("VIP",), categories=tuple("ABCDE"), rows=rows)
     layout = charts.category_by_segment_chart(data).layout
     narrow = layout.meta["narrow"]
-    assert narrow["legend"]["entrywidth"] == 0.5
+    assert (narrow["legend"]["yref"], narrow["legend"]["y"], narrow["legend"]["entrywidth"]) == ("container", 0, 150)
     assert narrow["height"] == layout.height + 20 * 3  # five names in rows of two
 
 
