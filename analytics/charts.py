@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 import plotly.graph_objects as go
-from django.conf import settings
 
 from analytics.warehouse import (
     CategoryDiscountImpact,
@@ -21,27 +20,24 @@ from analytics.warehouse import (
     StorePerformance,
 )
 from retail_platform.charts import PALETTE, figure
+from retail_platform.formatting import axis_ticks, money, percent, thousands
 
 GROSS_COLOR = PALETTE[8]
 NET_COLOR = PALETTE[0]
 DISCOUNT_COLOR = PALETTE[1]
 
 
-def _money_axis(title: str) -> dict[str, Any]:
+def _money_axis(title: str, *values: Sequence[Decimal | int | float | None]) -> dict[str, Any]:
+    """A money axis whose ticks read like the tables (retail_platform.formatting)."""
     return {
         "title": {"text": title},
-        "tickprefix": _symbol(),
-        "separatethousands": True,
+        **axis_ticks([value for series in values for value in series], kind="money"),
         "rangemode": "tozero",
     }
 
 
 def _floats(values: Sequence[Decimal | int | float | None]) -> list[float | None]:
     return [None if value is None else float(value) for value in values]
-
-
-def _symbol() -> str:
-    return str(getattr(settings, "CURRENCY_SYMBOL", ""))
 
 
 def store_performance_chart(stores: Sequence[StorePerformance]) -> go.Figure:
@@ -55,16 +51,18 @@ def store_performance_chart(stores: Sequence[StorePerformance]) -> go.Figure:
                 "orientation": "h",
                 "y": [row.store for row in ordered],
                 "x": _floats([row.net_sales for row in ordered]),
-                "customdata": [[row.share_of_sales or 0.0, row.transactions] for row in ordered],
+                "customdata": [
+                    [money(row.net_sales), percent(row.share_of_sales), thousands(row.transactions)] for row in ordered
+                ],
                 "name": "Net sales",
                 "marker": {"color": NET_COLOR},
                 "hovertemplate": (
-                    f"%{{y}}<br>Net sales: {_symbol()}%{{x:,.2f}}"
-                    "<br>Share: %{customdata[0]:.1%}<br>Transactions: %{customdata[1]:,}<extra></extra>"
+                    "%{y}<br>Net sales: %{customdata[0]}<br>Share: %{customdata[1]}"
+                    "<br>Transactions: %{customdata[2]}<extra></extra>"
                 ),
             }
         ],
-        xaxis=_money_axis("Net sales"),
+        xaxis=_money_axis("Net sales", [row.net_sales for row in stores]),
         yaxis={"automargin": True},
         showlegend=False,
         height=max(240, 36 * len(stores) + 80),
@@ -194,7 +192,7 @@ def sales_over_time_chart(months: Sequence[MonthSales]) -> go.Figure:
             ),
         ],
         xaxis={"type": "date", "tickformat": "%b %Y"},
-        yaxis=_money_axis("Sales per month"),
+        yaxis=_money_axis("Sales per month", [row.gross_sales for row in months], [row.net_sales for row in months]),
         hovermode="x unified",
         **_partial_note(months),
     )
@@ -214,9 +212,12 @@ def _period_bars(
             "opacity": [PARTIAL_OPACITY if row.partial else 1 for row in rows],
             "pattern": {"shape": [PARTIAL_PATTERN if row.partial else "" for row in rows]},
         },
-        "customdata": [[row.label, _coverage_text(row), row.transactions] for row in rows],
+        "customdata": [
+            [row.label, _coverage_text(row), thousands(row.transactions), money(value)]
+            for row, value in zip(rows, values, strict=True)
+        ],
         "hovertemplate": (
-            f"%{{customdata[0]}}<br>{name}: {_symbol()}%{{y:,.2f}}{hover_extra}<br>%{{customdata[1]}}<extra></extra>"
+            f"%{{customdata[0]}}<br>{name}: %{{customdata[3]}}{hover_extra}<br>%{{customdata[1]}}<extra></extra>"
         ),
     }
 
@@ -231,14 +232,26 @@ def monthly_sales_chart(months: Sequence[MonthSales]) -> go.Figure:
                 months,
                 [row.net_sales for row in months],
                 NET_COLOR,
-                hover_extra="<br>Transactions: %{customdata[2]:,}",
+                hover_extra="<br>Transactions: %{customdata[2]}",
             )
         ],
         xaxis={"type": "date", "tickformat": "%b %Y"},
-        yaxis=_money_axis("Net sales"),
+        yaxis=_money_axis("Net sales", [row.net_sales for row in months]),
         showlegend=False,
         **_partial_note(months),
     )
+
+
+def _bar(name: str, x: list[str], values: Sequence[Decimal | int | float | None], color: str) -> dict[str, Any]:
+    return {
+        "type": "bar",
+        "x": x,
+        "y": _floats(values),
+        "customdata": [money(value) for value in values],
+        "name": name,
+        "marker": {"color": color},
+        "hovertemplate": f"%{{x}}<br>{name}: %{{customdata}}<extra></extra>",
+    }
 
 
 def quarterly_sales_chart(quarters: Sequence[QuarterSales]) -> go.Figure:
@@ -250,7 +263,9 @@ def quarterly_sales_chart(quarters: Sequence[QuarterSales]) -> go.Figure:
         ],
         barmode="group",
         xaxis={"type": "date", "tickformat": "Q%q %Y", "dtick": "M3" if len(quarters) <= 12 else "M12"},
-        yaxis=_money_axis("Sales per quarter"),
+        yaxis=_money_axis(
+            "Sales per quarter", [row.gross_sales for row in quarters], [row.net_sales for row in quarters]
+        ),
         **_partial_note(quarters),
     )
 
@@ -265,40 +280,44 @@ def month_of_year_chart(months: Sequence[MonthOfYearSales]) -> go.Figure:
                 "x": [calendar.month_abbr[row.month] for row in months],
                 "y": _floats([row.avg_net_sales for row in months]),
                 "customdata": [
-                    [row.years, ", ".join(str(year) for year in row.partial_years_left_out) or "none"] for row in months
+                    [
+                        money(row.avg_net_sales),
+                        thousands(row.years),
+                        ", ".join(str(year) for year in row.partial_years_left_out) or "none",
+                    ]
+                    for row in months
                 ],
                 "name": "Average net sales",
                 "marker": {"color": PALETTE[2]},
                 "hovertemplate": (
-                    f"%{{x}}<br>Average net sales: {_symbol()}%{{y:,.2f}}<br>Complete years averaged: "
-                    "%{customdata[0]}<br>Partly covered, left out: %{customdata[1]}<extra></extra>"
+                    "%{x}<br>Average net sales: %{customdata[0]}<br>Complete years averaged: %{customdata[1]}"
+                    "<br>Partly covered, left out: %{customdata[2]}<extra></extra>"
                 ),
             }
         ],
         xaxis={"type": "category", "categoryorder": "array", "categoryarray": list(calendar.month_abbr)[1:]},
-        yaxis=_money_axis("Average net sales"),
+        yaxis=_money_axis("Average net sales", [row.avg_net_sales for row in months]),
         showlegend=False,
         annotations=[_note("Averages over complete months only: a partly covered first or last month is left out.")],
         margin={"b": 90},
     )
 
 
-def _bar(name: str, x: list[str], values: Sequence[Decimal | int | float | None], color: str) -> dict[str, Any]:
-    return {"type": "bar", "x": x, "y": _floats(values), "name": name, "marker": {"color": color}}
-
-
 def discount_impact_chart(categories: Sequence[CategoryDiscountImpact]) -> go.Figure:
     """Gross against net sales per category: the difference is what the discounts gave away."""
     names = [row.category for row in categories]
+    gross = [row.gross_sales for row in categories]
+    net = [row.net_sales for row in categories]
+    discount = [row.discount for row in categories]
     return figure(
         [
-            _bar("Gross sales", names, [row.gross_sales for row in categories], GROSS_COLOR),
-            _bar("Net sales", names, [row.net_sales for row in categories], NET_COLOR),
-            _bar("Discount", names, [row.discount for row in categories], DISCOUNT_COLOR),
+            _bar("Gross sales", names, gross, GROSS_COLOR),
+            _bar("Net sales", names, net, NET_COLOR),
+            _bar("Discount", names, discount, DISCOUNT_COLOR),
         ],
         barmode="group",
         xaxis={"type": "category", "tickangle": -30},
-        yaxis=_money_axis("Sales"),
+        yaxis=_money_axis("Sales", gross, net, discount),
     )
 
 
@@ -310,13 +329,13 @@ def payment_methods_chart(methods: Sequence[PaymentMethodSales]) -> go.Figure:
                 "type": "pie",
                 "labels": [row.payment_method for row in methods],
                 "values": _floats([row.net_sales for row in methods]),
-                "customdata": [row.transactions for row in methods],
+                "text": [percent(row.share_of_sales) for row in methods],
+                "customdata": [[money(row.net_sales), thousands(row.transactions)] for row in methods],
                 "hole": 0.5,
                 "sort": False,
-                "textinfo": "label+percent",
+                "textinfo": "label+text",
                 "hovertemplate": (
-                    f"%{{label}}<br>Net sales: {_symbol()}%{{value:,.2f}}<br>Transactions: %{{customdata:,}}"
-                    "<extra></extra>"
+                    "%{label}<br>Net sales: %{customdata[0]} (%{text})<br>Transactions: %{customdata[1]}<extra></extra>"
                 ),
                 "marker": {"colors": list(PALETTE[: len(methods)])},
             }

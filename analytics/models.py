@@ -82,10 +82,11 @@ class ImportBatch(models.Model):
         SQL = "sql", "SQL (checks every row)"
 
     class Source(models.TextChoices):
-        ADMIN = "admin"
-        COMMAND = "command"
-        API = "api"
-        INBOX = "inbox"
+        ADMIN = "admin", "Admin upload"
+        COMMAND = "command", "Command line"
+        API = "api", "API"
+        INBOX = "inbox", "Inbox folder"
+        WEB = "web", "Imports page"
 
     file = models.FileField(upload_to="imports/%Y/%m/", max_length=500)
     file_name = models.CharField(max_length=255)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from analytics import views
+from analytics import mapping_views, views
 from analytics.apis import imports as import_apis
 from analytics.apis import insights as insight_apis
 from analytics.apis import sales as sales_apis
@@ -13,6 +13,7 @@ urlpatterns = [
     path("trends/", views.TrendsView.as_view(), name="trends"),
     path("imports/", views.ImportsView.as_view(), name="imports"),
     path("imports/status/", views.ImportStatusView.as_view(), name="import-status"),
+    path("imports/mappings/new/", mapping_views.MappingEditorView.as_view(), name="mapping-editor"),
 ]
 
 api_urlpatterns: list = [

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -19,12 +19,12 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import TemplateView
-from rest_framework.exceptions import APIException
 
 from analytics import charts, import_inputs
 from analytics.forms import ImportUploadForm
+from analytics.import_progress import ImportProgress, import_progress
 from analytics.models import ImportBatch
-from analytics.selectors.import_reports import import_batch_list, import_batch_progress
+from analytics.selectors.import_reports import import_batch_list
 from analytics.services.import_batches import import_batch_create
 from analytics.warehouse import (
     REPEAT,
@@ -43,7 +43,9 @@ from analytics.warehouse import (
 from retail_platform import roles
 from retail_platform.charts import Chart
 from retail_platform.errors import ApplicationError
+from retail_platform.formatting import thousands
 from retail_platform.pages import ViewerRequiredMixin
+from retail_platform.uploads import request_body_within_limit
 
 
 @dataclass(frozen=True)
@@ -73,10 +75,20 @@ class FilterState:
             "filters": self.sales_filter,
             "filter_errors": self.errors,
             "store_options": self.store_options,
+            "store_summary": _chosen(self.store_options, every="All stores", several="stores"),
             "category_options": self.category_options,
+            "category_summary": _chosen(self.category_options, every="All categories", several="categories"),
             "bounds": {"first": self.everything.first_date, "last": self.everything.last_date},
             "has_data": self.has_data,
         }
+
+
+def _chosen(options: tuple[Option, ...], *, every: str, several: str) -> str:
+    """What a multiple-choice filter shows while folded: "All stores", "Kanyon" or "3 stores"."""
+    chosen = [option.label for option in options if option.selected]
+    if not chosen:
+        return every
+    return chosen[0] if len(chosen) == 1 else f"{len(chosen)} {several}"
 
 
 def _options(names: Any, selected: tuple[str, ...]) -> tuple[Option, ...]:
@@ -215,19 +227,25 @@ IMPORTS_SHOWN = 50
 ACTIVE_STATUSES = (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING)
 
 
+COUNTS = ("rows_read", "imported", "rejected", "duplicates", "error_count")
+
+
+def _progress(batch: ImportBatch) -> ImportProgress:
+    return import_progress(status=batch.status, stage=batch.stage, stage_percent=batch.progress)
+
+
 def _batch_state(batch: ImportBatch, *, with_message: bool) -> dict[str, Any]:
     """What the progress poller needs about one batch (counts only; the message, which can quote the
-    file, only for staff)."""
+    file, only for staff). Counts come formatted too, so the page shows them as the server does."""
+    progress = _progress(batch)
     state: dict[str, Any] = {
         "id": batch.pk,
         "status": batch.status,
         "stage": batch.stage,
-        "progress": import_batch_progress(batch),
-        "rows_read": batch.rows_read,
-        "imported": batch.imported,
-        "rejected": batch.rejected,
-        "duplicates": batch.duplicates,
-        "error_count": batch.error_count,
+        "progress": progress.percent,
+        "step": progress.step,
+        **{name: getattr(batch, name) for name in COUNTS},
+        "text": {name: thousands(getattr(batch, name)) for name in COUNTS},
     }
     if with_message:
         state["message"] = batch.message
@@ -248,14 +266,9 @@ class ImportsView(ViewerRequiredMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         if not roles.user_is_staff(request.user):
             raise PermissionDenied
-        # Read the body here, not in the CSRF middleware, so that an upload over the size limit
-        # (refused by retail_platform.uploads while it streams in) becomes a form error; the CSRF
-        # check then runs as usual before anything is done with the form.
-        try:
-            request.POST  # noqa: B018 - parse the body now, with the project's upload handlers
-        except (SuspiciousOperation, APIException) as error:
-            if getattr(error, "status_code", None) != 413 and not isinstance(error, RequestDataTooBig):
-                raise
+        # The body is read here (see request_body_within_limit); the CSRF check then runs as usual
+        # before anything is done with the form.
+        if not request_body_within_limit(request):
             form = ImportUploadForm()
             form.cleaned_data = {}
             form.add_error("file", import_inputs.upload_too_large_message())
@@ -271,7 +284,7 @@ class ImportsView(ViewerRequiredMixin, View):
                     batch = import_batch_create(
                         path_or_file=upload,
                         file_name=upload.name,
-                        source=ImportBatch.Source.ADMIN,
+                        source=ImportBatch.Source.WEB,
                         uploaded_by=request.user,
                         mapping_name=form.cleaned_data["mapping_name"],
                         skip_invalid=form.cleaned_data["skip_invalid"],
@@ -289,7 +302,7 @@ class ImportsView(ViewerRequiredMixin, View):
         context = {
             "form": form,
             "batches": [
-                {"batch": batch, "progress": import_batch_progress(batch), "active": batch.status in ACTIVE_STATUSES}
+                {"batch": batch, "progress": _progress(batch), "active": batch.status in ACTIVE_STATUSES}
                 for batch in batches
             ],
             "any_active": any(batch.status in ACTIVE_STATUSES for batch in batches),

@@ -78,17 +78,17 @@ def _import(path: Path, env: dict[str, str]) -> dict[str, Any]:
     return outcome
 
 
-def prepare_database(server_url: str, *, lines: int, reload: bool) -> str:
-    """Create, migrate and load the bench database through the import command (once per size)."""
+def prepare_database(server_url: str, *, lines: int, reload: bool, name: str = BENCH_DB) -> str:
+    """Create, migrate and load the bench database `name` through the import command (once per size)."""
     import psycopg
 
-    bench_url = with_database(server_url, BENCH_DB)
+    bench_url = with_database(server_url, name)
     with psycopg.connect(psycopg_url(with_database(server_url, "postgres")), autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if exists and reload:
-            connection.execute(f"DROP DATABASE {BENCH_DB}")
+            connection.execute(f"DROP DATABASE {name}")
         if not exists or reload:
-            connection.execute(f"CREATE DATABASE {BENCH_DB}")
+            connection.execute(f"CREATE DATABASE {name}")
     env = {**os.environ, "DATABASE_URL": bench_url, "DJANGO_SETTINGS_MODULE": "retail_platform.settings.dev"}
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--verbosity", "0", "--skip-checks"], cwd=ROOT, env=env, check=True
@@ -96,10 +96,10 @@ def prepare_database(server_url: str, *, lines: int, reload: bool) -> str:
     with psycopg.connect(psycopg_url(bench_url), autocommit=True) as connection:
         present = connection.execute(f"SELECT count(*) FROM {LINES_TABLE}").fetchone()[0]
     if present == lines:
-        print(f"{BENCH_DB} already holds {lines:,} lines")
+        print(f"{name} already holds {lines:,} lines")
         return bench_url
     if present:
-        sys.exit(f"{BENCH_DB} holds {present:,} lines, not {lines:,}: run again with --reload.")
+        sys.exit(f"{name} holds {present:,} lines, not {lines:,}: run again with --reload.")
 
     from analytics.demo_data import demo_rows_write
 
@@ -148,17 +148,18 @@ MONTE_CARLO = re.compile(r"Monte Carlo: ([\d,]+) runs \(([^,]+), seed")
 
 
 def _as_after_an_import() -> None:
-    """What an import leaves: the shared answers emptied, the unfiltered ones computed again by the
-    rollup task (in a worker, so not in this process's cache), and no page cached anywhere."""
+    """What an import leaves the moment its command returns: the shared answers emptied but for the
+    unfiltered ones the import computed in its own transaction (in the worker, so not in this process's
+    cache), and no page cached anywhere."""
     from django.core.cache import cache
     from django.db import connection
 
-    from analytics.services.rollups import sales_answers_warm
+    from analytics.warehouse import answers_warm
 
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM analytics_salesanswer")
     cache.clear()
-    sales_answers_warm()
+    answers_warm()
     cache.clear()
 
 

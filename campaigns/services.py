@@ -231,6 +231,7 @@ def simulation_payload(result: SimulationResult) -> dict[str, Any]:
             "customers_targeted_source": result.assumption_sources.get("customers_targeted", ""),
             "break_even_note": result.break_even_note,
             "margin_wiped_out": result.margin_wiped_out,
+            "offer_lowers_sales": result.offer_lowers_sales,
             "roi_p5": figure("roi_p5", result.roi_p5),
             "roi_p50": figure("roi_p50", result.roi_p50),
             "roi_p95": figure("roi_p95", result.roi_p95),

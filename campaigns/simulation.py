@@ -213,6 +213,12 @@ class SimulationResult:
     def control_group_size(self) -> int | None:
         return self.control_group.size
 
+    @property
+    def offer_lowers_sales(self) -> bool:
+        """The response rate with the offer is below the baseline: fewer customers would buy with the
+        offer than without it, so the campaign can only lose sales (and money)."""
+        return self.assumptions.response_rate < self.assumptions.baseline_rate
+
 
 @dataclass(frozen=True)
 class DiscountCurve:

@@ -24,8 +24,8 @@ from campaigns.services import PARAMETERS, campaign_discount_curve, campaign_sim
 from campaigns.simulation import MAX_SIMULATIONS, SimulationResult
 from retail_platform.charts import Chart
 from retail_platform.errors import ApplicationError
+from retail_platform.formatting import money, percent, thousands
 from retail_platform.pages import AnalystRequiredMixin
-from retail_platform.templatetags.formatting import money, percent, thousands
 from segmentation.rfm import SEGMENTS as RFM_SEGMENTS
 
 PERCENT_FIELDS = ("discount", "response_rate", "baseline_rate", "margin")

@@ -4,6 +4,7 @@ static/js/charts.js draws every one of them with plotly.js (no inline scripts, n
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -106,3 +107,77 @@ class Chart:
     @classmethod
     def from_figure(cls, fig: go.Figure, *, key: str, title: str, description: str = "") -> Chart:
         return cls(key=key, title=title, description=description or title, figure=figure_to_dict(fig))
+
+
+# --- Colours: text drawn on a coloured cell takes black or white, whichever contrasts more with the
+# cell (WCAG 2 relative luminance). Against pure black and pure white every colour reaches at least
+# 4.58:1, above the 4.5:1 that WCAG AA asks of text.
+
+TEXT_ON_LIGHT = "#000000"
+TEXT_ON_DARK = "#ffffff"
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    color = color.lstrip("#")
+    return int(color[0:2], 16), int(color[2:4], 16), int(color[4:6], 16)
+
+
+def relative_luminance(color: str) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (channel(value) for value in _rgb(color))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    lighter, darker = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def text_color_on(background: str) -> str:
+    """Black or white, whichever reads better on `background` (#rrggbb)."""
+    if contrast_ratio(TEXT_ON_LIGHT, background) >= contrast_ratio(TEXT_ON_DARK, background):
+        return TEXT_ON_LIGHT
+    return TEXT_ON_DARK
+
+
+def scale_color(scale: Sequence[tuple[float, str]] | Sequence[list[Any]], position: float) -> str:
+    """The colour a plotly colorscale ([[0, "#..."], ..., [1, "#..."]]) gives at 0 <= position <= 1,
+    interpolated in RGB as plotly.js does."""
+    position = min(1.0, max(0.0, position))
+    stops = [(float(stop), str(color)) for stop, color in scale]
+    for (low, low_color), (high, high_color) in itertools.pairwise(stops):
+        if position <= high:
+            share = 0.0 if high == low else (position - low) / (high - low)
+            mixed = [round(a + (b - a) * share) for a, b in zip(_rgb(low_color), _rgb(high_color), strict=True)]
+            return "#{:02x}{:02x}{:02x}".format(*mixed)
+    return stops[-1][1]
+
+
+def heatmap_labels(
+    *, x: Sequence[str], y: Sequence[str], z: Sequence[Sequence[float]], text: Sequence[Sequence[str]], scale: Any
+) -> list[dict[str, Any]]:
+    """Each cell's text as an annotation in the colour that reads on that cell (plotly's heatmap text
+    has one colour for every cell). The heatmap must set zmin/zmax to the values' range, as here."""
+    values = [value for row in z for value in row]
+    low, high = (min(values), max(values)) if values else (0, 0)
+    labels = []
+    for row_name, row_values, row_text in zip(y, z, text, strict=True):
+        for column_name, value, label in zip(x, row_values, row_text, strict=True):
+            if not label:
+                continue
+            position = 0.0 if high == low else (value - low) / (high - low)
+            labels.append(
+                {
+                    "x": column_name,
+                    "y": row_name,
+                    "xref": "x",
+                    "yref": "y",
+                    "text": label,
+                    "showarrow": False,
+                    "font": {"color": text_color_on(scale_color(scale, position))},
+                }
+            )
+    return labels

@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.files.uploadhandler import FileUploadHandler
+from django.http import HttpRequest
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
@@ -57,3 +58,19 @@ class UploadSizeLimitHandler(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> None:
         return None
+
+
+def request_body_within_limit(request: HttpRequest) -> bool:
+    """Read a page's form body now, through the upload handlers; False when it is over the limit.
+
+    A page that takes uploads reads the body in its view rather than in the CSRF middleware (and
+    checks the CSRF token itself afterwards), so an upload over the size limit, refused while it
+    streams in, becomes a form error instead of a bare 400.
+    """
+    try:
+        request.POST  # noqa: B018 - parse the body now, with the project's upload handlers
+    except (SuspiciousOperation, APIException) as error:
+        if getattr(error, "status_code", None) != 413 and not isinstance(error, RequestDataTooBig):
+            raise
+        return False
+    return True

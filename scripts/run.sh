@@ -17,6 +17,8 @@ fi
 
 $PY manage.py migrate --noinput
 $PY manage.py collectstatic --noinput >/dev/null
+# Pages ask for the collected files' hashed names, which whitenoise serves gzipped and cached for good.
+export STATIC_COLLECTED=true
 $PY manage.py bootstrap_admin
 $PY manage.py setup_schedules
 $PY manage.py load_demo

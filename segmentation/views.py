@@ -10,8 +10,8 @@ from django.views.generic import TemplateView
 
 from analytics.warehouse import SalesFilter, answer_get, overview_get, question_key
 from retail_platform.charts import Chart
+from retail_platform.formatting import money, thousands
 from retail_platform.pages import ViewerRequiredMixin
-from retail_platform.templatetags.formatting import money
 from segmentation import charts, rfm
 from segmentation.selectors import (
     KINDS,
@@ -35,6 +35,8 @@ RFM_DESCRIPTIONS = {rule.segment: rule.description for rule in rfm.SEGMENT_RULES
 class SegmentRow:
     summary: SegmentSummary
     description: str
+    # The segment's colour on every chart (segmentation.charts.SEGMENT_COLORS).
+    color: str
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,10 @@ def _kmeans_description(run: RunInfo, name: str) -> str:
         if cluster.name == name:
             activity = "Active" if cluster.active else "Lapsed"
             value = "high value" if cluster.high_value else "low value"
+            # The centre, not the mean: the table's mean columns average every member.
             return (
-                f"{activity}, {value}: the centre of the cluster bought {cluster.recency_days:,.0f} days ago, "
-                f"{cluster.frequency:,.1f} times, for {money(cluster.monetary)} in all."
+                f"{activity}, {value}. Cluster centre: last purchase {thousands(cluster.recency_days)} days ago, "
+                f"{thousands(cluster.frequency, 1)} purchases, {money(cluster.monetary)}."
             )
     return ""
 
@@ -64,6 +67,7 @@ def _segment_rows(run: RunInfo, kind: Kind, summaries: list[SegmentSummary]) -> 
             description=RFM_DESCRIPTIONS.get(row.segment, "")
             if kind == "rfm"
             else _kmeans_description(run, row.segment),
+            color=charts.segment_color(row.segment),
         )
         for row in summaries
     )
@@ -164,10 +168,13 @@ class CustomersView(ViewerRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        kind: Kind = "rfm" if self.request.GET.get("kind") == "rfm" else "kmeans"
+        requested = self.request.GET.get("kind", "")
+        kind: Kind = "rfm" if requested == "rfm" else "kmeans"
         run = segmentation_run_active_get()
         context.update(
             kind=kind,
+            # An unknown ?kind= falls back to K-Means, and the page says so.
+            kind_unknown=requested if requested not in ("", *KINDS) else "",
             kind_label=KIND_LABELS[kind],
             kinds=[{"value": value, "label": KIND_LABELS[value], "selected": value == kind} for value in KINDS],
             run=run,

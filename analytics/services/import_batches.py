@@ -44,6 +44,7 @@ SKIP_INVALID_HINTS = {
     ImportBatch.Source.COMMAND: "import it with --skip-invalid",
     ImportBatch.Source.API: "send it again with skip_invalid=true",
     ImportBatch.Source.INBOX: "import it from the Imports page or the admin with 'Skip invalid rows' ticked",
+    ImportBatch.Source.WEB: "tick 'Skip invalid rows' and upload it again",
 }
 
 

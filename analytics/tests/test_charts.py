@@ -29,7 +29,7 @@ def _store(name: str, net: str, share: float, transactions: int) -> StorePerform
     )
 
 
-@override_settings(CURRENCY_SYMBOL="₺")
+@override_settings(CURRENCY="TRY")
 def test_store_chart_puts_the_best_store_on_top_with_share_and_transactions_in_the_hover() -> None:
     stores = [_store("Kanyon", "700.50", 0.7, 7), _store("Metrocity", "300.00", 0.3, 3)]
 
@@ -40,9 +40,19 @@ def test_store_chart_puts_the_best_store_on_top_with_share_and_transactions_in_t
     # Plotly draws the first category at the bottom, so the list is reversed.
     assert list(bar.y) == ["Metrocity", "Kanyon"]
     assert list(bar.x) == [300.0, 700.5]
-    assert [list(row) for row in bar.customdata] == [[0.3, 3], [0.7, 7]]
-    assert fig.layout.xaxis.tickprefix == "₺"
-    assert "₺" in bar.hovertemplate
+    assert [list(row) for row in bar.customdata] == [["₺300.00", "30.0\u00a0%", "3"], ["₺700.50", "70.0\u00a0%", "7"]]
+    # The axis is labelled by the same formatter as the tables: round steps, short amounts.
+    assert list(fig.layout.xaxis.tickvals) == [0, 200, 400, 600, 800]
+    assert list(fig.layout.xaxis.ticktext) == ["₺0", "₺200", "₺400", "₺600", "₺800"]
+
+
+@override_settings(CURRENCY="USD")
+def test_money_in_charts_follows_the_currency_setting() -> None:
+    fig = charts.store_performance_chart([_store("Kanyon", "-1500.00", -0.5, 1)])
+    (bar,) = fig.data
+    assert bar.customdata[0][0] == "\u2212\u2060$1,500.00"
+    assert "\u2212\u2060$1.5K" in list(fig.layout.xaxis.ticktext)
+    assert "₺" not in str(fig.to_plotly_json())
 
 
 def _month(label: str, net: str, *, gross: str | None = None, transactions: int = 1, days: int = 31, covered: int = 31):
@@ -105,7 +115,8 @@ def test_monthly_chart_hatches_a_partial_month_and_carries_the_transactions() ->
     (bar,) = charts.monthly_sales_chart(months).data
     assert list(bar.x) == ["2022-12-01", "2023-01-01"]
     assert list(bar.y) == [4.0, 2.0]
-    assert [row[2] for row in bar.customdata] == [9, 1]
+    assert [row[2] for row in bar.customdata] == ["9", "1"]
+    assert [row[3] for row in bar.customdata] == ["₺4.00", "₺2.00"]
     assert list(bar.marker.pattern.shape) == ["", "/"]
     assert list(bar.marker.opacity) == [1, charts.PARTIAL_OPACITY]
     assert bar.customdata[1][1] == "8 of 31 days covered (partial)"
@@ -145,7 +156,11 @@ def test_month_of_year_chart_names_the_months_in_calendar_order_and_what_was_lef
     (bar,) = fig.data
     assert list(bar.x) == ["Jan", "Mar", "Dec"]
     assert list(bar.y) == [10.0, None, 30.0]
-    assert [list(row) for row in bar.customdata] == [[3, "none"], [0, "2023"], [2, "none"]]
+    assert [list(row) for row in bar.customdata] == [
+        ["₺10.00", "3", "none"],
+        ["—", "0", "2023"],
+        ["₺30.00", "2", "none"],
+    ]
     assert list(fig.layout.xaxis.categoryarray)[:3] == ["Jan", "Feb", "Mar"]
 
 
@@ -178,4 +193,5 @@ def test_payment_chart_is_a_ring_of_net_sales() -> None:
     assert pie.type == "pie" and pie.hole == 0.5
     assert list(pie.labels) == ["Cash", "Credit Card"]
     assert list(pie.values) == [60.0, 40.0]
-    assert list(pie.customdata) == [6, 4]
+    assert [list(row) for row in pie.customdata] == [["₺60.00", "6"], ["₺40.00", "4"]]
+    assert list(pie.text) == ["60.0\u00a0%", "40.0\u00a0%"]

@@ -45,6 +45,7 @@ from analytics.warehouse.discounts import CategoryDiscountImpact, DiscountImpact
 from analytics.warehouse.filters import Dimensions, SalesFilter, dimensions_get, sales_filter_from_params
 from analytics.warehouse.maintenance import (
     WarehouseChange,
+    answers_warm,
     warehouse_batch_add,
     warehouse_batch_remove,
     warehouse_rebuild,
@@ -93,6 +94,7 @@ __all__ = [
     "StorePerformance",
     "WarehouseChange",
     "answer_get",
+    "answers_warm",
     "cohorts_get",
     "compare_kind_from_params",
     "compared_get",

@@ -150,14 +150,14 @@ def _change(*, where: str, params: dict[str, Any]) -> WarehouseChange:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
     version = data_version_bump()
     mark = time.perf_counter()
-    _answers_warm()
+    answers_warm()
     timings["answers"] = _since(mark)
     return WarehouseChange(
         data_version=version, parts=parts, first_date=first_date, last_date=last_date, timings=timings
     )
 
 
-def _answers_warm() -> None:
+def answers_warm() -> None:
     """Compute the unfiltered answer of every sales reader for the new data version, in the change's
     own transaction: they become visible with the data, so no request after a commit waits for them."""
     everything = SalesFilter()

@@ -106,6 +106,15 @@ def test_a_discount_above_the_margin_is_a_loss(analyst_client: APIClient, histor
     assert body["roi"] < 0
     assert body["break_even_response_rate"] is None
     assert body["details"]["margin_wiped_out"] is True
+    assert body["details"]["offer_lowers_sales"] is False
+
+
+def test_a_response_below_the_baseline_says_the_offer_lowers_sales(
+    analyst_client: APIClient, history: SegmentationRun
+) -> None:
+    body = analyst_client.get(SIMULATION, {"segment": "VIP", "response_rate": "0.3", "baseline_rate": "0.5"}).json()
+    assert body["details"]["offer_lowers_sales"] is True
+    assert body["incremental_profit"].startswith("-")
 
 
 @pytest.mark.parametrize(

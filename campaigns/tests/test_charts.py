@@ -3,6 +3,7 @@ import pytest
 
 from campaigns import charts
 from campaigns.simulation import CampaignAssumptions, SegmentStats, profit_by_discount, simulate_campaign
+from retail_platform.formatting import money_short
 
 
 @pytest.fixture
@@ -12,19 +13,30 @@ def assumptions() -> CampaignAssumptions:
     )
 
 
-def test_histogram_draws_every_simulated_run_and_marks_the_percentiles(assumptions) -> None:
+def test_histogram_counts_every_simulated_run_and_marks_the_percentiles(assumptions) -> None:
     stats = SegmentStats(customers=400, order_values=np.array([50.0, 80.0, 120.0, 300.0]))
     result = simulate_campaign(stats, assumptions)
 
     fig = charts.simulated_profit_histogram(result)
 
-    (histogram,) = fig.data
-    assert histogram.type == "histogram"
-    assert len(histogram.x) == 300
-    np.testing.assert_allclose(histogram.x, result.simulated_profits)
-    lines = [shape.x0 for shape in fig.layout.shapes]
-    assert lines == pytest.approx([result.profit_p5, result.profit_p50, result.profit_p95, 0.0])
-    assert [a.text for a in fig.layout.annotations] == ["5th pct", "median", "95th pct"]
+    bars, p5, median, p95 = fig.data
+    assert bars.type == "bar"
+    assert len(bars.x) == charts.HISTOGRAM_BINS
+    assert sum(bars.y) == 300  # every run in one bin
+    counts, edges = np.histogram(result.simulated_profits, bins=charts.HISTOGRAM_BINS)
+    assert list(bars.y) == counts.tolist()
+    np.testing.assert_allclose(bars.x, (edges[:-1] + edges[1:]) / 2)
+    low, high, runs = bars.customdata[int(np.argmax(counts))]
+    assert low.startswith(("₺", "\u2212")) and high.startswith(("₺", "\u2212")) and runs == f"{counts.max():,}"
+    # The percentiles are vertical lines named, with their amounts, in the legend (labels over the
+    # plot overlapped when the percentiles were close).
+    assert [line.x[0] for line in (p5, median, p95)] == pytest.approx(
+        [result.profit_p5, result.profit_p50, result.profit_p95]
+    )
+    assert p5.name.startswith("5th percentile: ") and median.name.startswith("Median: ")
+    assert p95.name == f"95th percentile: {money_short(result.profit_p95)}"
+    assert not fig.layout.annotations
+    assert [shape.x0 for shape in fig.layout.shapes] == [0]  # break-even
 
 
 def test_discount_curve_marks_the_best_discount_and_the_simulated_one(assumptions) -> None:
@@ -44,4 +56,11 @@ def test_discount_curve_marks_the_best_discount_and_the_simulated_one(assumption
     expected = customers * 0.20 * aov * (0.4 - 0.10) - customers * 0.05 * aov * 0.4 - customers * 0.5
     assert chosen.x[0] == pytest.approx(0.10)
     assert chosen.y[0] == pytest.approx(expected)
-    assert fig.layout.xaxis.tickformat == ".0%"
+    assert list(fig.layout.xaxis.ticktext) == [
+        "0\u00a0%",
+        "10\u00a0%",
+        "20\u00a0%",
+        "30\u00a0%",
+        "40\u00a0%",
+        "50\u00a0%",
+    ]

@@ -59,3 +59,20 @@ class AutoSchema(openapi.AutoSchema):
                 response["description"] = ERROR_DESCRIPTIONS[code]
                 responses[code] = response
         return dict(sorted(responses.items()))
+
+
+def currency_postprocess(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """Say the currency (the CURRENCY setting, ISO 4217) in the API description and on every money
+    field: decimal fields, and string fields documented as money."""
+    from retail_platform.formatting import currency_code
+
+    code = currency_code()
+    sentence = f"Money amounts are in {code} (ISO 4217)."
+    info = result.setdefault("info", {})
+    info["description"] = f"{info.get('description', '')} {sentence}".strip()
+    for component in result.get("components", {}).get("schemas", {}).values():
+        for field in component.get("properties", {}).values():
+            description = field.get("description", "")
+            if field.get("format") == "decimal" or "Money" in description or "money" in description:
+                field["description"] = f"{description} In {code}.".strip()
+    return result

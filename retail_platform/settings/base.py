@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import unquote
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from retail_platform.embedded_db import database_url
 
@@ -42,6 +44,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "retail_platform.compression.PageGZipMiddleware",  # outermost: it compresses the finished page
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "retail_platform.middleware.DatabaseUnavailableMiddleware",
@@ -69,6 +72,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "retail_platform.roles.roles_context",
+                "retail_platform.formatting.currency_context",
             ],
         },
     },
@@ -117,10 +121,16 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Hashed, gzipped names with far-future caching, DEBUG or not (retail_platform/staticfiles.py);
+# `collectstatic` writes them (the Procfile's web process and `make run` run it first).
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "retail_platform.staticfiles.StaticFilesStorage"},
 }
+# Hashed names under DEBUG too, from the files `collectstatic` wrote (scripts/run.sh turns it on).
+STATIC_COLLECTED = env.bool("STATIC_COLLECTED", default=False)
+# Files served at the site's root, such as /favicon.ico (short caching: their names carry no hash).
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "media/"
 
@@ -142,8 +152,13 @@ IMPORT_INBOX_DIR = Path(env("IMPORT_INBOX_DIR", default=str(BASE_DIR / "var" / "
 # Try the columnar import path first (off: every file takes the SQL path, which checks row by row).
 IMPORT_COLUMNAR = env.bool("IMPORT_COLUMNAR", default=True)
 
-# Pages: the symbol shown before amounts (the demo data are Istanbul malls, in Turkish lira).
-CURRENCY_SYMBOL = env("CURRENCY_SYMBOL", default="₺")
+# The currency of every amount (ISO 4217 code): pages, charts, exports and the API schema say it.
+# The demo data are Istanbul malls, in Turkish lira.
+CURRENCY = env("CURRENCY", default="TRY").strip().upper()
+if not re.fullmatch(r"[A-Z]{3}", CURRENCY):
+    raise ImproperlyConfigured(
+        f"CURRENCY must be an ISO 4217 code of three letters, such as TRY or USD (got {CURRENCY!r})."
+    )
 
 CACHES = {
     "default": {

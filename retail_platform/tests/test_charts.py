@@ -63,3 +63,29 @@ def test_figures_carry_the_small_house_template_not_plotlys() -> None:
     assert template["layout"]["plot_bgcolor"] == "white"
     assert "data" not in template  # plotly's own templates style every trace type, kilobytes per chart
     assert len(json.dumps(payload)) < 2_000
+
+
+@pytest.mark.parametrize("position", [index / 100 for index in range(101)])
+def test_text_on_every_colour_of_the_heatmap_scale_meets_wcag_aa(position: float) -> None:
+    from segmentation.charts import HEATMAP_SCALE
+
+    cell = charts.scale_color(HEATMAP_SCALE, position)
+    assert charts.contrast_ratio(charts.text_color_on(cell), cell) >= 4.5
+
+
+def test_scale_color_interpolates_between_the_stops() -> None:
+    scale = [[0.0, "#000000"], [0.5, "#ff0000"], [1.0, "#ffffff"]]
+    assert charts.scale_color(scale, 0) == "#000000"
+    assert charts.scale_color(scale, 0.25) == "#800000"
+    assert charts.scale_color(scale, 0.75) == "#ff8080"
+    assert charts.scale_color(scale, 2) == "#ffffff"
+
+
+def test_heatmap_labels_are_dark_on_pale_cells_and_white_on_dark_ones() -> None:
+    scale = [[0.0, "#eff6ff"], [1.0, "#1e3a8a"]]
+    labels = charts.heatmap_labels(x=["a", "b"], y=["r"], z=[[0, 100]], text=[["0", "100"]], scale=scale)
+    assert [(label["x"], label["text"], label["font"]["color"]) for label in labels] == [
+        ("a", "0", "#000000"),
+        ("b", "100", "#ffffff"),
+    ]
+    assert charts.heatmap_labels(x=["a"], y=["r"], z=[[5]], text=[[""]], scale=scale) == []

@@ -30,6 +30,7 @@ from retail_platform.api.permissions import IsAnalyst, IsStaff, IsViewer
 from retail_platform.api.schema import ApiErrorSerializer
 from retail_platform.csv_export import csv_streaming_response
 from retail_platform.errors import ApplicationError
+from retail_platform.formatting import currency_code
 from segmentation import clustering, rfm, selectors
 from segmentation.models import CustomerSegment
 
@@ -313,6 +314,7 @@ EXPORT_COLUMNS = (
     "p_alive",
     "expected_purchases",
     "clv",
+    "currency",
 )
 
 
@@ -327,7 +329,8 @@ class CustomerExportApi(APIView):
         description=(
             "Streams the customers of one segment of the active run: "
             + ", ".join(EXPORT_COLUMNS)
-            + ". p_alive, expected_purchases and clv are the run's customer-value predictions (empty when the data "
+            + ". `monetary` and `clv` are in the currency the `currency` column names (ISO 4217, the same on every "
+            "row). p_alive, expected_purchases and clv are the run's customer-value predictions (empty when the data "
             "could not be modelled). `segment` is a K-Means segment name or an RFM segment name. Text cells that a "
             "spreadsheet would "
             "run as a formula (starting with = + - @, tab, carriage return or NUL) are prefixed with a quote. "
@@ -375,8 +378,9 @@ class CustomerExportApi(APIView):
             )
             .iterator(chunk_size=2_000)
         )
+        currency = (currency_code(),)
         file_name = f"customers-{slugify(segment) or 'segment'}-run{run.id}-{datetime.date.today().isoformat()}.csv"
-        return csv_streaming_response(file_name, EXPORT_COLUMNS, _with_values(run.id, rows))
+        return csv_streaming_response(file_name, EXPORT_COLUMNS, (row + currency for row in _with_values(run.id, rows)))
 
 
 def _with_values(run_id: int, rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:

@@ -4,6 +4,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.test import override_settings
 from django_q.models import OrmQ
 from rest_framework.test import APIClient
 
@@ -143,7 +144,17 @@ def test_export_streams_a_segment_as_spreadsheet_safe_csv(analyst_client: APICli
     assert exported["'" + FORMULA_ID][5] == f"{evil.monetary:.2f}"
     segment_column = rows[0].index("segment")
     assert {row[segment_column] for row in rows[1:]} == {evil.segment}
-    assert rows[0][-3:] == ["p_alive", "expected_purchases", "clv"]
+    assert rows[0][-4:] == ["p_alive", "expected_purchases", "clv", "currency"]
+    # The amounts say their currency (settings.CURRENCY).
+    assert {row[-1] for row in rows[1:]} == {"TRY"}
+
+
+@override_settings(CURRENCY="USD")
+def test_export_names_the_configured_currency(analyst_client: APIClient, run: SegmentationRun) -> None:
+    segment = CustomerSegment.objects.filter(run=run).values_list("segment", flat=True).first()
+    response = analyst_client.get("/api/customers/export", {"segment": segment})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert {row[-1] for row in rows[1:]} == {"USD"}
 
 
 def test_export_takes_an_rfm_segment_too(analyst_client: APIClient, run: SegmentationRun) -> None:

@@ -11,10 +11,6 @@
   var BADGE = { succeeded: "ok", failed: "bad", running: "busy", queued: "wait" };
   var LABEL = { queued: "Queued", running: "Running", succeeded: "Succeeded", failed: "Failed" };
 
-  function formatCount(value) {
-    return Number(value || 0).toLocaleString("en-US");
-  }
-
   function field(row, name) {
     return row.querySelector('[data-field="' + name + '"]');
   }
@@ -38,9 +34,10 @@
       progress.textContent = batch.progress + " %";
     }
     setText(row, "progress-text", batch.progress + " %");
-    setText(row, "stage", ACTIVE[batch.status] ? batch.stage || "" : "");
-    ["rows_read", "imported", "rejected", "duplicates", "error_count"].forEach(function (name) {
-      setText(row, name, formatCount(batch[name]));
+    setText(row, "step", batch.step || "");
+    // The counts come formatted by the server (retail_platform.formatting), as on the page itself.
+    Object.keys(batch.text || {}).forEach(function (name) {
+      setText(row, name, batch.text[name]);
     });
     if (typeof batch.message === "string") {
       setText(row, "message", batch.message);

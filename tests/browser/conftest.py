@@ -122,6 +122,13 @@ def desktop_page(browser: Browser) -> Iterator[tuple[Page, PageProblems]]:
     page.context.close()
 
 
+@pytest.fixture
+def phone_page(browser: Browser) -> Iterator[tuple[Page, PageProblems]]:
+    page, problems = _open_page(browser, PHONE)
+    yield page, problems
+    page.context.close()
+
+
 def sign_in(page: Page, base_url: str, username: str, password: str) -> None:
     """Sign in through the login form, as a person would."""
     page.goto(f"{base_url}/accounts/login/")
@@ -150,3 +157,28 @@ def assert_charts_drawn(page: Page) -> int:
     for index in range(count):
         assert containers.nth(index).locator("svg").count() > 0
     return count
+
+
+def demo_import(path: Path) -> None:
+    """Import a file through the real service, then a segmentation refit (what the worker does after an
+    import)."""
+    from analytics.services.import_batches import import_batch_create, import_batch_run
+    from segmentation.services import segmentation_run_create
+
+    batch = import_batch_create(path_or_file=path, file_name=path.name, source="command", enqueue=False)
+    batch = import_batch_run(batch_id=batch.id, queue_refit=False)
+    assert batch.status == "succeeded", batch.message
+    run = segmentation_run_create()
+    assert run.status == "succeeded", run.message
+
+
+@pytest.fixture
+def demo_data(transactional_db: None, tmp_path: Path) -> None:
+    """Two demo files imported one after the other (so the Customers page has movement to show)."""
+    from django.core.cache import cache
+
+    from analytics.demo_data import demo_rows_write
+
+    cache.clear()  # the data version restarts in every test; the server thread shares this cache
+    demo_import(demo_rows_write(tmp_path / "first.csv", rows=3000, seed=7))
+    demo_import(demo_rows_write(tmp_path / "second.csv", rows=1000, seed=8))

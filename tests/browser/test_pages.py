@@ -12,8 +12,6 @@ from django.core.cache import cache
 from playwright.sync_api import Page
 
 from analytics.demo_data import demo_rows_write
-from analytics.services.import_batches import import_batch_create, import_batch_run
-from segmentation.services import segmentation_run_create
 from tests.browser.conftest import PHONE, PageProblems, assert_charts_drawn, screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,23 +23,8 @@ PAGES = [
     ("trends", "/trends/", 5),
     ("simulator", "/simulator/", 2),
     ("imports", "/imports/", 0),
+    ("mapping-editor", "/imports/mappings/new/", 0),
 ]
-
-
-def _import(path: Path) -> None:
-    batch = import_batch_create(path_or_file=path, file_name=path.name, source="command", enqueue=False)
-    batch = import_batch_run(batch_id=batch.id, queue_refit=False)
-    assert batch.status == "succeeded", batch.message
-    run = segmentation_run_create()
-    assert run.status == "succeeded", run.message
-
-
-@pytest.fixture
-def demo_data(transactional_db: None, tmp_path: Path) -> None:
-    """Two demo files imported one after the other (so the Customers page has movement to show)."""
-    cache.clear()  # the data version restarts in every test; the server thread shares this cache
-    _import(demo_rows_write(tmp_path / "first.csv", rows=3000, seed=7))
-    _import(demo_rows_write(tmp_path / "second.csv", rows=1000, seed=8))
 
 
 def _kpi(page: Page, name: str) -> str:
@@ -72,7 +55,8 @@ def test_a_store_filter_changes_the_numbers_on_the_overview(live_server, viewer,
     net_before = _kpi(page, "net")
     stores_before = page.locator("#store-table tbody tr").count()
 
-    page.get_by_label("Store", exact=True).select_option("Kanyon")
+    page.locator("#f-store summary").click()
+    page.get_by_label("Kanyon", exact=True).check()
     page.get_by_role("button", name="Apply").click()
     page.wait_for_url(re.compile(r"store=Kanyon"))
     assert_charts_drawn(page)
@@ -81,10 +65,30 @@ def test_a_store_filter_changes_the_numbers_on_the_overview(live_server, viewer,
     assert stores_before > 1
     assert page.locator("#store-table tbody tr").count() == 1
     assert page.locator("#store-table tbody th").inner_text() == "Kanyon"
+    assert page.locator("#f-store summary").inner_text() == "Kanyon"
     # The filtered view is a link: opening it again shows the same numbers.
     filtered_net = _kpi(page, "net")
     page.goto(page.url)
     assert _kpi(page, "net") == filtered_net
+    assert problems.errors == []
+
+
+def test_the_store_filter_takes_several_stores_from_the_keyboard(live_server, viewer, demo_data, desktop_page) -> None:
+    page, problems = desktop_page
+    sign_in(page, live_server.url, "viewer1", "pw-viewer1")
+    summary = page.locator("#f-store summary")
+    summary.focus()
+    page.keyboard.press("Enter")  # opens the list
+    for name in ("Kanyon", "Metrocity"):
+        page.get_by_label(name, exact=True).focus()
+        page.keyboard.press("Space")
+    page.get_by_role("button", name="Apply").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"store=Kanyon&store=Metrocity"))
+    assert_charts_drawn(page)
+    stores = page.locator("#store-table tbody th").all_inner_texts()
+    assert sorted(stores) == ["Kanyon", "Metrocity"]
+    assert summary.inner_text() == "2 stores"
     assert problems.errors == []
 
 
@@ -103,7 +107,7 @@ def test_the_simulator_form_updates_the_results(live_server, analyst, demo_data,
     assert_charts_drawn(page)
 
     assert profit.inner_text() != before
-    assert page.locator('[data-used="discount"]').inner_text() == "30.0 %"
+    assert page.locator('[data-used="discount"]').inner_text() == "30.0\u00a0%"
     assert page.get_by_label("Discount (%)", exact=True).input_value() == "30"
     assert problems.errors == []
 

@@ -51,3 +51,16 @@ def test_money_is_typed_as_a_decimal_string(schema: dict) -> None:
     net_sales = schema["components"]["schemas"]["Overview"]["properties"]["net_sales"]
     assert net_sales["type"] == "string"
     assert net_sales["format"] == "decimal"
+
+
+@pytest.mark.parametrize("code", ["TRY", "USD"])
+def test_the_schema_names_the_currency_of_the_money_fields(code: str, settings) -> None:
+    settings.CURRENCY = code
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    other = "USD" if code == "TRY" else "TRY"
+    assert f"Money amounts are in {code} (ISO 4217)." in schema["info"]["description"]
+    net_sales = schema["components"]["schemas"]["Overview"]["properties"]["net_sales"]
+    assert net_sales["description"].endswith(f"In {code}.")
+    profit = schema["components"]["schemas"]["CampaignSimulation"]["properties"]["incremental_profit"]
+    assert profit["description"].endswith(f"In {code}.")
+    assert other not in str(schema)

@@ -44,7 +44,9 @@ def test_viewer_sees_status_counts_and_progress_but_no_upload_or_error_reports(v
     done, running = batches
     assert f'<tr id="batch-{done.pk}" data-batch-id="{done.pk}" data-status="succeeded">' in html
     assert f'<tr id="batch-{running.pk}" data-batch-id="{running.pk}" data-status="running">' in html
-    assert '<progress max="100" value="40"' in html
+    # Load at 40 % of its own stage: 35 + 55 x 0.4 = 57 % of the whole import, and the step says so.
+    assert '<progress max="100" value="57"' in html
+    assert "Step 3 of 4: loading the lines" in html
     assert '<progress max="100" value="100"' in html  # a succeeded batch is complete
     assert '<td class="num" data-field="rows_read">1,200</td>' in html
     assert '<td class="num" data-field="imported">1,190</td>' in html
@@ -75,12 +77,14 @@ def test_staff_upload_queues_an_import_and_comes_back_to_the_list(staff) -> None
     batch = ImportBatch.objects.get()
     assert response.status_code == 302
     assert response["Location"] == f"/imports/#batch-{batch.pk}"
-    assert (batch.file_name, batch.status, batch.skip_invalid, batch.uploaded_by) == (
-        "sales.csv", "queued", True, staff,
+    assert (batch.file_name, batch.status, batch.skip_invalid, batch.uploaded_by, batch.source) == (
+        "sales.csv", "queued", True, staff, "web",
     )  # fmt: skip
     assert batch.size_bytes == len(MALL_CSV)
     html = client.get("/imports/").content.decode()
     assert f"Import #{batch.pk} of sales.csv is queued" in html
+    # Labelled as what it was: an upload from this page (it said "Admin by admin").
+    assert f"Imports page · {staff.get_username()}" in html
 
 
 def test_upload_without_the_csrf_token_is_refused(staff) -> None:
@@ -122,8 +126,10 @@ def test_status_endpoint_reports_the_batches_asked_for(viewer, staff, batches) -
     body = signed_in_client(viewer).get(f"/imports/status/?ids={running.pk},{done.pk},x").json()
     by_id = {batch["id"]: batch for batch in body["batches"]}
     assert by_id[running.pk] == {
-        "id": running.pk, "status": "running", "stage": "load", "progress": 40, "rows_read": 500,
+        "id": running.pk, "status": "running", "stage": "load", "progress": 57,
+        "step": "Step 3 of 4: loading the lines", "rows_read": 500,
         "imported": 0, "rejected": 0, "duplicates": 0, "error_count": 0,
+        "text": {"rows_read": "500", "imported": "0", "rejected": "0", "duplicates": "0", "error_count": "0"},
     }  # fmt: skip
     assert by_id[done.pk]["progress"] == 100
     assert "message" not in by_id[done.pk]

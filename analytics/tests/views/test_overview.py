@@ -26,17 +26,17 @@ def test_overview_shows_the_key_figures_formatted_for_people(viewer: Client, sal
     assert response.status_code == 200
     assert _kpi(html, "gross") == "₺280 | ₺280.00"
     assert _kpi(html, "net") == "₺260 | ₺260.00"
-    assert _kpi(html, "discount") == "₺20 | 7.1 % of gross"
+    assert _kpi(html, "discount") == "₺20 | 7.1\u00a0% of gross"
     assert _kpi(html, "transactions") == "3 | 4 units"
     assert _kpi(html, "customers") == "2 | with a purchase"
     assert _kpi(html, "basket") == "₺86.67 | net sales per transaction"
-    assert _kpi(html, "repeat") == "50.0 % | 88.5 % of net sales"
+    assert _kpi(html, "repeat") == "50.0\u00a0% | 88.5\u00a0% of net sales"
 
 
 @pytest.mark.django_db
 def test_overview_store_table_lists_stores_by_net_sales_with_a_caption(viewer, sales) -> None:
     html = signed_in_client(viewer).get("/").content.decode()
-    assert "<caption>Sales per store, highest net sales first</caption>" in html
+    assert '<caption id="store-table-caption">Sales per store, highest net sales first</caption>' in html
     assert _store_rows(html) == [("Kanyon", "₺210.00"), ("Metrocity", "₺50.00")]
 
 
@@ -46,7 +46,7 @@ def test_overview_passes_each_chart_as_json_for_the_static_script(viewer, sales)
     for key in ("stores", "over-time"):
         assert f'data-figure="figure-{key}"' in html
         assert f'<script id="figure-{key}" type="application/json">' in html
-    assert "/static/vendor/plotly/plotly.min.js" in html
+    assert "/static/vendor/plotly/plotly-cartesian.min.js" in html
     assert "/static/js/charts.js" in html
     assert_no_inline_script(html)
 
@@ -57,9 +57,10 @@ def test_store_filter_in_the_query_string_changes_the_numbers(viewer, sales) -> 
     assert _kpi(html, "net") == "₺210 | ₺210.00"
     assert _kpi(html, "transactions") == "2 | 3 units"
     # C1 bought once in Kanyon: nobody repeats there.
-    assert _kpi(html, "repeat").startswith("0.0 %")
+    assert _kpi(html, "repeat").startswith("0.0\u00a0%")
     assert _store_rows(html) == [("Kanyon", "₺210.00")]
-    assert '<option value="Kanyon" selected>Kanyon</option>' in html
+    assert '<input type="checkbox" name="store" value="Kanyon" checked> Kanyon' in html
+    assert '<span id="f-store-summary">Kanyon</span>' in html
     assert "(filtered)" in html
 
 
@@ -86,7 +87,7 @@ def test_filter_that_matches_nothing_says_so_and_offers_to_clear(viewer, sales) 
     html = signed_in_client(viewer).get("/?date_from=2024-01-01").content.decode()
     assert "No sales match these filters" in html
     assert 'data-kpi="net"' not in html
-    assert "plotly.min.js" not in html
+    assert "plotly-cartesian.min.js" not in html
 
 
 @pytest.mark.django_db
@@ -94,7 +95,7 @@ def test_empty_database_tells_staff_to_import_a_file(staff) -> None:
     html = signed_in_client(staff).get("/").content.decode()
     assert "No sales yet" in html
     assert 'href="/imports/">Import a file</a>' in html
-    assert "plotly.min.js" not in html
+    assert "plotly-cartesian.min.js" not in html
 
 
 @pytest.mark.django_db
@@ -129,3 +130,13 @@ def test_a_cached_overview_renders_in_a_handful_of_queries(viewer, sales, django
     client.get("/")
     with django_assert_max_num_queries(12):
         assert client.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_store_filter_takes_several_stores(viewer, sales) -> None:
+    html = signed_in_client(viewer).get("/?store=Kanyon&store=Metrocity").content.decode()
+    assert _store_rows(html) == [("Kanyon", "₺210.00"), ("Metrocity", "₺50.00")]
+    assert '<input type="checkbox" name="store" value="Kanyon" checked>' in html
+    assert '<input type="checkbox" name="store" value="Metrocity" checked>' in html
+    assert '<span id="f-store-summary">2 stores</span>' in html
+    assert '<span id="f-category-summary">All categories</span>' in html

@@ -28,6 +28,14 @@ def _result(html: str, name: str) -> str:
     return match.group(1)
 
 
+def _profit(html: str) -> tuple[str, str]:
+    """The incremental profit card: the short amount, and the full one in its note."""
+    card = r'data-result="incremental_profit"><dt>[^<]+</dt><dd>([^<]+)</dd><dd class="kpi-note">([^<]+) expected</dd>'
+    match = re.search(card, html)
+    assert match, "incremental profit card missing"
+    return match.group(1), match.group(2)
+
+
 def _used(html: str, name: str) -> str:
     match = re.search(rf'data-used="{name}">([^<]+)</strong> — ([^<]+)</p>', html)
     assert match, f"used value of {name} missing"
@@ -43,11 +51,11 @@ def test_first_visit_simulates_the_first_segment_on_its_defaults_and_says_where_
     assert response.status_code == 200
     assert "Results: VIP" in html
     assert _result(html, "customers_targeted") == "4"
-    assert _result(html, "incremental_profit") == "-₺11.20"
-    assert _used(html, "discount").startswith("10.0 % | default")
-    assert _used(html, "baseline_rate").startswith("50.00 % | history: 2 of the segment&#x27;s 4 customers bought")
-    assert _used(html, "margin").startswith("40.00 % | history: 1 - cost / net sales")
-    assert _used(html, "response_rate").startswith("55.00 % | default: the baseline rate plus 5 points")
+    assert _profit(html) == ("\u2212\u2060₺11", "\u2212\u2060₺11.20")
+    assert _used(html, "discount").startswith("10.0\u00a0% | default")
+    assert _used(html, "baseline_rate").startswith("50.00\u00a0% | history: 2 of the segment&#x27;s 4 customers bought")
+    assert _used(html, "margin").startswith("40.00\u00a0% | history: 1 - cost / net sales")
+    assert _used(html, "response_rate").startswith("55.00\u00a0% | default: the baseline rate plus 5 points")
 
 
 def test_every_field_is_labelled(analyst, history) -> None:
@@ -67,8 +75,8 @@ def test_submitted_inputs_change_the_results(analyst, history) -> None:
         .content.decode()
     )
     # 4·0.9·80·(0.4 - 0.05) - 4·0.5·80·0.4 = 100.80 - 64.00
-    assert _result(html, "incremental_profit") == "₺36.80"
-    assert _used(html, "discount") == "5.0 % | your input"
+    assert _profit(html) == ("₺37", "₺36.80")
+    assert _used(html, "discount") == "5.0\u00a0% | your input"
     assert 'name="discount" value="5"' in html
 
 
@@ -82,7 +90,7 @@ def test_the_form_also_posts_with_a_csrf_token(analyst, history) -> None:
         "/simulator/", {"segments": "VIP", "discount": "5", "response_rate": "90", "csrfmiddlewaretoken": token}
     )
     assert response.status_code == 200
-    assert _result(response.content.decode(), "incremental_profit") == "₺36.80"
+    assert _profit(response.content.decode())[1] == "₺36.80"
 
 
 def test_several_segments_are_targeted_together(analyst, history) -> None:
@@ -113,8 +121,8 @@ def test_results_come_with_both_charts_the_best_discount_and_the_model(analyst, 
     # Response at discount d: b + (r - b)·sqrt(d / 10 %); profit 4·r(d)·80·(0.4 - d) - 64, best on the 1 % grid.
     profits = {d: 4 * (0.5 + 0.05 * (d / 100 / 0.1) ** 0.5) * 80 * (0.4 - d / 100) - 64 for d in range(51)}
     best = max(profits, key=profits.get)
-    assert re.search(r'data-result="best_discount">([^<]+)<', html).group(1) == f"{best} %"
-    assert "Incremental profit     = N·r·A·(m-d) - N·b·A·m - N·c - F = -₺11.20" in html
+    assert re.search(r'data-result="best_discount">([^<]+)<', html).group(1) == f"{best}\u00a0%"
+    assert "Incremental profit     = N·r·A·(m-d) - N·b·A·m - N·c - F = \u2212\u2060₺11.20" in html
     assert_no_inline_script(html)
 
 
@@ -140,3 +148,14 @@ def test_without_a_segmentation_the_page_says_what_to_do(analyst) -> None:
 
 def test_viewer_may_not_simulate(viewer, history) -> None:
     assert signed_in_client(viewer).get("/simulator/").status_code == 403
+
+
+def test_a_response_rate_below_the_baseline_is_flagged_as_lowering_sales(analyst, history) -> None:
+    client = signed_in_client(analyst)
+    warning = 'id="offer-lowers-sales"'
+    assert warning not in client.get("/simulator/").content.decode()  # 55 % against a 50 % baseline
+
+    html = client.get("/simulator/", {"segments": "VIP", "response_rate": "30"}).content.decode()
+    assert warning in html
+    assert "The offer would lower sales" in html
+    assert "(30.00\u00a0%) is below the baseline rate without it (50.00\u00a0%)" in html

@@ -3,7 +3,7 @@ import re
 import pytest
 
 from retail_platform.tests.pages import assert_no_inline_script, signed_in_client
-from segmentation import rfm
+from segmentation import charts, rfm
 from segmentation.services import segmentation_run_create
 from segmentation.tests.data import RawLine, build_sales, expected_rfm, load_sales
 
@@ -31,7 +31,9 @@ def _segment_rows(html: str) -> list[tuple[str, int]]:
     return [
         (name, int(count.replace(",", "")))
         for name, count in re.findall(
-            r'<th scope="row">([^<]+)</th>\s*<td class="description">[^<]*</td>\s*<td class="num">([^<]+)</td>', table
+            r'<span class="segment-name">([^<]+)</span>.*?</th>\s*<td class="description">[^<]*</td>\s*'
+            r'<td class="num">([^<]+)</td>',
+            table,
         )
     ]
 
@@ -145,3 +147,29 @@ def test_a_cached_customers_page_renders_in_a_handful_of_queries(viewer, run, dj
     client.get("/customers/")
     with django_assert_max_num_queries(10):
         assert client.get("/customers/").status_code == 200
+
+
+def test_each_segment_row_shows_its_chart_colour_and_its_export_link_in_the_first_column(analyst, raw, run) -> None:
+    html = signed_in_client(analyst).get("/customers/?kind=rfm").content.decode()
+    table = html.split('id="segment-table"', 1)[1].split("</table>", 1)[0]
+    first_cells = re.findall(r'<th scope="row">(.*?)</th>', table, re.DOTALL)
+    assert len(first_cells) == 11
+    for cell, name in zip(first_cells, rfm.SEGMENTS, strict=True):
+        assert f'style="background-color: {charts.SEGMENT_COLORS[name]}"' in cell
+        # The export link sits by the segment's name, so a wide table never hides it.
+        assert "/api/customers/export?segment=" in cell or "no customers" in cell
+
+
+def test_kmeans_descriptions_say_they_give_the_cluster_centre(viewer, raw, run) -> None:
+    html = signed_in_client(viewer).get("/customers/").content.decode()
+    descriptions = re.findall(r'<td class="description">([^<]*)</td>', html)
+    assert descriptions and all("Cluster centre: last purchase" in text for text in descriptions)
+    assert "The mean columns average every customer in the segment" in html
+
+
+def test_an_unknown_grouping_falls_back_to_kmeans_and_says_so(viewer, raw, run) -> None:
+    html = signed_in_client(viewer).get("/customers/?kind=banana").content.decode()
+    assert 'id="kind-fallback"' in html
+    assert "There is no grouping called “banana”: showing the K-Means segments instead." in html
+    assert '<input type="radio" name="kind" value="kmeans" checked>' in html
+    assert 'id="kind-fallback"' not in signed_in_client(viewer).get("/customers/?kind=rfm").content.decode()
