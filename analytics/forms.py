@@ -72,7 +72,7 @@ class ImportUploadAdminForm(ImportUploadForm):
             raise application_form_error(error) from error
 
 
-# --- The column-mapping editor (analytics/mapping_views.py) --------------------------------------
+# --- The column-mapping editor (analytics/views/mappings.py) --------------------------------------
 
 
 class MappingSourceForm(forms.Form):

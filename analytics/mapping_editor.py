@@ -1,5 +1,5 @@
 """What the column-mapping editor proposes for a sample file (pure: a FileSample in, a frozen Proposal
-out; the sample is analytics/mapping_sample.py, the page analytics/mapping_views.py, the dry run
+out; the sample is analytics/mapping_sample.py, the page analytics/views/mappings.py, the dry run
 analytics/services/import_preview.py).
 
 What is proposed, and from what:

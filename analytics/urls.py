@@ -1,18 +1,23 @@
 from django.urls import path
 
-from analytics import mapping_views, views
 from analytics.apis import imports as import_apis
 from analytics.apis import insights as insight_apis
 from analytics.apis import sales as sales_apis
+from analytics.views import imports as import_views
+from analytics.views import insights as insight_views
+from analytics.views import mappings as mapping_views
+from analytics.views import sales as sales_views
 from retail_platform.routing import api_path
 
 app_name = "analytics"
 
 urlpatterns = [
-    path("", views.OverviewView.as_view(), name="overview"),
-    path("trends/", views.TrendsView.as_view(), name="trends"),
-    path("imports/", views.ImportsView.as_view(), name="imports"),
-    path("imports/status/", views.ImportStatusView.as_view(), name="import-status"),
+    path("", sales_views.OverviewView.as_view(), name="overview"),
+    path("trends/", sales_views.TrendsView.as_view(), name="trends"),
+    path("cohorts/", insight_views.CohortsView.as_view(), name="cohorts"),
+    path("revenue-change/", insight_views.RevenueChangeView.as_view(), name="revenue-change"),
+    path("imports/", import_views.ImportsView.as_view(), name="imports"),
+    path("imports/status/", import_views.ImportStatusView.as_view(), name="import-status"),
     path("imports/mappings/new/", mapping_views.MappingEditorView.as_view(), name="mapping-editor"),
 ]
 

@@ -14,6 +14,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 # One look for every chart: the same font, margins and colours across pages.
+# The one sequential scale of the heat maps (counts, shares): pale for few, dark for many.
+HEATMAP_SCALE = [[0.0, "#eff6ff"], [0.5, "#60a5fa"], [1.0, "#1e3a8a"]]
 PALETTE = ("#2563eb", "#f97316", "#16a34a", "#dc2626", "#9333ea", "#0891b2", "#ca8a04", "#db2777", "#4b5563")
 GRID_COLOR = "#e5e7eb"
 AXIS_STYLE: dict[str, Any] = {

@@ -9,7 +9,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from retail_platform.charts import PALETTE, figure, heatmap_labels, scale_color
+from retail_platform.charts import HEATMAP_SCALE, PALETTE, figure, heatmap_labels, scale_color
 from retail_platform.formatting import axis_ticks, money, percent, thousands
 from segmentation.selectors import (
     CategoryBySegment,
@@ -18,8 +18,6 @@ from segmentation.selectors import (
     ScoreGrid,
     SegmentSummary,
 )
-
-HEATMAP_SCALE = [[0.0, "#eff6ff"], [0.5, "#60a5fa"], [1.0, "#1e3a8a"]]
 
 
 # One fixed colour per segment name, the same on every chart and page. The 11 RFM segments run from

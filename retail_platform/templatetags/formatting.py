@@ -67,3 +67,27 @@ def query_with(request: Any, **changes: Any) -> SafeString:
             params[key] = value
     encoded = params.urlencode()
     return format_html("?{}", encoded) if encoded else format_html("?")
+
+
+@register.inclusion_tag("includes/change_badge.html")
+def change_badge(change: Any) -> dict[str, Any]:
+    """A figure's change against the comparison range ({"base", "absolute", "relative"}): the relative
+    change with its sign, an arrow and a colour (rises green, falls red); a dash without a base."""
+    if not change:
+        return {"change": None}
+    relative = change.get("relative")
+    if relative is None:
+        return {"change": change, "text": "new" if change.get("absolute") else "—", "title": "The base is zero"}
+    base = change.get("base")
+    direction = "up" if relative > 0 else "down" if relative < 0 else "flat"
+    return {
+        "change": change,
+        "direction": direction,
+        "arrow": {"up": "▲", "down": "▼", "flat": "■"}[direction],
+        "text": formatting.signed_percent(relative),
+        "title": f"{formatting.signed_percent(relative)} against {_base_text(base)}",
+    }
+
+
+def _base_text(base: Any) -> str:
+    return formatting.thousands(base, 0 if isinstance(base, int) else 2)

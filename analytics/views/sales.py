@@ -1,6 +1,6 @@
-"""Pages: Overview, Performance & Trends, Imports. Each view parses the request, calls the analytics
-selectors (or, for an upload, import_batch_create), builds figures with analytics.charts and
-renders; no business rule lives here."""
+"""Pages: Overview and Performance & Trends. Each view parses the filters (and the comparison asked
+for), reads the read model (analytics.warehouse), builds figures with analytics.charts and renders;
+no business rule lives here."""
 
 from __future__ import annotations
 
@@ -8,44 +8,33 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.decorators import method_decorator
-from django.views import View
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.http import HttpRequest
 from django.views.generic import TemplateView
 
-from analytics import charts, import_inputs
-from analytics.forms import ImportUploadForm
-from analytics.import_progress import ImportProgress, import_progress
-from analytics.models import ImportBatch
-from analytics.selectors.import_reports import import_batch_list
-from analytics.services.import_batches import import_batch_create
+from analytics import charts
+from analytics.periods import CompareKind
 from analytics.warehouse import (
     REPEAT,
+    Compared,
     Overview,
+    PeriodSales,
     SalesFilter,
     answer_get,
+    compare_kind_from_params,
+    compared_get,
     customer_type_list,
     dimensions_get,
     discount_impact_get,
     overview_get,
     payment_method_list,
+    question_key,
     sales_filter_from_params,
     seasonality_get,
     store_performance_list,
 )
-from retail_platform import roles
 from retail_platform.charts import Chart
 from retail_platform.errors import ApplicationError
-from retail_platform.formatting import thousands
 from retail_platform.pages import ViewerRequiredMixin
-from retail_platform.uploads import request_body_within_limit
 
 
 @dataclass(frozen=True)
@@ -65,6 +54,7 @@ class FilterState:
     category_options: tuple[Option, ...]
     # All the data, unfiltered: its first and last day bound the date inputs.
     everything: Overview
+    compare: CompareKind | None = None
 
     @property
     def has_data(self) -> bool:
@@ -80,6 +70,11 @@ class FilterState:
             "category_summary": _chosen(self.category_options, every="All categories", several="categories"),
             "bounds": {"first": self.everything.first_date, "last": self.everything.last_date},
             "has_data": self.has_data,
+            "compare": self.compare or "",
+            "compare_options": [
+                Option(value=value, label=label, selected=value == (self.compare or ""))
+                for value, label in COMPARE_LABELS.items()
+            ],
         }
 
 
@@ -103,6 +98,11 @@ def filter_state_from_request(request: HttpRequest) -> FilterState:
     except ApplicationError as error:
         sales_filter = SalesFilter()
         errors = (f"{error.message} Showing all sales instead.",)
+    compare: CompareKind | None = None
+    try:
+        compare = compare_kind_from_params(request.GET)
+    except ApplicationError as error:
+        errors = (*errors, f"{error.message} Showing no comparison.")
     dimensions = dimensions_get()
     return FilterState(
         sales_filter=sales_filter,
@@ -110,17 +110,48 @@ def filter_state_from_request(request: HttpRequest) -> FilterState:
         store_options=_options(dimensions.store_ids, sales_filter.stores),
         category_options=_options(dimensions.category_ids, sales_filter.categories),
         everything=overview_get(sales_filter=SalesFilter()),
+        compare=compare,
     )
 
 
-def cached_page(name: str, sales_filter: SalesFilter, build: Callable[[SalesFilter], dict[str, Any]]) -> dict[str, Any]:
-    """A page's figures and tables, built once per data version and filter through the read model's
-    answer cache: the selectors' answers are cached already, and this keeps the Plotly figure
+COMPARE_LABELS = {"": "No comparison", "previous_period": "Previous period", "previous_year": "Previous year"}
+
+
+def cached_page(
+    name: str, state: FilterState, build: Callable[[SalesFilter, CompareKind | None], dict[str, Any]]
+) -> dict[str, Any]:
+    """A page's figures and tables, built once per data version, filter and comparison through the read
+    model's answer cache: the selectors' answers are cached already, and this keeps the Plotly figure
     building off every request too."""
-    return answer_get(f"page:{name}", sales_filter.cache_key, lambda _version: build(sales_filter))
+    question = question_key(state.sales_filter.cache_key, state.compare)
+    return answer_get(f"page:{name}", question, lambda _version: build(state.sales_filter, state.compare))
 
 
-def overview_page(sales_filter: SalesFilter) -> dict[str, Any]:
+def _comparison(compared: Compared[Any] | None) -> dict[str, Any] | None:
+    """What a page says about its comparison: the range compared with, and whether it is like for like."""
+    if compared is None:
+        return None
+    against = compared.against
+    return {
+        "label": COMPARE_LABELS[against.compare].lower(),
+        "base": against.base,
+        "has_data": against.has_base_data,
+        "partial": against.partial,
+    }
+
+
+def _aligned(
+    current: tuple[PeriodSales, ...], base: tuple[PeriodSales, ...], compare: CompareKind
+) -> list[PeriodSales | None]:
+    """The comparison period's months on the current months' axis: a year later for previous_year, the
+    same place for previous_period."""
+    if compare == "previous_year":
+        by_start = {row.start: row for row in base}
+        return [by_start.get(row.start.replace(year=row.start.year - 1)) for row in current]
+    return [base[index] if index < len(base) else None for index in range(len(current))]
+
+
+def overview_page(sales_filter: SalesFilter, compare: CompareKind | None) -> dict[str, Any]:
     overview = overview_get(sales_filter=sales_filter)
     stores = store_performance_list(sales_filter=sales_filter)
     if not (overview.transactions or stores):
@@ -128,8 +159,20 @@ def overview_page(sales_filter: SalesFilter) -> dict[str, Any]:
     customer_types = {row.customer_type: row for row in customer_type_list(sales_filter=sales_filter)}
     repeat = customer_types.get(REPEAT)
     customers_with_type = sum(row.customers for row in customer_types.values())
-    monthly = seasonality_get(sales_filter=sales_filter).monthly
+    seasonality = seasonality_get(sales_filter=sales_filter)
+    monthly = seasonality.monthly
+    compared = compared_stores = compared_months = None
+    if compare is not None:
+        compared = compared_get(overview_get, sales_filter=sales_filter, compare=compare, current=overview)
+        compared_stores = compared_get(
+            store_performance_list, sales_filter=sales_filter, compare=compare, current=stores
+        )
+        compared_months = compared_get(seasonality_get, sales_filter=sales_filter, compare=compare, current=seasonality)
+    store_changes = compared_stores.changes if compared_stores else {}
     return {
+        "comparison": _comparison(compared),
+        "changes": compared.changes if compared else {},
+        "store_rows": [(row, store_changes.get(row.store, {}).get("net_sales")) for row in stores],
         "overview": overview,
         "discount_rate": float(overview.discount / overview.gross_sales) if overview.gross_sales else None,
         "repeat_customer_share": (repeat.customers / customers_with_type) if repeat and customers_with_type else None,
@@ -144,28 +187,47 @@ def overview_page(sales_filter: SalesFilter) -> dict[str, Any]:
                 "lists the same figures.",
             ),
             "over_time": Chart.from_figure(
-                charts.sales_over_time_chart(monthly),
+                charts.sales_over_time_chart(
+                    monthly,
+                    comparison=_aligned(monthly, compared_months.base.monthly, compare)
+                    if compared_months and compare
+                    else None,
+                    comparison_label=f"Net sales, {COMPARE_LABELS[compare].lower()}" if compare else "",
+                ),
                 key="over-time",
                 title="Gross and net sales per month",
-                description="Line chart of gross and net sales per month.",
+                description="Line chart of gross and net sales per month"
+                + (", with the net sales of the comparison period dashed." if compare else "."),
             ),
         },
     }
 
 
-def trends_page(sales_filter: SalesFilter) -> dict[str, Any]:
+def trends_page(sales_filter: SalesFilter, compare: CompareKind | None) -> dict[str, Any]:
     seasonality = seasonality_get(sales_filter=sales_filter)
     if not seasonality.monthly:
         return {"charts": {}}
+    compared = (
+        compared_get(seasonality_get, sales_filter=sales_filter, compare=compare, current=seasonality)
+        if compare
+        else None
+    )
     discounts = discount_impact_get(sales_filter=sales_filter)
     payments = payment_method_list(sales_filter=sales_filter)
     return {
         "seasonality": seasonality,
+        "comparison": _comparison(compared),
         "discounts": discounts,
         "payments": payments,
         "charts": {
             "monthly": Chart.from_figure(
-                charts.monthly_sales_chart(seasonality.monthly),
+                charts.monthly_sales_chart(
+                    seasonality.monthly,
+                    comparison=_aligned(seasonality.monthly, compared.base.monthly, compare)
+                    if compared and compare
+                    else None,
+                    comparison_label=f"Net sales, {COMPARE_LABELS[compare].lower()}" if compare else "",
+                ),
                 key="monthly",
                 title="Net sales per month",
                 description="Bar chart of net sales for each month in the selection.",
@@ -207,7 +269,7 @@ class OverviewView(ViewerRequiredMixin, TemplateView):
         state = filter_state_from_request(self.request)
         context.update(state.context())
         if state.has_data:
-            context.update(cached_page("overview", state.sales_filter, overview_page))
+            context.update(cached_page("overview", state, overview_page))
         return context
 
 
@@ -219,105 +281,5 @@ class TrendsView(ViewerRequiredMixin, TemplateView):
         state = filter_state_from_request(self.request)
         context.update(state.context())
         if state.has_data:
-            context.update(cached_page("trends", state.sales_filter, trends_page))
+            context.update(cached_page("trends", state, trends_page))
         return context
-
-
-IMPORTS_SHOWN = 50
-ACTIVE_STATUSES = (ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING)
-
-
-COUNTS = ("rows_read", "imported", "rejected", "duplicates", "error_count")
-
-
-def _progress(batch: ImportBatch) -> ImportProgress:
-    return import_progress(status=batch.status, stage=batch.stage, stage_percent=batch.progress)
-
-
-def _batch_state(batch: ImportBatch, *, with_message: bool) -> dict[str, Any]:
-    """What the progress poller needs about one batch (counts only; the message, which can quote the
-    file, only for staff). Counts come formatted too, so the page shows them as the server does."""
-    progress = _progress(batch)
-    state: dict[str, Any] = {
-        "id": batch.pk,
-        "status": batch.status,
-        "stage": batch.stage,
-        "progress": progress.percent,
-        "step": progress.step,
-        **{name: getattr(batch, name) for name in COUNTS},
-        "text": {name: thousands(getattr(batch, name)) for name in COUNTS},
-    }
-    if with_message:
-        state["message"] = batch.message
-    return state
-
-
-@method_decorator(csrf_exempt, name="dispatch")  # checked in post(), once the body is read (see there)
-class ImportsView(ViewerRequiredMixin, View):
-    """The import batches, newest first, with live progress; staff also get the upload form and
-    each batch's error report."""
-
-    template_name = "analytics/imports.html"
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        form = ImportUploadForm() if roles.user_is_staff(request.user) else None
-        return self._render(request, form)
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        if not roles.user_is_staff(request.user):
-            raise PermissionDenied
-        # The body is read here (see request_body_within_limit); the CSRF check then runs as usual
-        # before anything is done with the form.
-        if not request_body_within_limit(request):
-            form = ImportUploadForm()
-            form.cleaned_data = {}
-            form.add_error("file", import_inputs.upload_too_large_message())
-            return self._render(request, form, status=413)
-        return csrf_protect(self._upload)(request)
-
-    def _upload(self, request: HttpRequest) -> HttpResponse:
-        form = ImportUploadForm(request.POST, request.FILES)
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                with transaction.atomic():
-                    batch = import_batch_create(
-                        path_or_file=upload,
-                        file_name=upload.name,
-                        source=ImportBatch.Source.WEB,
-                        uploaded_by=request.user,
-                        mapping_name=form.cleaned_data["mapping_name"],
-                        skip_invalid=form.cleaned_data["skip_invalid"],
-                    )
-            except ApplicationError as error:
-                form.add_error("file" if error.status == 413 else None, error.message)
-            else:
-                messages.success(request, f"Import #{batch.pk} of {batch.file_name} is queued; progress shows below.")
-                return redirect(f"{reverse('analytics:imports')}#batch-{batch.pk}")
-        too_large = any(error.code == "too_large" for error in form.errors.as_data().get("file", []))
-        return self._render(request, form, status=413 if too_large else 400)
-
-    def _render(self, request: HttpRequest, form: ImportUploadForm | None, *, status: int = 200) -> HttpResponse:
-        batches = list(import_batch_list()[:IMPORTS_SHOWN])
-        context = {
-            "form": form,
-            "batches": [
-                {"batch": batch, "progress": _progress(batch), "active": batch.status in ACTIVE_STATUSES}
-                for batch in batches
-            ],
-            "any_active": any(batch.status in ACTIVE_STATUSES for batch in batches),
-            "max_upload_bytes": settings.IMPORT_MAX_UPLOAD_BYTES,
-        }
-        return render(request, self.template_name, context, status=status)
-
-
-class ImportStatusView(ViewerRequiredMixin, View):
-    """GET /imports/status/?ids=3,4 -> {"batches": [...]}: what static/js/imports.js polls."""
-
-    def get(self, request: HttpRequest) -> JsonResponse:
-        ids = [int(part) for part in request.GET.get("ids", "").split(",") if part.strip().isdigit()][:IMPORTS_SHOWN]
-        with_message = roles.user_is_staff(request.user)
-        batches = import_batch_list().filter(pk__in=ids) if ids else import_batch_list().none()
-        response = JsonResponse({"batches": [_batch_state(batch, with_message=with_message) for batch in batches]})
-        response["Cache-Control"] = "no-store"
-        return response

@@ -172,10 +172,37 @@ def _line_traces(name: str, rows: Sequence[PeriodSales], values: list[float | No
     return traces
 
 
-def sales_over_time_chart(months: Sequence[MonthSales]) -> go.Figure:
+COMPARISON_COLOR = PALETTE[8]
+
+
+def _comparison_trace(
+    months: Sequence[PeriodSales], comparison: Sequence[PeriodSales | None], label: str
+) -> dict[str, Any]:
+    """The comparison period's net sales on the current months' axis, as a thin dashed line; the
+    hover names the month it comes from."""
+    values = [row.net_sales if row is not None else None for row in comparison]
+    return {
+        "type": "scatter",
+        "x": [row.start.isoformat() for row in months],
+        "y": _floats(values),
+        "customdata": [
+            [row.label if row is not None else "no data", money(row.net_sales) if row else "—"] for row in comparison
+        ],
+        "name": label,
+        "mode": "lines",
+        "line": {"color": COMPARISON_COLOR, "dash": "dash", "width": 2},
+        "connectgaps": False,
+        "hovertemplate": f"{label} (%{{customdata[0]}}): %{{customdata[1]}}<extra></extra>",
+    }
+
+
+def sales_over_time_chart(
+    months: Sequence[MonthSales], *, comparison: Sequence[PeriodSales | None] | None = None, comparison_label: str = ""
+) -> go.Figure:
     """Gross and net sales per month as two lines on a date axis (the gap between them is the
     discount); a partly covered month is joined by a dashed segment and a hollow marker, and years
-    the data does not cover break the lines."""
+    the data does not cover break the lines. With a comparison, its net sales overlay the axis
+    (last year's month on this year's)."""
     return figure(
         [
             *_line_traces(
@@ -190,9 +217,15 @@ def sales_over_time_chart(months: Sequence[MonthSales]) -> go.Figure:
                 _floats([row.net_sales for row in months]),
                 {"line": {"color": NET_COLOR, "width": 3}},
             ),
+            *([_comparison_trace(months, comparison, comparison_label)] if comparison is not None else []),
         ],
         xaxis={"type": "date", "tickformat": "%b %Y"},
-        yaxis=_money_axis("Sales per month", [row.gross_sales for row in months], [row.net_sales for row in months]),
+        yaxis=_money_axis(
+            "Sales per month",
+            [row.gross_sales for row in months],
+            [row.net_sales for row in months],
+            [row.net_sales for row in comparison or () if row is not None],
+        ),
         hovermode="x unified",
         **_partial_note(months),
     )
@@ -222,22 +255,29 @@ def _period_bars(
     }
 
 
-def monthly_sales_chart(months: Sequence[MonthSales]) -> go.Figure:
+def monthly_sales_chart(
+    months: Sequence[MonthSales], *, comparison: Sequence[PeriodSales | None] | None = None, comparison_label: str = ""
+) -> go.Figure:
     """Net sales per month as bars on a date axis, the transactions of each month in the hover; a
-    partly covered month is hatched and lighter."""
+    partly covered month is hatched and lighter. With a comparison, its net sales as a dashed line."""
     return figure(
         [
+            *([_comparison_trace(months, comparison, comparison_label)] if comparison is not None else []),
             _period_bars(
                 "Net sales",
                 months,
                 [row.net_sales for row in months],
                 NET_COLOR,
                 hover_extra="<br>Transactions: %{customdata[2]}",
-            )
+            ),
         ],
         xaxis={"type": "date", "tickformat": "%b %Y"},
-        yaxis=_money_axis("Net sales", [row.net_sales for row in months]),
-        showlegend=False,
+        yaxis=_money_axis(
+            "Net sales",
+            [row.net_sales for row in months],
+            [row.net_sales for row in comparison or () if row is not None],
+        ),
+        showlegend=comparison is not None,
         **_partial_note(months),
     )
 
