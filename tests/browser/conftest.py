@@ -123,6 +123,14 @@ def desktop_page(browser: Browser) -> Iterator[tuple[Page, PageProblems]]:
 
 
 @pytest.fixture
+def media_root(settings: Any, tmp_path: Path) -> Path:
+    """Uploads under the test's own folder, not the project's var/media (ask for it before a worker
+    fixture, so the worker reads the files from there too)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return Path(settings.MEDIA_ROOT)
+
+
+@pytest.fixture
 def phone_page(browser: Browser) -> Iterator[tuple[Page, PageProblems]]:
     page, problems = _open_page(browser, PHONE)
     yield page, problems

@@ -72,7 +72,9 @@ def test_every_page_passes_axe_and_every_chart_has_a_text_alternative(
     assert problems.errors == []
 
 
-def test_the_mapping_editor_with_its_preview_passes_axe(live_server, staff, desktop_page, tmp_path: Path) -> None:
+def test_the_mapping_editor_with_its_preview_passes_axe(
+    media_root, live_server, staff, desktop_page, tmp_path: Path
+) -> None:
     page, problems = desktop_page
     sample = tmp_path / "cdnow.csv"
     sample.write_text("customer_id,invoice_date,quantity,price\nC1,1997-01-01,2,29.33\nC2,1997-01-02,x,1\n")

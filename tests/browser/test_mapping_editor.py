@@ -32,7 +32,7 @@ def cdnow_like_csv(path: Path, *, lines: int) -> Path:
 
 @pytest.mark.worker
 def test_a_cdnow_like_file_is_mapped_and_imported_from_the_form(
-    live_server, staff, qcluster_worker, desktop_page, tmp_path: Path
+    media_root, live_server, staff, qcluster_worker, desktop_page, tmp_path: Path
 ) -> None:
     cache.clear()
     page, problems = desktop_page
@@ -79,6 +79,7 @@ def test_a_cdnow_like_file_is_mapped_and_imported_from_the_form(
     assert (batch.mapping_name, batch.source, batch.rows_read, batch.imported) == ("cdnow", "web", 500, 500)
     assert ColumnMapping.objects.get(name="cdnow").mapping["columns"]["date"] == "invoice_date"
     assert TransactionLine.objects.filter(batch_id=batch.id, customer__external_id="C0001").count() == 4
+    assert len(list((media_root / "mapping-files").iterdir())) == 1  # the upload, kept for the editor
 
     # The page shows the batch as done, labelled as an upload from this page.
     page.goto(live_server.url + "/imports/")
