@@ -19,7 +19,6 @@ from segmentation.selectors import (
     SegmentSummary,
 )
 
-
 # One fixed colour per segment name, the same on every chart and page. The 11 RFM segments run from
 # greens (best) through sand and reds (slipping) to purple and grey (gone); the K-Means names take
 # blues (active, high value), pinks (active, low value), oranges (lapsed, high value) and dark

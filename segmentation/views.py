@@ -6,25 +6,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from django.views.generic import TemplateView
 
 from analytics.warehouse import SalesFilter, answer_get, overview_get, question_key
+from retail_platform import roles
 from retail_platform.charts import Chart
 from retail_platform.formatting import money, thousands
 from retail_platform.pages import ViewerRequiredMixin
-from segmentation import charts, rfm
+from segmentation import charts, rfm, selectors, value_charts
 from segmentation.selectors import (
     KINDS,
     Kind,
+    NoCustomerValue,
     RunInfo,
     SegmentSummary,
     category_by_segment_get,
+    customer_value_model_get,
     rfm_scatter_sample,
     rfm_score_grid_get,
     segment_movement_get,
     segment_summary_list,
     segmentation_run_active_get,
     segmentation_run_list,
+    value_table_get,
 )
 
 KIND_LABELS: dict[str, str] = {"kmeans": "K-Means segments", "rfm": "RFM segments"}
@@ -160,6 +165,57 @@ def _run_page_build(run: RunInfo, kind: Kind) -> dict[str, Any]:
         "cut_point_rows": _cut_point_rows(run.cut_points),
         "movement": movement,
         "charts": page_charts,
+        "value": _value_section(run, kind),
+    }
+
+
+def _value_section(run: RunInfo, kind: Kind) -> dict[str, Any] | None:
+    """The customer-value fit of the run as the page shows it: the holdout check as charts, the
+    per-segment totals, the distribution of CLV and P(alive) by frequency and recency (aggregates)."""
+    try:
+        info = customer_value_model_get(run_id=run.id)
+    except NoCustomerValue:
+        return None
+    if not info.fitted:
+        return {"info": info}
+    report = info.report
+    holdout = report["holdout"]
+    table = value_table_get(run_id=run.id, horizon_days=info.horizon_days, discount_rate=info.annual_discount_rate)
+    recency = np.asarray(table.tenure_days) - np.asarray(table.recency_days)  # days since the last purchase
+    return {
+        "info": info,
+        "holdout": holdout,
+        "chosen_name": value_charts.MODEL_NAMES.get(info.chosen, info.chosen),
+        "segments": info.segments.get(kind, []),
+        "charts": {
+            "tracking": Chart.from_figure(
+                value_charts.tracking_chart(holdout),
+                key="clv-tracking",
+                title="Repeat purchases, actual against predicted, week by week",
+                description="Line chart of cumulative repeat purchases: actual, and each model's prediction "
+                "fitted on the calibration period; the holdout is shaded.",
+            ),
+            "conditional": Chart.from_figure(
+                value_charts.conditional_expectation_chart(holdout),
+                key="clv-conditional",
+                title="Holdout purchases by calibration purchases",
+                description="Grouped bar chart: mean repeat purchases in the holdout of the customers with 0 to "
+                "7+ repeat purchases in the calibration period, actual and predicted by each model.",
+            ),
+            "distribution": Chart.from_figure(
+                value_charts.clv_distribution_chart(table.clv),
+                key="clv-distribution",
+                title=f"Customer lifetime value over the next {info.horizon_days} days",
+                description="Histogram of the customers' predicted lifetime value.",
+            ),
+            "p_alive": Chart.from_figure(
+                value_charts.p_alive_chart(table.frequency, recency, table.p_alive),
+                key="clv-p-alive",
+                title="P(alive) by repeat purchases and days since the last purchase",
+                description="Heat map of the customers' mean probability of being still active, by their repeat "
+                "purchases (rows) and the days since their last purchase (columns), the share written in.",
+            ),
+        },
     }
 
 
@@ -188,4 +244,7 @@ class CustomersView(ViewerRequiredMixin, TemplateView):
             )
             return context
         context.update(_run_page(run, kind))
+        if context.get("value") and context["value"]["info"].fitted and roles.user_is_analyst(self.request.user):
+            # Customer-level: read per request for analysts, never in the page cache every role shares.
+            context["at_risk"] = selectors.customer_value_list(run_id=run.id, ordering="-value_at_risk")[:10]
         return context
