@@ -123,6 +123,11 @@ class ExportInputSerializer(serializers.Serializer):
     segment = serializers.ListField(child=serializers.CharField(), help_text="Target segment(s).")
     control_share = serializers.FloatField(required=False, help_text="Share held out as control, 0 <= s < 1.")
     seed = serializers.IntegerField(required=False, help_text="Seed of the control draw.")
+    order_by = serializers.ChoiceField(
+        choices=list(services.TARGET_ORDERS),
+        required=False,
+        help_text="customer_id (default), or from the most valuable: clv or value_at_risk.",
+    )
 
 
 class ScenarioInputSerializer(CampaignInputSerializer):
@@ -221,7 +226,8 @@ class CampaignExportApi(APIView):
             "Columns customer_id (as in the retailer's files) and group (target or control). The control group "
             "is a random `control_share` of the customers drawn with `seed`; without a seed a random one is "
             "drawn. The seed is recorded with the export, returned in the `X-Control-Seed` header and in the "
-            "file name, so the same split can be drawn again."
+            "file name, so the same split can be drawn again. `order_by` clv or value_at_risk lists the customers "
+            "from the most valuable by the run's customer-value predictions (the control group stays the same)."
         ),
         parameters=[
             SIMULATION_PARAMETERS[0],
@@ -229,6 +235,12 @@ class CampaignExportApi(APIView):
                 "control_share", OpenApiTypes.FLOAT, description="Share held out, 0 <= s < 1. Default 0.10."
             ),
             OpenApiParameter("seed", OpenApiTypes.INT, description="Seed of the control draw. Default: random."),
+            OpenApiParameter(
+                "order_by",
+                OpenApiTypes.STR,
+                enum=list(services.TARGET_ORDERS),
+                description="customer_id (default), clv or value_at_risk (most valuable first).",
+            ),
         ],
         responses={
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="customer_id,group"),
@@ -241,6 +253,7 @@ class CampaignExportApi(APIView):
             segments=params["segment"],
             control_share=params.get("control_share"),
             seed=params.get("seed"),
+            order_by=params.get("order_by") or "customer_id",
             user=request.user,
         )
         slug = "-".join("".join(ch if ch.isalnum() else "_" for ch in name) for name in export.segments)[:80]

@@ -11,17 +11,13 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import QuerySet
 
+from analytics.warehouse import answer_get, question_key
 from campaigns.models import Scenario
 from campaigns.simulation import SegmentStats
 from segmentation import selectors as segmentation_selectors
-
-# Segment histories are saved with each segmentation run (an import is followed by a refit, which makes
-# a new run), so a history cached per run is never stale.
-HISTORY_CACHE_SECONDS = 60 * 60
 
 
 @dataclass(frozen=True)
@@ -107,14 +103,13 @@ def _customers_query(*, active: ActiveSegmentation, segments: tuple[str, ...]) -
 
 def segment_history_get(*, active: ActiveSegmentation, segments: tuple[str, ...]) -> SegmentHistory:
     """The targeted customers' history as the segmentation refit saved it with the run (a few rows per
-    segment; the transaction lines are not read). Cached per run."""
+    segment; the transaction lines are not read). Cached per run (and data version) in the one cache."""
     names = tuple(sorted(segments))
-    key = f"campaigns:history:{active.run_id}:{'|'.join(names)}"
-    history = cache.get(key)
-    if history is None:
-        history = _segment_history_read(active=active, segments=names)
-        cache.set(key, history, HISTORY_CACHE_SECONDS)
-    return history
+    return answer_get(
+        "campaigns:history",
+        question_key(active.run_id, names),
+        lambda _version: _segment_history_read(active=active, segments=names),
+    )
 
 
 def _segment_history_read(*, active: ActiveSegmentation, segments: tuple[str, ...]) -> SegmentHistory:
@@ -134,17 +129,17 @@ def _segment_history_read(*, active: ActiveSegmentation, segments: tuple[str, ..
     )
 
 
-def segment_customer_external_ids(*, active: ActiveSegmentation, segments: tuple[str, ...]) -> list[str]:
-    """The targeted customers' ids as in the retailer's files, in id order."""
+def segment_customers(*, active: ActiveSegmentation, segments: tuple[str, ...]) -> list[tuple[int, str]]:
+    """The targeted customers: (pk, id as in the retailer's files), in that id's order."""
     customers_sql, customers_params = _customers_query(active=active, segments=segments)
     sql = f"""
-        SELECT c.external_id FROM analytics_customer c
+        SELECT c.id, c.external_id FROM analytics_customer c
         WHERE c.id IN (SELECT customer_id FROM ({customers_sql}) AS chosen)
         ORDER BY c.external_id
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, customers_params)
-        return [row[0] for row in cursor.fetchall()]
+        return [(pk, external) for pk, external in cursor.fetchall()]
 
 
 def scenario_list() -> QuerySet[Scenario]:

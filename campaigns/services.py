@@ -27,6 +27,7 @@ from campaigns.simulation import (
     simulate_campaign,
 )
 from retail_platform.errors import ApplicationError
+from segmentation import selectors as segmentation_selectors
 
 DEFAULT_DISCOUNT = 0.10
 # With no history of offers to learn from, the default response is the baseline plus this uplift.
@@ -35,6 +36,7 @@ DEFAULT_CONTACT_COST = 0.0
 DEFAULT_FIXED_COST = 0.0
 DEFAULT_HORIZON_DAYS = 30
 DEFAULT_SEED = 0
+TARGET_ORDERS = ("customer_id", "clv", "value_at_risk")
 DEFAULT_CONTROL_SHARE = 0.10
 MAX_HORIZON_DAYS = 3650
 
@@ -127,7 +129,17 @@ def campaign_simulate(
         sources[name] = default_source if value is None else "your input"
 
     take("discount", discount, DEFAULT_DISCOUNT, "default (10%)")
-    take("baseline_rate", baseline_rate, history.baseline_rate(horizon), history.baseline_source(horizon))
+    model_rate = segmentation_selectors.buy_probability_get(run_id=active.run_id, segments=names, horizon_days=horizon)
+    if model_rate is not None:
+        take(
+            "baseline_rate",
+            baseline_rate,
+            model_rate,
+            f"customer-value model fitted with segmentation run #{active.run_id}: the chosen customers' mean "
+            f"probability of buying at least once in the next {horizon} days without the offer",
+        )
+    else:
+        take("baseline_rate", baseline_rate, history.baseline_rate(horizon), history.baseline_source(horizon))
     take(
         "response_rate",
         response_rate,
@@ -282,11 +294,14 @@ def target_export_create(
     segments: list[str],
     control_share: float | None = None,
     seed: int | None = None,
+    order_by: str = "customer_id",
     user: User | AnonymousUser | None,
 ) -> tuple[TargetExport, Iterator[tuple[str, str]]]:
     """Record an export of the chosen segments' customers and return it with its rows
-    (customer_id, "target" or "control"), ordered by customer id. The control group is a random
-    `control_share` of them drawn with `seed` (a fresh random seed when none is given, recorded)."""
+    (customer_id, "target" or "control"), ordered by customer id, or from the most valuable by "clv" or
+    by "value_at_risk" (the run's customer-value predictions). The control group is a random
+    `control_share` of them drawn with `seed` (a fresh random seed when none is given, recorded),
+    whatever the order."""
     active, names = _resolve_segments(segments)
     share = DEFAULT_CONTROL_SHARE if control_share is None else control_share
     if not 0 <= share < 1:
@@ -301,8 +316,28 @@ def target_export_create(
         raise _invalid(
             f"seed must be between 0 and {MAX_SEED}.", field="seed", valid_segments=list(active.segment_names)
         )
-    customer_ids = selectors.segment_customer_external_ids(active=active, segments=names)
+    if order_by not in TARGET_ORDERS:
+        raise _invalid(
+            f"order_by must be one of: {', '.join(TARGET_ORDERS)}.",
+            field="order_by",
+            valid_segments=list(active.segment_names),
+        )
+    customers = selectors.segment_customers(active=active, segments=names)
+    customer_ids = [external for _, external in customers]
     mask = _control_mask(len(customer_ids), control_share=share, seed=seed)
+    if order_by != "customer_id":
+        try:
+            order = segmentation_selectors.customer_value_order(
+                run_id=active.run_id, customer_ids=np.array([pk for pk, _ in customers], dtype=np.int64), by=order_by
+            )
+        except ApplicationError as error:
+            raise _invalid(
+                f"The customers cannot be ordered by value: {error.message}",
+                field="order_by",
+                valid_segments=list(active.segment_names),
+            ) from error
+        customer_ids = [customer_ids[index] for index in order]
+        mask = mask[order]
     export = TargetExport.objects.create(
         segments=list(names),
         control_share=share,

@@ -10,6 +10,7 @@ from segmentation.selectors.customer_value import (
     buy_probability_get,
     customer_value_list,
     customer_value_model_get,
+    customer_value_order,
     value_table_get,
 )
 from segmentation.selectors.segments import (
@@ -80,6 +81,7 @@ __all__ = [
     "customer_segment_queryset",
     "customer_value_list",
     "customer_value_model_get",
+    "customer_value_order",
     "frequency_informative_get",
     "movement_sql",
     "rfm_cut_points_get",

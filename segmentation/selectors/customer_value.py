@@ -19,7 +19,7 @@ from retail_platform.errors import ApplicationError
 from segmentation import clv, rfm
 from segmentation.clv.ahead import purchase_probability, purchases_ahead
 from segmentation.models import CustomerSegment, CustomerValue, CustomerValueModel
-from segmentation.selectors.segments import _readable_run
+from segmentation.selectors.segments import _readable_run, segment_customer_ids
 
 # "imported": the order customers first appeared in the imports.
 VALUE_ORDERINGS = ("-clv", "clv", "-p_alive", "p_alive", "-expected_purchases", "-value_at_risk", "imported")
@@ -181,26 +181,48 @@ def value_table_get(*, run_id: int, horizon_days: int, discount_rate: float) -> 
     return answer_get("segmentation:customer_values", question_key(run_id, horizon_days, discount_rate), compute)
 
 
-def buy_probability_get(*, run_id: int, customer_ids: npt.NDArray[np.int64], horizon_days: int) -> float | None:
-    """The model's probability that these customers buy at least once within the horizon, averaged over
-    them (None without a fitted model or without customers)."""
+def buy_probability_get(*, run_id: int, segments: tuple[str, ...], horizon_days: int) -> float | None:
+    """The model's probability that the customers of these segments (K-Means or RFM names) buy at least
+    once within the horizon, averaged over them; None without a fitted model or without customers.
+    Cached per run, segments and horizon."""
     info = customer_value_model_get(run_id=run_id)
-    if not info.fitted or not len(customer_ids):
+    if not info.fitted:
         return None
-    table = value_table_get(run_id=run_id, horizon_days=info.horizon_days, discount_rate=info.annual_discount_rate)
-    chosen = np.isin(table.customer_ids, customer_ids)
-    if not chosen.any():
-        return None
-    transactions, _spend = _fitted_models(run_id)
-    return float(
-        purchase_probability(
+
+    def compute(_version: int) -> float | None:
+        chosen_ids = np.fromiter(segment_customer_ids(segments=list(segments), run_id=run_id), dtype=np.int64)
+        table = value_table_get(run_id=run_id, horizon_days=info.horizon_days, discount_rate=info.annual_discount_rate)
+        chosen = np.isin(table.customer_ids, chosen_ids)
+        if not chosen.any():
+            return None
+        transactions, _spend = _fitted_models(run_id)
+        probability = purchase_probability(
             transactions,
             x=table.frequency[chosen],
             t_x_days=table.recency_days[chosen],
             T_days=table.tenure_days[chosen],
             horizon_days=horizon_days,
-        ).mean()
+        )
+        return round(float(probability.mean()), 4)
+
+    question = question_key(run_id, tuple(sorted(segments)), horizon_days)
+    return answer_get("segmentation:buy_probability", question, compute)
+
+
+def customer_value_order(*, run_id: int, customer_ids: npt.NDArray[np.int64], by: str) -> npt.NDArray[np.intp]:
+    """Positions of `customer_ids` from the most valuable to the least: by "clv" or "value_at_risk" (the
+    run's own horizon; customers without a value last, in their given order)."""
+    info = customer_value_model_get(run_id=run_id)
+    if not info.fitted:
+        raise NoCustomerValue(f"No customer value for run #{run_id}: {info.message}")
+    table = value_table_get(run_id=run_id, horizon_days=info.horizon_days, discount_rate=info.annual_discount_rate)
+    values = table.value_at_risk if by == "value_at_risk" else table.clv
+    position = np.clip(np.searchsorted(table.customer_ids, customer_ids), 0, max(len(table.customer_ids) - 1, 0))
+    known = (
+        table.customer_ids[position] == customer_ids if len(table.customer_ids) else np.zeros(len(customer_ids), bool)
     )
+    keyed = np.where(known, -values[position] if len(values) else 0.0, np.inf)
+    return np.argsort(keyed, kind="stable")
 
 
 class ValueRows(Sequence[dict[str, Any]]):
