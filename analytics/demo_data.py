@@ -85,11 +85,18 @@ def demo_rows_write(
     with_discount_and_cost: bool = True,
     repeat_customers: bool = True,
     return_share: float = 0.0,
+    first_day: dt.date = FIRST_DAY,
+    last_day: dt.date = LAST_DAY,
+    invoice_start: int = 100_000,
+    customer_seed: int | None = None,
 ) -> Path:
     """Write `rows` sales lines to `path` (UTF-8, comma-separated, with a header) and return the path.
 
     `customers` is how many different customers buy (default: a quarter of the rows when customers
-    come back, one per line otherwise). `return_share` of the lines are returns.
+    come back, one per line otherwise). `return_share` of the lines are returns. The lines fall on
+    days from `first_day` to `last_day`, their invoices are numbered from `invoice_start`, and a
+    `customer_seed` draws the customers' ids from a generator of their own: two files with the same
+    customer seed and count share their customers (a history and the daily files that follow it).
     """
     if rows < 0:
         raise ValueError("rows must be >= 0")
@@ -104,7 +111,8 @@ def demo_rows_write(
         # A skewed draw: some customers come back often, most now and then.
         weights = rng.pareto(1.5, customer_count) + 1.0
         customer_index = rng.choice(customer_count, size=rows, p=weights / weights.sum())
-    customer_numbers = rng.choice(900_000, size=customer_count, replace=customer_count > 900_000) + 100_000
+    customer_rng = rng if customer_seed is None else np.random.default_rng(customer_seed)
+    customer_numbers = customer_rng.choice(900_000, size=customer_count, replace=customer_count > 900_000) + 100_000
     customer_genders = rng.choice(np.array(list(GENDERS)), size=customer_count, p=_shares(GENDERS))
     customer_ages = rng.integers(18, 70, size=customer_count)
 
@@ -117,12 +125,12 @@ def demo_rows_write(
         quantity = np.where(rng.random(rows) < return_share, -quantity, quantity)
     line_cents = unit_cents[category] * quantity
 
-    day_count = (LAST_DAY - FIRST_DAY).days + 1
-    days = [FIRST_DAY + dt.timedelta(days=i) for i in range(day_count)]
+    day_count = (last_day - first_day).days + 1
+    days = [first_day + dt.timedelta(days=i) for i in range(day_count)]
     day_text = np.array([f"{d.day}/{d.month}/{d.year}" for d in days])
     day = rng.integers(0, day_count, size=rows)
 
-    invoice_numbers = rng.permutation(max(rows, 1))[:rows] + 100_000
+    invoice_numbers = rng.permutation(max(rows, 1))[:rows] + invoice_start
 
     frame = pd.DataFrame(
         {

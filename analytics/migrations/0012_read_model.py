@@ -1,6 +1,7 @@
 """The read model kept by each import (analytics.warehouse): the rollups are made again with keys an
 increment can upsert into (customer first for the per-customer tables), a per-customer summary is
-added, the lines get a block-range index of their batch. 0013 builds the new tables from the lines."""
+added, the lines get a block-range index of their batch, and a later batch's claims on the lines it delivered
+again are kept (LineClaim). 0013 builds the new tables from the lines."""
 
 import django.contrib.postgres.fields
 import django.contrib.postgres.indexes
@@ -221,6 +222,22 @@ class Migration(migrations.Migration):
                 default="queued",
                 max_length=20,
             ),
+        ),
+        migrations.CreateModel(
+            name="LineClaim",
+            fields=[
+                (
+                    "pk",
+                    models.CompositePrimaryKey(
+                        "row_key", "batch_id", blank=True, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("row_key", models.UUIDField()),
+                ("batch", _fk("analytics.importbatch")),
+            ],
+            options={
+                "indexes": [models.Index(fields=["batch"], name="analytics_lineclaim_batch")],
+            },
         ),
         migrations.AddIndex(
             model_name="transactionline",

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0014_line_claims'),
+        ('analytics', '0013_read_model_build'),
     ]
 
     operations = [
