@@ -4,10 +4,12 @@ customer buying again on a later day and on the same day, and a batch taken away
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connection
 
 from analytics.models import CustomerSummary, ImportBatch, SalesTransaction, TransactionLine
@@ -148,3 +150,13 @@ def test_adding_a_batch_reads_only_its_lines() -> None:
         cursor.execute("EXPLAIN SELECT customer_id FROM analytics_transactionline WHERE batch_id = %s", [batch_id])
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "analytics_line_batch_brin" in plan
+
+
+def test_the_rebuild_command_builds_the_same_tables(import_file) -> None:
+    import_file("a.csv", FILE_A)
+    import_file("b.csv", FILE_B)
+    before = read_model_snapshot()
+    out = io.StringIO()
+    call_command("warehouse_rebuild", stdout=out)
+    assert "Read model rebuilt" in out.getvalue()
+    assert read_model_snapshot() == before
