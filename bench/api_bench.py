@@ -7,16 +7,15 @@ trivial authenticated DRF endpoint (`/api/ping`) under the same server in the sa
   created and migrated when missing, then loaded once through the real import path: a demo file of
   N lines (analytics.demo_data: ten malls, eight categories, three payment methods, customers who
   come back, discounts, cost, 2 % returns) imported by `import_transactions --sync --no-refit`,
-  whose `aggregates` stage is `rollups_rebuild()`; `--reload` imports again. Then both rollups are
-  rebuilt and timed here: `rollups_rebuild()` and `rollups_transactions_rebuild()` (the task queued
-  after an import, which also precomputes the unfiltered answers).
+  whose `aggregates` stage brings the read model up to date and computes the unfiltered answers;
+  `--reload` imports again.
 - gunicorn as the Procfile runs it (`--config python:retail_platform.gunicorn_conf`: sync workers,
   the app preloaded, `max_requests` recycling) with 2 workers (`--threads N` for gthread workers
   instead) on a free localhost port, production settings (DEBUG off), a viewer user with a DRF
   token; the user throttle is raised so the benchmark measures the API, not 429s.
 - wrk (`apt-get install -y wrk`; installed by this script when missing and run as root) with 16
   connections and 2 threads, `--latency`. Per case: one cold request first (its answer is not in
-  any cache yet, unless it is an unfiltered one the rebuild precomputed), then the case and
+  any cache yet, unless it is an unfiltered one the import computed), then the case and
   /api/ping, each a 2 s warm-up and a measured run; /api/ping is measured before the first case
   and after every case, and each case is compared with the mean of the ping runs around it, so the
   ratio compares runs made under the same machine load. Printed per case: req/s, ping req/s, the
@@ -55,8 +54,11 @@ ENDPOINTS = [
     "/api/insights/discount-impact",
     "/api/customers/repeat-vs-onetime",
     "/api/insights/payment-methods",
+    "/api/cohorts",
+    "/api/insights/revenue-change",
+    "/api/overview?compare=previous_year",
 ]
-DATE_FILTER = "?date_from=2022-01-01&date_to=2022-06-30"
+DATE_FILTER = "date_from=2022-01-01&date_to=2022-06-30"
 # The Procfile's `web` command without its `--bind` (see retail_platform/gunicorn_conf.py).
 GUNICORN = [
     str(ROOT / ".venv/bin/gunicorn"),
@@ -102,44 +104,25 @@ def prepare_database(server_url: str, *, lines: int, reload: bool) -> str:
         ).stdout
     outcome = json.loads(out.strip().splitlines()[-1])
     timings = ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in outcome["timings"].items())
-    print(f"imported {outcome['imported']:,} demo lines ({timings}); 'aggregates' is rollups_rebuild()")
+    print(f"imported {outcome['imported']:,} demo lines ({timings}); 'aggregates' is the read model's increment")
     return bench_url
 
 
-def rebuild_rollups(bench_url: str) -> None:
-    """Run the transaction rollup rebuild the import queued (no worker runs here), and time both rollups."""
+def analyze(bench_url: str) -> None:
+    """Fresh planner statistics of the read model (autovacuum would take them a little later)."""
+    import psycopg
+
+    with psycopg.connect(psycopg_url(bench_url), autocommit=True) as connection:
+        for table in ("analytics_salesdaily", "analytics_salestransaction", "analytics_customersummary"):
+            connection.execute(f"ANALYZE {table}")
+
+
+def create_token(bench_url: str) -> str:
     import django
 
     os.environ["DATABASE_URL"] = bench_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retail_platform.settings.dev")
     django.setup()
-    from django.db import connection, transaction
-
-    from analytics.services.rollups import rollups_rebuild, rollups_transactions_rebuild
-
-    started = time.monotonic()
-    with transaction.atomic():
-        rollups_rebuild()
-    daily = time.monotonic() - started
-    started = time.monotonic()
-    rollups_transactions_rebuild()
-    transactions = time.monotonic() - started
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE analytics_salesdaily")
-        cursor.execute("ANALYZE analytics_salestransaction")
-        cursor.execute(
-            "SELECT (SELECT count(*) FROM analytics_salesdaily), (SELECT count(*) FROM analytics_salestransaction)"
-        )
-        daily_rows, transaction_rows = cursor.fetchone()
-    print(f"rollups_rebuild() (inside the import): {daily:.2f} s -> {daily_rows:,} day-level rows")
-    print(
-        f"rollups_transactions_rebuild() (queued after it; includes precomputing the unfiltered answers): "
-        f"{transactions:.2f} s -> {transaction_rows:,} transactions"
-    )
-    connection.close()
-
-
-def create_token(bench_url: str) -> str:
     from django.contrib.auth.models import Group, User
     from rest_framework.authtoken.models import Token
 
@@ -268,7 +251,7 @@ def main() -> None:
 
     wrk = _ensure_wrk()
     bench_url = prepare_database(database_url(), lines=args.lines, reload=args.reload)
-    rebuild_rollups(bench_url)
+    analyze(bench_url)
     token = create_token(bench_url)
 
     port = _free_port()
@@ -326,7 +309,8 @@ def main() -> None:
         pings.append(ping_before)
         for path in ENDPOINTS:
             for query in ("", DATE_FILTER):
-                url = base + path + query
+                case_path = path + ("&" if "?" in path else "?") + query if query else path
+                url = base + case_path
                 status, cold_ms = _get(url, token)
                 load = _load()
                 case = measure(url)
@@ -341,7 +325,7 @@ def main() -> None:
                 failures += not ok
                 note = f" ({errors} errors)" if errors else ""
                 print(
-                    f"{path + query:<72} {cold_ms:>7.0f} {case.rps:>6.0f} {ping_rps:>6.0f} {ratio:>5.2f} "
+                    f"{case_path:<72} {cold_ms:>7.0f} {case.rps:>6.0f} {ping_rps:>6.0f} {ratio:>5.2f} "
                     f"{case.p50_ms:>5.1f} {case.p99_ms:>6.1f} {ping_p99:>8.1f} {case.cpu_ms:>6.2f} {ping_cpu:>5.2f} "
                     f"{load:>4.1f}  {'ok' if ok else 'MISSED'}{note}"
                 )
