@@ -91,10 +91,14 @@ def _terms(z_max: float) -> int:
     return max(2, int(np.ceil(np.log(SERIES_TOLERANCE * (1 - z_max)) / np.log(z_max))) + 1)
 
 
-def _series(z: FloatArray, b: FloatArray, k: FloatArray, *, derivatives: bool) -> _Series:
+def _series(
+    z: FloatArray, b: FloatArray, k: FloatArray, *, needed: npt.NDArray[np.bool_], derivatives: bool
+) -> _Series:
     """S(z, b, K) = sum_n (b)_n / (K + 1)_n z^n for every z (rows, in decreasing order: the distinct times
     increase) and every (b, K) (columns), b <= K + 1. Rows are taken in bands of z, each with the terms its
-    largest z needs (a few dozen for most times); rows past SERIES_MAX_Z go to scipy's hyp2f1."""
+    largest z needs (a few dozen for most times); rows past SERIES_MAX_Z go to scipy's hyp2f1, only at the
+    cells `needed` (the (time, x) pairs customers have: near z = 1, when beta dwarfs alpha, hyp2f1 is most
+    of the fit's time)."""
     if np.any(np.diff(z) > 0):
         raise ValueError("z must not increase (the times are sorted).")
     shape = (len(z), len(b))
@@ -128,15 +132,17 @@ def _series(z: FloatArray, b: FloatArray, k: FloatArray, *, derivatives: bool) -
                 d_b[band] = powers @ by_b[:, :terms].T
                 d_k[band] = -(powers @ by_k[:, :terms].T)
     if first_series > 0:
-        direct = slice(0, first_series)
-        zz, bb, kk = z[direct, None], b[None, :], k[None, :]
-        value[direct] = hyp2f1(1.0, bb, kk + 1, zz)
+        value[:first_series] = 1.0  # read only at the needed cells
+        rows, columns = np.nonzero(needed[:first_series])
+        cells = (rows, columns)
+        zz, bb, kk = z[rows], b[columns], k[columns]
+        value[cells] = hyp2f1(1.0, bb, kk + 1, zz)
         if derivatives:
-            d_z[direct] = bb / (kk + 1) * hyp2f1(2.0, bb + 1, kk + 2, zz)
+            d_z[cells] = bb / (kk + 1) * hyp2f1(2.0, bb + 1, kk + 2, zz)
             step = 1e-6 * (1 + bb)
-            d_b[direct] = (hyp2f1(1.0, bb + step, kk + 1, zz) - hyp2f1(1.0, bb - step, kk + 1, zz)) / (2 * step)
+            d_b[cells] = (hyp2f1(1.0, bb + step, kk + 1, zz) - hyp2f1(1.0, bb - step, kk + 1, zz)) / (2 * step)
             step = 1e-6 * (1 + kk)
-            d_k[direct] = (hyp2f1(1.0, bb, kk + 1 + step, zz) - hyp2f1(1.0, bb, kk + 1 - step, zz)) / (2 * step)
+            d_k[cells] = (hyp2f1(1.0, bb, kk + 1 + step, zz) - hyp2f1(1.0, bb, kk + 1 - step, zz)) / (2 * step)
     return _Series(value=value, d_z=d_z, d_b=d_b, d_k=d_k)
 
 
@@ -152,8 +158,10 @@ def _log_tail(
     z_of_time = abs(alpha - beta) / (lead + times)
     k_of_x = r + s + xs
     b_of_x = r + xs + shift if alpha_first else np.full(len(xs), s - shift + 1)
-    series = _series(z_of_time, b_of_x, k_of_x, derivatives=derivatives)
     cell = pairs.time * len(xs) + pairs.x
+    needed = np.zeros((len(times), len(xs)), dtype=bool)
+    needed.reshape(-1)[cell] = True
+    series = _series(z_of_time, b_of_x, k_of_x, needed=needed, derivatives=derivatives)
 
     y = times[pairs.time]
     m = r + xs[pairs.x] + shift  # the exponent of (alpha + u)
