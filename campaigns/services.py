@@ -129,7 +129,11 @@ def campaign_simulate(
         sources[name] = default_source if value is None else "your input"
 
     take("discount", discount, DEFAULT_DISCOUNT, "default (10%)")
-    model_rate = segmentation_selectors.buy_probability_get(run_id=active.run_id, segments=names, horizon_days=horizon)
+    model_rate = (
+        segmentation_selectors.buy_probability_get(run_id=active.run_id, segments=names, horizon_days=horizon)
+        if baseline_rate is None
+        else None
+    )
     if model_rate is not None:
         take(
             "baseline_rate",

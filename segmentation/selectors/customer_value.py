@@ -183,18 +183,22 @@ def value_table_get(*, run_id: int, horizon_days: int, discount_rate: float) -> 
 
 def buy_probability_get(*, run_id: int, segments: tuple[str, ...], horizon_days: int) -> float | None:
     """The model's probability that the customers of these segments (K-Means or RFM names) buy at least
-    once within the horizon, averaged over them; None without a fitted model or without customers.
+    once within the horizon, averaged over them; None without a fitted model (or none at all) or without
+    customers.
     Cached per run, segments and horizon."""
-    info = customer_value_model_get(run_id=run_id)
-    if not info.fitted:
-        return None
 
-    def compute(_version: int) -> float | None:
+    def compute(_version: int) -> tuple[float | None]:  # a tuple: a cached None would read as a miss
+        try:
+            info = customer_value_model_get(run_id=run_id)
+        except NoCustomerValue:  # a run made before customer value was fitted with each run
+            return (None,)
+        if not info.fitted:
+            return (None,)
         chosen_ids = np.fromiter(segment_customer_ids(segments=list(segments), run_id=run_id), dtype=np.int64)
         table = value_table_get(run_id=run_id, horizon_days=info.horizon_days, discount_rate=info.annual_discount_rate)
         chosen = np.isin(table.customer_ids, chosen_ids)
         if not chosen.any():
-            return None
+            return (None,)
         transactions, _spend = _fitted_models(run_id)
         probability = purchase_probability(
             transactions,
@@ -203,10 +207,10 @@ def buy_probability_get(*, run_id: int, segments: tuple[str, ...], horizon_days:
             T_days=table.tenure_days[chosen],
             horizon_days=horizon_days,
         )
-        return round(float(probability.mean()), 4)
+        return (round(float(probability.mean()), 4),)
 
     question = question_key(run_id, tuple(sorted(segments)), horizon_days)
-    return answer_get("segmentation:buy_probability", question, compute)
+    return answer_get("segmentation:buy_probability", question, compute)[0]
 
 
 def customer_value_order(*, run_id: int, customer_ids: npt.NDArray[np.int64], by: str) -> npt.NDArray[np.intp]:

@@ -40,7 +40,13 @@ def test_every_parameter_and_response_field_is_described(schema: dict, path: str
     operation = schema["paths"][path]["get"]
     assert operation["summary"]
     assert "decimal string rounded to cents" in operation["description"]
-    assert {parameter["name"] for parameter in operation["parameters"]} == {"date_from", "date_to", "store", "category"}
+    assert {parameter["name"] for parameter in operation["parameters"]} == {
+        "date_from",
+        "date_to",
+        "store",
+        "category",
+        "compare",
+    }
     assert all(parameter.get("description") for parameter in operation["parameters"])
     response = operation["responses"]["200"]["content"]["application/json"]["schema"]
     assert _undescribed(schema, response, path) == []

@@ -173,7 +173,7 @@ def test_a_binary_file_is_refused_on_the_first_step(staff, media) -> None:
     location = _upload(client, token, b"\x00\x01\x02\x03" * 500, "photo.csv")["Location"]
     response = client.get(location)
     assert response.status_code == 400
-    assert "not a CSV text file" in response.content.decode()
+    assert "not a text file (it contains binary data)" in response.content.decode()
 
 
 @override_settings(IMPORT_MAX_UPLOAD_BYTES=100)
