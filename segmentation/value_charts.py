@@ -127,8 +127,8 @@ def conditional_expectation_chart(holdout: dict[str, Any]) -> go.Figure:
     return figure(
         traces,
         barmode="group",
-        xaxis={"title": {"text": "Repeat purchases in the calibration period"}, "type": "category"},
-        yaxis={"title": {"text": "Mean repeat purchases in the holdout"}, "rangemode": "tozero"},
+        xaxis={"title": {"text": "Repeat purchases, calibration"}, "type": "category"},
+        yaxis={"title": {"text": "Mean in the holdout"}, "rangemode": "tozero"},
     )
 
 

@@ -59,7 +59,7 @@ def cohort_heatmap_chart(table: CohortTable, *, metric: str, cohorts: Sequence[C
             }
         ],
         annotations=heatmap_labels(x=x, y=y, z=known, text=text, scale=HEATMAP_SCALE),
-        xaxis={"title": {"text": f"{table.period.capitalize()}s after the first purchase"}, "type": "category"},
+        xaxis={"title": {"text": f"{table.period.capitalize()}s since first purchase"}, "type": "category"},
         yaxis={"type": "category", "autorange": "reversed", "automargin": True},
         height=max(260, 26 * len(rows) + 110),
     )
@@ -95,7 +95,7 @@ def cohort_curves_chart(table: CohortTable, *, metric: str, cohorts: Sequence[Co
     )
     return figure(
         traces,
-        xaxis={"title": {"text": f"{table.period.capitalize()}s after the first purchase"}, "dtick": 1},
+        xaxis={"title": {"text": f"{table.period.capitalize()}s since first purchase"}, "dtick": 1},
         yaxis={"title": {"text": METRIC_LABELS.get(metric, metric)}, **axis},
     )
 

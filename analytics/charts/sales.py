@@ -71,7 +71,8 @@ def store_performance_chart(stores: Sequence[StorePerformance]) -> go.Figure:
 
 PARTIAL_PATTERN = "/"  # hatching of a period the data covers only in part
 PARTIAL_OPACITY = 0.45
-PARTIAL_NOTE = "Hatched or dashed: a period the data covers only in part (its days covered are in the hover)."
+# Two short lines: the note must fit a phone's chart (about 300 px).
+PARTIAL_NOTE = "Hatched or dashed: the data covers<br>only part of that period (see the hover)."
 
 
 def _coverage_text(row: PeriodSales) -> str:
@@ -338,8 +339,10 @@ def month_of_year_chart(months: Sequence[MonthOfYearSales]) -> go.Figure:
         xaxis={"type": "category", "categoryorder": "array", "categoryarray": list(calendar.month_abbr)[1:]},
         yaxis=_money_axis("Average net sales", [row.avg_net_sales for row in months]),
         showlegend=False,
-        annotations=[_note("Averages over complete months only: a partly covered first or last month is left out.")],
-        margin={"b": 90},
+        annotations=[
+            _note("Averages over complete months only:<br>a partly covered first or last month<br>is left out.")
+        ],
+        margin={"b": 105},
     )
 
 

@@ -100,7 +100,7 @@ def test_a_partial_last_month_is_a_dashed_segment_and_noted() -> None:
     assert list(dashed_net.x) == ["2023-02-01", "2023-03-01", None]
     assert list(dashed_net.y) == [90.0, 20.0, None]
     assert dashed_net.line.dash == "dash" and dashed_net.showlegend is False
-    assert "only in part" in fig.layout.annotations[0].text
+    assert "only part of that period" in fig.layout.annotations[0].text
 
 
 def test_years_without_coverage_break_the_line() -> None:

@@ -191,3 +191,10 @@ def test_the_first_command_on_an_older_server_stops_with_the_supported_versions_
 
 def test_the_server_under_test_is_a_supported_version() -> None:
     assert connection.pg_version // 10000 in postgresql_base.SUPPORTED_VERSIONS
+
+
+def test_every_connection_sets_the_products_work_mem_whatever_the_servers_default() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setting, source FROM pg_settings WHERE name = 'work_mem'")
+        setting, source = cursor.fetchone()
+    assert (int(setting), source) == (64 * 1024, "client")  # kB, set by the connection's options

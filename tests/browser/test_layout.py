@@ -16,6 +16,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PAGES = [
     "/",
     "/trends/",
+    "/trends/?compare=previous_year",
+    "/cohorts/",
+    "/revenue-change/",
     "/customers/",
     "/customers/?kind=rfm",
     "/simulator/?segments=Champions&response_rate=1",

@@ -19,8 +19,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 # Page, path and the charts it draws on the demo data.
 PAGES = [
     ("overview", "/", 2),
-    ("customers", "/customers/", 7),
+    ("customers", "/customers/", 11),  # seven of segments, four of customer value
     ("trends", "/trends/", 5),
+    ("cohorts", "/cohorts/", 2),
+    ("revenue-change", "/revenue-change/", 2),
     ("simulator", "/simulator/", 2),
     ("imports", "/imports/", 0),
     ("mapping-editor", "/imports/mappings/new/", 0),
