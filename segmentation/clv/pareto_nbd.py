@@ -18,11 +18,10 @@ integral is, after Euler's transformation (K = m + s, z = |alpha - beta| / (max(
 
     G(y) = (alpha + y)^-m (beta + y)^-s rho(y) S(y) / K,   S = sum_n (b)_n / (K + 1)_n z^n,
 
-rho = 1, b = m when alpha >= beta; rho = (alpha + y) / (beta + y), b = s + 1 otherwise. Every term of S
-is at most z^n, and it factorises: z^n depends on the time y only, (b)_n / (K + 1)_n on x only. So one
-small matrix product over the distinct times and the distinct x gives S everywhere, and the same products
-with weighted coefficients give its derivatives: the gradient is analytic. Times whose z exceeds 0.9 (a
-parameter ratio past 10 near y = 0, met while the optimiser explores) use scipy's hyp2f1 instead.
+rho = 1, b = m when alpha >= beta; rho = (alpha + y) / (beta + y), b = s + 1 otherwise. S is the
+Gauss function 2F1(1, b; K + 1; z), computed with its derivatives (the gradient is analytic) at the
+(time, x) pairs the customers have only (hypergeometric.py: the series, or the connection formula
+near z = 1, where one of alpha and beta dwarfs the other).
 
 P(alive) = (alpha + T)^-m (beta + T)^-s / (m J(T) + s G(t_x)); the conditional expectation and E[X(t)]
 are the note's closed forms (no hypergeometric function), with s = 1 as a limit.
@@ -35,8 +34,9 @@ from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import digamma, gammaln, hyp2f1
+from scipy.special import digamma, gammaln
 
+from segmentation.clv import hypergeometric
 from segmentation.clv.calibration import Pairs, Triples
 from segmentation.clv.mle import maximise
 from segmentation.clv.model import TransactionFit
@@ -44,16 +44,11 @@ from segmentation.clv.model import TransactionFit
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
-SERIES_MAX_Z = 0.9
-SERIES_BANDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, SERIES_MAX_Z)
-SERIES_TOLERANCE = 1e-16
-
 
 @dataclass(frozen=True)
 class _Layout:
     """The distinct x, t_x and T of the triples, the distinct (t_x, x) and (T, x) pairs, and which pairs
-    each triple has. The series are filled on the small grid distinct times x distinct x (one matrix
-    product); the rest of the arithmetic runs on the pairs that occur."""
+    each triple has: the series and the rest of the arithmetic run on the pairs that occur."""
 
     xs: FloatArray
     x_of: IntArray
@@ -76,76 +71,6 @@ class _Layout:
         )
 
 
-@dataclass(frozen=True)
-class _Series:
-    value: FloatArray  # S on the grid (times x distinct x)
-    d_z: FloatArray
-    d_b: FloatArray
-    d_k: FloatArray
-
-
-def _terms(z_max: float) -> int:
-    """Terms after which the rest of the series is below the tolerance (every term is at most z^n)."""
-    if z_max <= 0:
-        return 2
-    return max(2, int(np.ceil(np.log(SERIES_TOLERANCE * (1 - z_max)) / np.log(z_max))) + 1)
-
-
-def _series(
-    z: FloatArray, b: FloatArray, k: FloatArray, *, needed: npt.NDArray[np.bool_], derivatives: bool
-) -> _Series:
-    """S(z, b, K) = sum_n (b)_n / (K + 1)_n z^n for every z (rows, in decreasing order: the distinct times
-    increase) and every (b, K) (columns), b <= K + 1. Rows are taken in bands of z, each with the terms its
-    largest z needs (a few dozen for most times); rows past SERIES_MAX_Z go to scipy's hyp2f1, only at the
-    cells `needed` (the (time, x) pairs customers have: near z = 1, when beta dwarfs alpha, hyp2f1 is most
-    of the fit's time)."""
-    if np.any(np.diff(z) > 0):
-        raise ValueError("z must not increase (the times are sorted).")
-    shape = (len(z), len(b))
-    value, d_z, d_b, d_k = (np.empty(shape) for _ in range(4))
-    first_series = int(np.searchsorted(-z, -SERIES_MAX_Z, side="left"))  # rows before it: z > SERIES_MAX_Z
-    if first_series < len(z):
-        most = _terms(float(z[first_series]))
-        n = np.arange(most, dtype=np.float64)
-        ratios = (b[:, None] + n[:-1]) / (k[:, None] + 1 + n[:-1])
-        coefficients = np.concatenate([np.ones((len(b), 1)), np.cumprod(ratios, axis=1)], axis=1)
-        if derivatives:
-            psi_b = np.concatenate([np.zeros((len(b), 1)), np.cumsum(1 / (b[:, None] + n[:-1]), axis=1)], axis=1)
-            psi_k = np.concatenate([np.zeros((len(k), 1)), np.cumsum(1 / (k[:, None] + 1 + n[:-1]), axis=1)], axis=1)
-            by_b, by_k = coefficients * psi_b, coefficients * psi_k
-        stop = len(z)
-        for limit in SERIES_BANDS:
-            start = max(first_series, int(np.searchsorted(-z, -limit, side="left")))
-            if start >= stop:
-                continue
-            band = slice(start, stop)
-            stop = start
-            terms = min(most, _terms(float(z[start])))
-            powers = np.ones((band.stop - band.start, terms))
-            np.cumprod(np.broadcast_to(z[band, None], (len(powers), terms - 1)), axis=1, out=powers[:, 1:])
-            value[band] = powers @ coefficients[:, :terms].T
-            if derivatives:
-                d_powers = np.empty_like(powers)
-                d_powers[:, 0] = 0.0
-                np.multiply(n[1:terms], powers[:, : terms - 1], out=d_powers[:, 1:])
-                d_z[band] = d_powers @ coefficients[:, :terms].T
-                d_b[band] = powers @ by_b[:, :terms].T
-                d_k[band] = -(powers @ by_k[:, :terms].T)
-    if first_series > 0:
-        value[:first_series] = 1.0  # read only at the needed cells
-        rows, columns = np.nonzero(needed[:first_series])
-        cells = (rows, columns)
-        zz, bb, kk = z[rows], b[columns], k[columns]
-        value[cells] = hyp2f1(1.0, bb, kk + 1, zz)
-        if derivatives:
-            d_z[cells] = bb / (kk + 1) * hyp2f1(2.0, bb + 1, kk + 2, zz)
-            step = 1e-6 * (1 + bb)
-            d_b[cells] = (hyp2f1(1.0, bb + step, kk + 1, zz) - hyp2f1(1.0, bb - step, kk + 1, zz)) / (2 * step)
-            step = 1e-6 * (1 + kk)
-            d_k[cells] = (hyp2f1(1.0, bb, kk + 1 + step, zz) - hyp2f1(1.0, bb, kk + 1 - step, zz)) / (2 * step)
-    return _Series(value=value, d_z=d_z, d_b=d_b, d_k=d_k)
-
-
 def _log_tail(
     parameters: FloatArray, times: FloatArray, xs: FloatArray, pairs: Pairs, shift: int, *, derivatives: bool
 ) -> tuple[FloatArray, FloatArray | None]:
@@ -158,10 +83,8 @@ def _log_tail(
     z_of_time = abs(alpha - beta) / (lead + times)
     k_of_x = r + s + xs
     b_of_x = r + xs + shift if alpha_first else np.full(len(xs), s - shift + 1)
-    cell = pairs.time * len(xs) + pairs.x
-    needed = np.zeros((len(times), len(xs)), dtype=bool)
-    needed.reshape(-1)[cell] = True
-    series = _series(z_of_time, b_of_x, k_of_x, needed=needed, derivatives=derivatives)
+    # S at each (time, x) pair customers have (see hypergeometric.py).
+    series = hypergeometric.series(z_of_time[pairs.time], b_of_x[pairs.x], k_of_x[pairs.x])
 
     y = times[pairs.time]
     m = r + xs[pairs.x] + shift  # the exponent of (alpha + u)
@@ -170,7 +93,7 @@ def _log_tail(
     log_alpha_y = np.log(alpha + y)
     log_beta_y = np.log(beta + y)
     log_rho = 0.0 if alpha_first else log_alpha_y - log_beta_y
-    value_s = series.value.reshape(-1)[cell]
+    value_s = series.value
     value = -m * log_alpha_y - sigma * log_beta_y + log_rho + np.log(value_s) - np.log(k)
     if not derivatives:
         return value, None
@@ -184,9 +107,9 @@ def _log_tail(
         z_alpha, z_beta = -1 / beta_y, alpha_y / beta_y**2
         b_r, b_s = 0.0, 1.0
         rho_alpha, rho_beta = 1 / alpha_y, -1 / beta_y
-    d_z = series.d_z.reshape(-1)[cell] / value_s
-    d_b = series.d_b.reshape(-1)[cell] / value_s
-    d_k = series.d_k.reshape(-1)[cell] / value_s - 1 / k
+    d_z = series.d_z / value_s
+    d_b = series.d_b / value_s
+    d_k = series.d_k / value_s - 1 / k
     gradient = np.stack(
         [
             -log_alpha_y + b_r * d_b + d_k,
