@@ -81,16 +81,41 @@ WITH gone AS (
 INSERT INTO wh_old ({TRANSACTION_COLUMNS}) SELECT {TRANSACTION_COLUMNS} FROM gone
 """
 
-# The touched transactions as they are now: old parts and the change's parts summed per part (a part
-# left with no line goes), the purchase value and cost figures summed per transaction.
-TRANSACTIONS_MERGE = """
+_TRANSACTION_OUTPUT = """
+       coalesce(array_agg(DISTINCT p.category_id) FILTER (WHERE p.purchase_lines > 0), '{}') AS purchase_category_ids,
+       array_agg(p.category_id ORDER BY p.category_id, p.payment_method_id) AS part_category_ids,
+       array_agg(p.payment_method_id ORDER BY p.category_id, p.payment_method_id) AS part_payment_method_ids,
+       array_agg(p.net ORDER BY p.category_id, p.payment_method_id) AS part_net_amounts,
+       array_agg(p.purchase_lines::int4 ORDER BY p.category_id, p.payment_method_id) AS part_purchase_lines,
+       array_agg(p.lines::int4 ORDER BY p.category_id, p.payment_method_id) AS part_lines,
+       sum(p.net) AS net_amount"""
+
+# The touched transactions as they are now (wh_new). A transaction the change brings that was not there
+# (wh_old does not hold it: every one of a first load) is its parts, grouped in one pass. One that was
+# there: old parts and the change's parts summed per part (a part left with no line goes), the purchase
+# value and cost figures summed per transaction; a transaction left with no part is gone.
+TRANSACTIONS_MERGE = f"""
 CREATE TEMP TABLE wh_new ON COMMIT DROP AS
-WITH parts AS (
+WITH brought AS (
+    SELECT * FROM wh_parts AS p
+    WHERE NOT EXISTS (
+        SELECT 1 FROM wh_old AS o
+        WHERE o.customer_id = p.customer_id AND o.date = p.date AND o.store_id = p.store_id
+          AND o.invoice_no = p.invoice_no
+    )
+), touched AS (
+    SELECT * FROM wh_parts AS p
+    WHERE EXISTS (
+        SELECT 1 FROM wh_old AS o
+        WHERE o.customer_id = p.customer_id AND o.date = p.date AND o.store_id = p.store_id
+          AND o.invoice_no = p.invoice_no
+    )
+), parts AS (
     SELECT customer_id, date, store_id, invoice_no, category_id, payment_method_id,
            sum(net) AS net, sum(purchase_lines) AS purchase_lines, sum(lines) AS lines
     FROM (
         SELECT customer_id, date, store_id, invoice_no, category_id, payment_method_id, net, purchase_lines, lines
-        FROM wh_parts
+        FROM touched
         UNION ALL
         SELECT o.customer_id, o.date, o.store_id, o.invoice_no, p.category_id, p.payment_method_id, p.net,
                p.purchase_lines, p.lines
@@ -106,26 +131,28 @@ WITH parts AS (
     FROM (
         SELECT customer_id, date, store_id, invoice_no, purchase_net, purchase_cost_lines AS cost_lines,
                purchase_cost AS cost, purchase_net_with_cost AS net_with_cost
-        FROM wh_parts
+        FROM touched
         UNION ALL
         SELECT customer_id, date, store_id, invoice_no, purchase_net, cost_lines, cost, net_with_cost FROM wh_old
     ) AS every_figure
     GROUP BY customer_id, date, store_id, invoice_no
 )
-SELECT p.customer_id, p.date, p.store_id, p.invoice_no,
-       coalesce(array_agg(DISTINCT p.category_id) FILTER (WHERE p.purchase_lines > 0), '{}') AS purchase_category_ids,
-       array_agg(p.category_id ORDER BY p.category_id, p.payment_method_id) AS part_category_ids,
-       array_agg(p.payment_method_id ORDER BY p.category_id, p.payment_method_id) AS part_payment_method_ids,
-       array_agg(p.net ORDER BY p.category_id, p.payment_method_id) AS part_net_amounts,
-       array_agg(p.purchase_lines::int4 ORDER BY p.category_id, p.payment_method_id) AS part_purchase_lines,
-       array_agg(p.lines::int4 ORDER BY p.category_id, p.payment_method_id) AS part_lines,
-       sum(p.net) AS net_amount, f.purchase_net, sum(p.lines)::int4 AS lines,
-       sum(p.purchase_lines)::int4 AS purchase_lines, f.cost_lines::int4 AS cost_lines,
+SELECT p.customer_id, p.date, p.store_id, p.invoice_no, {_TRANSACTION_OUTPUT},
+       f.purchase_net, sum(p.lines)::int4 AS lines, sum(p.purchase_lines)::int4 AS purchase_lines,
+       f.cost_lines::int4 AS cost_lines,
        CASE WHEN f.cost_lines = 0 THEN NULL ELSE f.cost END AS cost,
        CASE WHEN f.cost_lines = 0 THEN NULL ELSE f.net_with_cost END AS net_with_cost
 FROM parts AS p
 JOIN figures AS f USING (customer_id, date, store_id, invoice_no)
 GROUP BY p.customer_id, p.date, p.store_id, p.invoice_no, f.purchase_net, f.cost_lines, f.cost, f.net_with_cost
+UNION ALL
+SELECT p.customer_id, p.date, p.store_id, p.invoice_no, {_TRANSACTION_OUTPUT},
+       sum(p.purchase_net) AS purchase_net, sum(p.lines)::int4 AS lines,
+       sum(p.purchase_lines)::int4 AS purchase_lines, sum(p.purchase_cost_lines)::int4 AS cost_lines,
+       CASE WHEN sum(p.purchase_cost_lines) = 0 THEN NULL ELSE sum(p.purchase_cost) END AS cost,
+       CASE WHEN sum(p.purchase_cost_lines) = 0 THEN NULL ELSE sum(p.purchase_net_with_cost) END AS net_with_cost
+FROM brought AS p
+GROUP BY p.customer_id, p.date, p.store_id, p.invoice_no
 """
 
 TRANSACTIONS_PUT = f"""
