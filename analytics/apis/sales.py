@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics.periods import CompareKind
+from analytics.comparisons import CompareKind
 from analytics.warehouse import (
     SalesFilter,
     answer_get,

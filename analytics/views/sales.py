@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.views.generic import TemplateView
 
 from analytics import charts
-from analytics.periods import CompareKind
+from analytics.comparisons import CompareKind
 from analytics.warehouse import (
     REPEAT,
     Compared,

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from analytics.periods import COMPARE_KINDS, CompareKind, Comparison, DateRange, comparison
+from analytics.comparisons import COMPARE_KINDS, CompareKind, Comparison, change, comparison
+from analytics.periods import DateRange
 from analytics.warehouse.coverage import data_coverage_get
 from analytics.warehouse.filters import SalesFilter
 from retail_platform.errors import ApplicationError
@@ -74,14 +75,11 @@ def _number(value: Any) -> bool:
 
 
 def _change(value: Any, base: Any, against: Comparison) -> dict[str, Any]:
-    if not against.has_base_data or value is None:
+    if value is None:
         return {"base": None, "absolute": None, "relative": None}
-    base = base if base is not None else type(value)(0)
-    absolute = value - base
-    relative = None if not base else round(float((Decimal(value) - Decimal(base)) / abs(Decimal(base))), 4)
-    if isinstance(absolute, float):
-        absolute = round(absolute, 6)
-    return {"base": base, "absolute": absolute, "relative": relative}
+    found = change(value, base if base is not None else type(value)(0), against=against)
+    absolute = round(found.absolute, 6) if isinstance(found.absolute, float) else found.absolute
+    return {"base": found.base, "absolute": absolute, "relative": found.relative}
 
 
 def changes(current: Any, base: Any, *, against: Comparison) -> Any:
