@@ -47,11 +47,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Generic, Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+
+from retail_platform.money import money
 
 PeriodKind = Literal["week", "month", "quarter", "year"]
 PERIOD_KINDS: tuple[PeriodKind, ...] = ("week", "month", "quarter", "year")
@@ -59,7 +61,6 @@ PERIOD_KINDS: tuple[PeriodKind, ...] = ("week", "month", "quarter", "year")
 EPOCH = date(2000, 1, 1)  # day 0 of the read model's day numbers (a Saturday)
 # The Monday on or before the epoch: week index 0 starts there.
 _WEEK_EPOCH_OFFSET = EPOCH.weekday()  # 5: 1999-12-27 is day -5
-CENT = Decimal("0.01")
 
 IntArray = npt.NDArray[np.int64]
 T = TypeVar("T")
@@ -68,11 +69,6 @@ T = TypeVar("T")
 def _check_kind(kind: str) -> None:
     if kind not in PERIOD_KINDS:
         raise ValueError(f"Unknown period {kind!r}: one of {', '.join(PERIOD_KINDS)}.")
-
-
-def money(value: Decimal) -> Decimal:
-    """A money amount rounded to cents, half away from zero (as the API rounds)."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def period_start(day: date, kind: PeriodKind) -> date:

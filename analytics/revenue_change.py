@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Literal
 
-from analytics.periods import CENT, money
+from retail_platform.money import CENT, money
 
 FactorName = Literal["customers", "transactions_per_customer", "units_per_transaction", "price_per_unit"]
 FACTORS: tuple[FactorName, ...] = ("customers", "transactions_per_customer", "units_per_transaction", "price_per_unit")

@@ -59,7 +59,7 @@ from analytics.warehouse.sales import (
     payment_method_list,
     store_performance_list,
 )
-from analytics.warehouse.scope import money, ratio
+from analytics.warehouse.scope import ratio
 from analytics.warehouse.seasonality import (
     MonthOfYearSales,
     MonthSales,
@@ -109,7 +109,6 @@ __all__ = [
     "day_number",
     "dimensions_get",
     "discount_impact_get",
-    "money",
     "overview_get",
     "payment_method_list",
     "question_key",

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from analytics.warehouse.filters import SalesFilter
-from analytics.warehouse.scope import Scope, fetch, money, ratio, scoped_answer
+from analytics.warehouse.scope import Scope, fetch, ratio, scoped_answer
+from retail_platform.money import money
 
 REPEAT = "repeat"
 ONE_TIME = "one_time"

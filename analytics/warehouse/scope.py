@@ -17,7 +17,7 @@ Definitions every sales reader shares (documented once, here and in the API sche
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -27,15 +27,6 @@ from analytics.warehouse.answers import answer_get
 from analytics.warehouse.filters import Dimensions, SalesFilter, dimensions_get
 
 T = TypeVar("T")
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
-
-
-def money(value: Decimal | int | None) -> Decimal:
-    """A money amount rounded to cents (half up); None (an empty sum) is zero."""
-    if value is None:
-        return ZERO
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def ratio(part: Decimal | int, whole: Decimal | int) -> float | None:

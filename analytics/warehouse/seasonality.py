@@ -21,7 +21,8 @@ from decimal import Decimal
 from analytics.periods import Period, PeriodValue, month_of_year_averages, period_axis
 from analytics.warehouse.coverage import data_coverage_get
 from analytics.warehouse.filters import SalesFilter
-from analytics.warehouse.scope import Scope, fetch, money, scoped_answer
+from analytics.warehouse.scope import Scope, fetch, scoped_answer
+from retail_platform.money import money
 
 MONTH_OF_YEAR_METHOD = (
     "Average over the years in which the calendar month is completely covered by the data; partly covered "

@@ -1,8 +1,24 @@
-"""Segmentation reads, for the pages, the API and the campaigns: runs, segments and their customers
-(`segments.py`), and the customers' predicted value (`customer_value.py`). They read the active run
-unless a run id is given, and return frozen dataclasses (or, for customer lists, values querysets that
-pages and exports paginate or stream). `NoSegmentationRun` (404) when there is no run to read yet."""
+"""Segmentation reads, for the pages, the API and the campaigns: runs and the movement between them
+(`runs.py`), segments and their customers (`segments.py`), score grids, the scatter sample and
+category sales by segment (`breakdowns.py`), and the customers' predicted value
+(`customer_value.py`). They read the active run unless a run id is given, and return frozen
+dataclasses (or, for customer lists, values querysets that pages and exports paginate or stream).
+`NoSegmentationRun` (404) when there is no run to read yet."""
 
+from segmentation.selectors.breakdowns import (
+    SCATTER_SAMPLE,
+    SCATTER_SEED,
+    CategoryBySegment,
+    CategorySegmentSales,
+    ScatterPoint,
+    ScoreGrid,
+    category_by_segment_get,
+    frequency_informative_get,
+    rfm_cut_points_get,
+    rfm_scatter_sample,
+    rfm_score_grid_get,
+    scatter_sample_sql,
+)
 from segmentation.selectors.customer_value import (
     CustomerValueInfo,
     NoCustomerValue,
@@ -13,47 +29,35 @@ from segmentation.selectors.customer_value import (
     customer_value_order,
     value_table_get,
 )
-from segmentation.selectors.segments import (
-    CENT,
-    CUSTOMER_ORDERINGS,
+from segmentation.selectors.runs import (
     KINDS,
-    SCATTER_SAMPLE,
-    SCATTER_SEED,
-    CategoryBySegment,
-    CategorySegmentSales,
     ClusterInfo,
-    CustomerSegmentRow,
     Kind,
     Movement,
     MovementCell,
     NoSegmentationRun,
-    PurchaseHistory,
     RunInfo,
-    ScatterPoint,
-    ScoreGrid,
-    SegmentNames,
-    SegmentSummary,
-    category_by_segment_get,
-    customer_segment_list,
-    customer_segment_queryset,
-    frequency_informative_get,
     movement_sql,
-    rfm_cut_points_get,
-    rfm_scatter_sample,
-    rfm_score_grid_get,
-    scatter_sample_sql,
-    segment_customer_ids,
     segment_movement_get,
-    segment_names_list,
-    segment_purchase_history_get,
-    segment_summary_list,
     segmentation_run_active_get,
     segmentation_run_get,
     segmentation_run_list,
 )
+from segmentation.selectors.segments import (
+    CUSTOMER_ORDERINGS,
+    CustomerSegmentRow,
+    PurchaseHistory,
+    SegmentNames,
+    SegmentSummary,
+    customer_segment_list,
+    customer_segment_queryset,
+    segment_customer_ids,
+    segment_names_list,
+    segment_purchase_history_get,
+    segment_summary_list,
+)
 
 __all__ = [
-    "CENT",
     "CUSTOMER_ORDERINGS",
     "KINDS",
     "SCATTER_SAMPLE",

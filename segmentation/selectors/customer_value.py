@@ -19,7 +19,8 @@ from retail_platform.errors import ApplicationError
 from segmentation import clv, rfm
 from segmentation.clv.ahead import purchase_probability, purchases_ahead
 from segmentation.models import CustomerSegment, CustomerValue, CustomerValueModel
-from segmentation.selectors.segments import _readable_run, segment_customer_ids
+from segmentation.selectors.runs import readable_run
+from segmentation.selectors.segments import segment_customer_ids
 
 # "imported": the order customers first appeared in the imports.
 VALUE_ORDERINGS = ("-clv", "clv", "-p_alive", "p_alive", "-expected_purchases", "-value_at_risk", "imported")
@@ -53,7 +54,7 @@ class CustomerValueInfo:
 
 def customer_value_model_get(*, run_id: int | None = None) -> CustomerValueInfo:
     """The customer-value fit of the run (active unless given); NoCustomerValue (404) when the run has none."""
-    run = _readable_run(run_id)
+    run = readable_run(run_id)
     row = CustomerValueModel.objects.filter(run_id=run.id).defer("fitted").first()
     if row is None:
         raise NoCustomerValue(f"Run #{run.id} was made before customer value was fitted with each run: refit.")
@@ -295,7 +296,7 @@ def customer_value_list(
     """The run's (active unless given) valued customers, optionally of one K-Means or RFM segment, in the
     given order (VALUE_ORDERINGS; ties by customer pk), at a horizon and discount rate (the run's own
     unless given)."""
-    run = _readable_run(run_id)
+    run = readable_run(run_id)
     info = customer_value_model_get(run_id=run.id)
     horizon = info.horizon_days if horizon_days is None else horizon_days
     rate = info.annual_discount_rate if discount_rate is None else discount_rate

@@ -17,7 +17,7 @@ from analytics.warehouse import SalesFilter, warehouse_rebuild
 from retail_platform.tests.pages import signed_in_client
 from segmentation import selectors
 from segmentation.models import CustomerSegment, SegmentationRun, SegmentCell
-from segmentation.selectors import segments as segments_selectors
+from segmentation.selectors import breakdowns
 from segmentation.services import segmentation_run_create, segmentation_run_summaries_save
 from segmentation.tests.data import RawLine, build_sales, load_sales
 
@@ -84,7 +84,7 @@ def test_saved_category_by_segment_equals_the_sum_over_the_lines(run: Segmentati
 
     assert {(row.category, row.segment): row.net_sales for row in saved.rows} == dict(expected)
     # The same answer as the on-demand computation the filtered variants use.
-    on_demand = segments_selectors._category_by_segment_rows(run.pk, kind, SalesFilter())
+    on_demand = breakdowns._category_by_segment_rows(run.pk, kind, SalesFilter())
     assert saved.rows == on_demand
 
 
