@@ -106,7 +106,7 @@ def _change(*, where: str, params: dict[str, Any]) -> WarehouseChange:
         timings["parts"] = _since(mark)
 
         mark = time.perf_counter()
-        cursor.execute(statements.DAILY_ADD)
+        _insert(cursor, "analytics_salesdaily", statements.DAILY_ADD)
         if removing:
             with _key_probes(cursor):
                 cursor.execute(statements.DAILY_EMPTY_DELETE)
@@ -121,12 +121,12 @@ def _change(*, where: str, params: dict[str, Any]) -> WarehouseChange:
             with _key_probes(cursor):
                 cursor.execute(statements.TRANSACTIONS_TAKE)
         cursor.execute(statements.TRANSACTIONS_MERGE)
-        cursor.execute(statements.TRANSACTIONS_PUT)
+        _insert(cursor, "analytics_salestransaction", statements.TRANSACTIONS_PUT)
         cursor.execute("ANALYZE wh_new")
         timings["transactions"] = _since(mark)
 
         mark = time.perf_counter()
-        cursor.execute(statements.CATEGORY_TRANSACTIONS_ADD)
+        _insert(cursor, "analytics_categorytransactionsdaily", statements.CATEGORY_TRANSACTIONS_ADD)
         if removing:
             cursor.execute(statements.CATEGORY_TRANSACTIONS_EMPTY_DELETE)
         timings["category_transactions"] = _since(mark)
@@ -143,7 +143,7 @@ def _change(*, where: str, params: dict[str, Any]) -> WarehouseChange:
         cursor.execute(statements.CUSTOMERS_APPENDED)
         with _key_probes(cursor):
             cursor.execute(statements.CUSTOMERS_APPEND)
-        cursor.execute(statements.CUSTOMERS_NEW)
+        _insert(cursor, "analytics_customersummary", statements.CUSTOMERS_NEW)
         timings["customers"] = _since(mark)
 
         for table in statements.TEMP_TABLES:
@@ -176,9 +176,57 @@ def _since(mark: float) -> float:
     return round(time.perf_counter() - mark, 3)
 
 
+def _insert(cursor: Any, table: str, statement: str) -> None:
+    """Run an INSERT into `table`; into an empty one (a first load, a rebuild) without its indexes,
+    built after the rows (and without the statement's ON CONFLICT clause: there is nothing to meet)."""
+    if _has_rows(cursor, table):
+        cursor.execute(statement)
+        return
+    with _indexes_built_after(cursor, table):
+        cursor.execute(statement.split("ON CONFLICT")[0])
+
+
 def _has_rows(cursor: Any, table: str) -> bool:
     cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")
     return bool(cursor.fetchone()[0])
+
+
+class _indexes_built_after:
+    """Within the block, `table` has no index (its primary key and unique constraints included): rows
+    go in without a B-tree insert each; on leaving, every index is built again from its definition,
+    with its name, by one sort (in parallel where PostgreSQL may). For an empty table only: what the
+    block inserts must not break a constraint, since none is checked until the end."""
+
+    def __init__(self, cursor: Any, table: str) -> None:
+        self.cursor = cursor
+        self.table = table
+
+    def __enter__(self) -> None:
+        self.cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype IN ('p', 'u')",
+            [self.table],
+        )
+        self.constraints = self.cursor.fetchall()
+        self.cursor.execute(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index AS i "
+            "WHERE i.indrelid = %s::regclass "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint AS c WHERE c.conindid = i.indexrelid)",
+            [self.table],
+        )
+        self.indexes = self.cursor.fetchall()
+        for name, _definition in self.constraints:
+            self.cursor.execute(f'ALTER TABLE {self.table} DROP CONSTRAINT "{name}"')
+        for name, _definition in self.indexes:
+            self.cursor.execute(f"DROP INDEX {name}")
+
+    def __exit__(self, error_type: type[BaseException] | None, *exc: object) -> None:
+        if error_type is not None:
+            return  # the transaction rolls back, and the indexes with it
+        for _name, definition in self.indexes:
+            self.cursor.execute(definition)
+        for name, definition in self.constraints:
+            self.cursor.execute(f'ALTER TABLE {self.table} ADD CONSTRAINT "{name}" {definition}')
 
 
 class _key_probes:
