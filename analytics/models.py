@@ -291,14 +291,15 @@ class SalesTransaction(models.Model):
 class CategoryTransactionsDaily(models.Model):
     """Transactions with a purchase line in a category, per day x store x category (the rows without a
     payment method), and per day x store x category x payment method (paid, in part, with that
-    method). Distinct transactions do not add up across categories, since one can hold several, but
-    within one category they add up across days and stores: what a filter on one category counts
-    reads this table instead of every transaction."""
+    method); the rows without a category count every transaction (a purchase line in any category).
+    Distinct transactions do not add up across categories, since one can hold several, but within one
+    category (or all of them) they add up across days and stores: what is counted without a category
+    filter, or with one category, reads this table instead of every transaction."""
 
     date = models.DateField()
     store = models.ForeignKey(Store, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
     category = models.ForeignKey(
-        Category, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+        Category, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, null=True, related_name="+"
     )
     payment_method = models.ForeignKey(
         PaymentMethod, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, null=True, related_name="+"
@@ -341,6 +342,8 @@ class CustomerSummary(models.Model):
         Store, null=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
     first_category_ids = ArrayField(models.BigIntegerField())
+    # The stores where the customer made a purchase, by id (who counts among a store's customers).
+    purchase_store_ids = ArrayField(models.BigIntegerField())
     # Every line's net amount (returns subtract), and the purchase lines' alone.
     net = models.DecimalField(max_digits=18, decimal_places=2)
     purchase_net = models.DecimalField(max_digits=18, decimal_places=2)

@@ -124,7 +124,7 @@ class Migration(migrations.Migration):
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("date", models.DateField()),
                 ("store", _fk("analytics.store")),
-                ("category", _fk("analytics.category")),
+                ("category", _fk("analytics.category", null=True)),
                 ("payment_method", _fk("analytics.paymentmethod", null=True)),
                 ("transactions", models.IntegerField()),
             ],
@@ -161,6 +161,10 @@ class Migration(migrations.Migration):
                 ("first_store", _fk("analytics.store", null=True)),
                 (
                     "first_category_ids",
+                    django.contrib.postgres.fields.ArrayField(base_field=models.BigIntegerField(), size=None),
+                ),
+                (
+                    "purchase_store_ids",
                     django.contrib.postgres.fields.ArrayField(base_field=models.BigIntegerField(), size=None),
                 ),
                 ("net", models.DecimalField(**_MONEY)),

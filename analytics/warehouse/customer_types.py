@@ -48,15 +48,18 @@ def _customer_types(scope: Scope) -> tuple[CustomerTypeSales, ...]:
         net_in_scope = "net_amount"
         params = common_params
     where = " AND ".join(clauses) or "TRUE"
-
+    # Without a filter, each customer's count and net are their summary's.
+    per_customer = (
+        "SELECT purchase_transactions AS n, net FROM analytics_customersummary"
+        if scope.unfiltered
+        else f"SELECT customer_id, count(*) FILTER (WHERE {counted}) AS n, sum({net_in_scope}) AS net "
+        f"FROM analytics_salestransaction AS t WHERE {where} GROUP BY customer_id"
+    )
     per_type = {
         is_repeat: (int(customers), int(transactions), money(net))
         for is_repeat, customers, transactions, net in fetch(
-            "SELECT n >= 2, count(*), sum(n), sum(net) FROM ("
-            f"SELECT customer_id, count(*) FILTER (WHERE {counted}) AS n, sum({net_in_scope}) AS net "
-            f"FROM analytics_salestransaction AS t WHERE {where} GROUP BY customer_id"
-            ") AS per_customer WHERE n > 0 GROUP BY 1",
-            params,
+            f"SELECT n >= 2, count(*), sum(n), sum(net) FROM ({per_customer}) AS per_customer WHERE n > 0 GROUP BY 1",
+            [] if scope.unfiltered else params,
         )
     }
     where_daily, params_daily = scope.daily_where()

@@ -70,13 +70,20 @@ def _overview(scope: Scope) -> Overview:
         f"FROM analytics_salesdaily WHERE {where}",
         params,
     )[0]
-    where, params = scope.transactions_where()
-    transactions, customers = fetch(
-        "SELECT coalesce(sum(n), 0), count(*) FROM "
-        f"(SELECT customer_id, count(*) AS n FROM analytics_salestransaction AS t WHERE {where} "
-        "GROUP BY customer_id) AS per_customer",
-        params,
-    )[0]
+    if scope.unfiltered:
+        transactions, customers = fetch(
+            "SELECT coalesce(sum(purchase_transactions), 0), count(*) FILTER (WHERE purchase_transactions > 0) "
+            "FROM analytics_customersummary",
+            [],
+        )[0]
+    else:
+        where, params = scope.transactions_where()
+        transactions, customers = fetch(
+            "SELECT coalesce(sum(n), 0), count(*) FROM "
+            f"(SELECT customer_id, count(*) AS n FROM analytics_salestransaction AS t WHERE {where} "
+            "GROUP BY customer_id) AS per_customer",
+            params,
+        )[0]
     net = money(net)
     return Overview(
         gross_sales=money(gross),
@@ -103,16 +110,7 @@ def _store_performance(scope: Scope) -> tuple[StorePerformance, ...]:
         f"FROM analytics_salesdaily WHERE {where} GROUP BY store_id",
         params,
     )
-    where, params = scope.transactions_where()
-    counts = {
-        store_id: (int(transactions), int(customers))
-        for store_id, transactions, customers in fetch(
-            "SELECT store_id, sum(n), count(*) FROM "
-            f"(SELECT store_id, customer_id, count(*) AS n FROM analytics_salestransaction AS t WHERE {where} "
-            "GROUP BY store_id, customer_id) AS per_store_customer GROUP BY store_id",
-            params,
-        )
-    }
+    counts = _store_counts(scope)
     total_net = sum((money(row[3]) for row in money_rows), Decimal(0))
     names = scope.dimensions.store_names()
     rows = []
@@ -133,6 +131,35 @@ def _store_performance(scope: Scope) -> tuple[StorePerformance, ...]:
         )
     rows.sort(key=lambda row: (-row.net_sales, row.store))
     return tuple(rows)
+
+
+def _store_counts(scope: Scope) -> dict[int, tuple[int, int]]:
+    """Per store: (transactions, customers) in scope."""
+    if scope.unfiltered:
+        where, params = scope.category_transactions_where(by_payment_method=False)
+        transactions = fetch(
+            f"SELECT store_id, sum(transactions) FROM analytics_categorytransactionsdaily WHERE {where} "
+            "GROUP BY store_id",
+            params,
+        )
+        customers = dict(
+            fetch(
+                "SELECT store_id, count(*) FROM analytics_customersummary, unnest(purchase_store_ids) AS store_id "
+                "GROUP BY store_id",
+                [],
+            )
+        )
+        return {store_id: (int(n), int(customers.get(store_id, 0))) for store_id, n in transactions}
+    where, params = scope.transactions_where()
+    return {
+        store_id: (int(transactions), int(customers))
+        for store_id, transactions, customers in fetch(
+            "SELECT store_id, sum(n), count(*) FROM "
+            f"(SELECT store_id, customer_id, count(*) AS n FROM analytics_salestransaction AS t WHERE {where} "
+            "GROUP BY store_id, customer_id) AS per_store_customer GROUP BY store_id",
+            params,
+        )
+    }
 
 
 def store_performance_list(*, sales_filter: SalesFilter) -> tuple[StorePerformance, ...]:
@@ -168,7 +195,7 @@ def _payment_methods(scope: Scope) -> tuple[PaymentMethodSales, ...]:
 
 def _payment_method_transactions(scope: Scope) -> list[tuple[Any, ...]]:
     """(payment method id, transactions paid in part with it) in scope."""
-    if scope.one_category_counted:
+    if scope.counted_by_day:
         where, params = scope.category_transactions_where(by_payment_method=True)
         return fetch(
             f"SELECT payment_method_id, sum(transactions) FROM analytics_categorytransactionsdaily WHERE {where} "

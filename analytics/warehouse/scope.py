@@ -9,9 +9,11 @@ Definitions every sales reader shares (documented once, here and in the API sche
 - a transaction is one invoice number on one day in one store for one customer (see
   `SalesTransaction`). It is counted when it holds at least one purchase line (not a return) in
   scope: with a category filter, a purchase line in one of those categories. Returns-only invoices
-  are not transactions. With exactly one category in the filter, transactions per month and per
-  payment method add up across days and stores and are read from `CategoryTransactionsDaily`;
-- customers: distinct customers with at least one transaction in scope.
+  are not transactions. Without a category filter or with exactly one category, transactions add
+  up across days and stores and are counted from `CategoryTransactionsDaily`;
+- customers: distinct customers with at least one transaction in scope; without any filter, read
+  from `CustomerSummary` (so the answers an import computes cost what the customers do, not what
+  the history does).
 """
 
 from __future__ import annotations
@@ -91,17 +93,26 @@ class Scope:
         return " AND ".join(clauses), params
 
     @property
-    def one_category_counted(self) -> bool:
+    def unfiltered(self) -> bool:
+        """Every date, store and category: customers are counted from their summaries."""
+        sales_filter = self.sales_filter
+        return not (sales_filter.date_from or sales_filter.date_to or sales_filter.stores or sales_filter.categories)
+
+    @property
+    def counted_by_day(self) -> bool:
         """Whether transactions in scope are counted from `CategoryTransactionsDaily`: the filter names
-        exactly one category."""
-        return len(self.sales_filter.categories) == 1
+        no category (its rows for every category) or exactly one."""
+        return len(self.sales_filter.categories) <= 1
 
     def category_transactions_where(self, *, by_payment_method: bool) -> tuple[str, list[Any]]:
-        """WHERE clause over `analytics_categorytransactionsdaily` for the one category in scope: its
-        rows per payment method, or its rows over every method."""
+        """WHERE clause over `analytics_categorytransactionsdaily` for the category in scope (or every
+        category): its rows per payment method, or its rows over every method."""
         clauses, params = self.common_where()
-        clauses.append("category_id = %s")
-        params.append(self.category_ids[0])
+        if self.sales_filter.categories:
+            clauses.append("category_id = %s")
+            params.append(self.category_ids[0])
+        else:
+            clauses.append("category_id IS NULL")
         clauses.append("payment_method_id IS NOT NULL" if by_payment_method else "payment_method_id IS NULL")
         return " AND ".join(clauses), params
 

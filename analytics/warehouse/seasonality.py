@@ -73,7 +73,7 @@ def _seasonality(scope: Scope) -> Seasonality:
         params,
     )
     # A transaction has one date, so transactions per month add up to quarters exactly.
-    if scope.one_category_counted:
+    if scope.counted_by_day:
         where, params = scope.category_transactions_where(by_payment_method=False)
         sql = (
             "SELECT date_trunc('month', date)::date AS month, sum(transactions) "

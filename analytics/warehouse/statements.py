@@ -162,14 +162,23 @@ SELECT {TRANSACTION_COLUMNS} FROM wh_new ORDER BY store_id, date
 
 
 def _counted(table: str, sign: int) -> str:
-    """A table of transactions as (day, store, category, payment method or NULL, +-1) per purchase."""
+    """A table of transactions as (day, store, category or NULL, payment method or NULL, +-1): per
+    purchase category, per purchase category and payment method, and (NULL category: any) per purchase
+    and per payment method of its purchase lines."""
     return (
         f"SELECT date, store_id, category_id, NULL::bigint AS payment_method_id, {sign} AS n "
         f"FROM {table}, unnest(purchase_category_ids) AS category_id "
         "UNION ALL "
         f"SELECT date, store_id, p.category_id, p.payment_method_id, {sign} "
         f"FROM {table}, unnest(part_category_ids, part_payment_method_ids, part_purchase_lines) "
-        "AS p(category_id, payment_method_id, purchase_lines) WHERE p.purchase_lines > 0"
+        "AS p(category_id, payment_method_id, purchase_lines) WHERE p.purchase_lines > 0 "
+        "UNION ALL "
+        f"SELECT date, store_id, NULL::bigint, NULL::bigint, {sign} FROM {table} WHERE purchase_lines > 0 "
+        "UNION ALL "
+        f"SELECT date, store_id, NULL::bigint, m.payment_method_id, {sign} "
+        f"FROM {table}, LATERAL (SELECT DISTINCT p.payment_method_id "
+        "FROM unnest(part_payment_method_ids, part_purchase_lines) AS p(payment_method_id, purchase_lines) "
+        "WHERE p.purchase_lines > 0) AS m"
     )
 
 
@@ -191,7 +200,8 @@ WHERE c.date = k.date AND c.store_id = k.store_id AND c.transactions = 0
 
 SUMMARY_COLUMNS = (
     "customer_id, transactions, purchase_transactions, purchase_days, last_date, first_purchase_date, "
-    "last_purchase_date, first_store_id, first_category_ids, net, purchase_net, cost_lines, cost, net_with_cost, "
+    "last_purchase_date, first_store_id, first_category_ids, purchase_store_ids, net, purchase_net, cost_lines, cost, "
+    "net_with_cost, "
     "category_ids, category_nets, history"
 )
 
@@ -202,7 +212,8 @@ def customer_summary_select(source: str) -> str:
     return f"""
 SELECT a.customer_id, a.transactions, a.purchase_transactions, a.purchase_days, a.last_date,
        a.first_purchase_date, a.last_purchase_date, f.store_id AS first_store_id,
-       coalesce(f.purchase_category_ids, '{{}}') AS first_category_ids, a.net, a.purchase_net, a.cost_lines,
+       coalesce(f.purchase_category_ids, '{{}}') AS first_category_ids, a.purchase_store_ids, a.net,
+       a.purchase_net, a.cost_lines,
        a.cost, a.net_with_cost, c.category_ids, c.category_nets, a.history
 FROM (
     SELECT customer_id, count(*) AS transactions,
@@ -211,6 +222,8 @@ FROM (
            max(date) AS last_date,
            min(date) FILTER (WHERE purchase_lines > 0) AS first_purchase_date,
            max(date) FILTER (WHERE purchase_lines > 0) AS last_purchase_date,
+           coalesce(array_agg(DISTINCT store_id ORDER BY store_id) FILTER (WHERE purchase_lines > 0), '{{}}')
+               AS purchase_store_ids,
            sum(net_amount) AS net, sum(purchase_net) AS purchase_net, sum(cost_lines) AS cost_lines,
            sum(cost) AS cost, sum(net_with_cost) AS net_with_cost,
            string_agg(int4send(date - {EPOCH}) || int8send((net_amount * 100)::int8)
@@ -283,6 +296,10 @@ UPDATE analytics_customersummary AS s SET
     first_store_id = CASE WHEN s.first_purchase_date IS NULL THEN n.first_store_id ELSE s.first_store_id END,
     first_category_ids = CASE WHEN s.first_purchase_date IS NULL THEN n.first_category_ids
                               ELSE s.first_category_ids END,
+    purchase_store_ids = (
+        SELECT coalesce(array_agg(DISTINCT store_id ORDER BY store_id), '{}')
+        FROM unnest(s.purchase_store_ids || n.purchase_store_ids) AS store_id
+    ),
     net = s.net + n.net,
     purchase_net = s.purchase_net + n.purchase_net,
     cost_lines = s.cost_lines + n.cost_lines,
