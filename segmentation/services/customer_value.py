@@ -9,7 +9,7 @@ import datetime
 import pickle
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -65,18 +65,19 @@ def margin_of(*, cost_cents: int, net_cents: int) -> tuple[float, str]:
     return DEFAULT_MARGIN, "the simulator's default margin (the data carries no cost)"
 
 
-def customer_value_fit_save(
-    *,
-    run: SegmentationRun,
-    purchases: CustomerPurchaseDays,
-    as_of: datetime.date,
-    margin: float,
-    margin_source: str,
-    labels: dict[str, tuple[npt.NDArray[np.int64], Sequence[str]]],
-    calibration_end: datetime.date | None = None,
-) -> CustomerValueModel:
-    """Fit, check, save. `labels`: per kind ("kmeans", "rfm"), the customer pks and their segment names,
-    for the per-segment totals. Data the models cannot describe saves the reason instead of numbers."""
+@dataclass(frozen=True)
+class ValueFit:
+    """A customer-value fit made from the purchase days alone (no database), or why there is none."""
+
+    fit: clv.CustomerValueFit | None
+    error: str
+    seconds: float
+
+
+def customer_value_fit(
+    *, purchases: CustomerPurchaseDays, as_of: datetime.date, calibration_end: datetime.date | None = None
+) -> ValueFit:
+    """Fit and check on the holdout (pure: the refit runs it on a thread while it fits the segments)."""
     started = time.perf_counter()
     as_of_day = clv.day_number(as_of)
     end = (
@@ -87,13 +88,32 @@ def customer_value_fit_save(
     try:
         fit = clv.fit_customer_value(purchases.days, calibration_end=end, holdout_end=as_of_day)
     except clv.CustomerValueError as error:
+        return ValueFit(fit=None, error=str(error), seconds=round(time.perf_counter() - started, 3))
+    return ValueFit(fit=fit, error="", seconds=round(time.perf_counter() - started, 3))
+
+
+def customer_value_save(
+    *,
+    run: SegmentationRun,
+    value_fit: ValueFit,
+    purchases: CustomerPurchaseDays,
+    margin: float,
+    margin_source: str,
+    labels: dict[str, tuple[npt.NDArray[np.int64], Sequence[str]]],
+) -> CustomerValueModel:
+    """Each customer's values and the fit, saved with the run. `labels`: per kind ("kmeans", "rfm"), the
+    customer pks and their segment names, for the per-segment totals. Data the models cannot describe
+    saves the reason instead of numbers."""
+    started = time.perf_counter()
+    fit = value_fit.fit
+    if fit is None:
         return CustomerValueModel.objects.create(
             run=run,
             status=CustomerValueModel.Status.NOT_FITTED,
-            message=str(error),
+            message=value_fit.error,
             margin=margin,
             margin_source=margin_source,
-            seconds=round(time.perf_counter() - started, 3),
+            seconds=value_fit.seconds,
         )
     values = fit.customer_values(purchases.days, margin=margin)
     customer_ids = purchases.customer_ids[values.customer]
@@ -115,7 +135,7 @@ def customer_value_fit_save(
         report=fit.as_dict(),
         segments=segments,
         fitted=pickle.dumps((fit.transactions, fit.spend), protocol=pickle.HIGHEST_PROTOCOL),
-        seconds=round(time.perf_counter() - started, 3),
+        seconds=round(value_fit.seconds + time.perf_counter() - started, 3),
     )
 
 

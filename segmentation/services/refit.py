@@ -8,6 +8,7 @@ import io
 import logging
 import threading
 import time
+from concurrent.futures import Future
 
 import numpy as np
 from django.conf import settings
@@ -22,7 +23,7 @@ from segmentation import rfm
 from segmentation.activity import customer_activity, purchase_days, typical_gap_days
 from segmentation.models import CustomerSegment, SegmentationRun, SegmentCell
 from segmentation.services.assignments import assignments_copy
-from segmentation.services.customer_value import customer_value_fit_save, margin_of
+from segmentation.services.customer_value import ValueFit, customer_value_fit, customer_value_save, margin_of
 from segmentation.services.summaries import CostFigures, costs_read, segmentation_run_summaries_save
 
 # pandas, scikit-learn and joblib are imported inside the functions that fit or score: web processes
@@ -133,15 +134,30 @@ def _refit(
     activity = customer_activity(histories, as_of=as_of)
     frame = activity.frame
     timings["query"] = round(time.perf_counter() - mark, 3)
-    if activity.as_of is None:
+    as_of = activity.as_of
+    if as_of is None:
         raise _RefitImpossible("There are no transactions yet: import a file, then refit.")
     if frame.empty:
-        raise _RefitImpossible(f"No customer made a purchase before {activity.as_of.isoformat()}: nothing to segment.")
+        raise _RefitImpossible(f"No customer made a purchase before {as_of.isoformat()}: nothing to segment.")
 
     mark = time.perf_counter()
     scores = rfm.rfm_scores(frame["recency_days"], frame["frequency"], frame["monetary"])
-    purchases = purchase_days(histories, as_of=activity.as_of)
+    purchases = purchase_days(histories, as_of=as_of)
     timings["scoring"] = round(time.perf_counter() - mark, 3)
+
+    # The customer-value fit needs the purchase days alone (no database): it runs on a thread while
+    # the segments are fitted and saved (numpy and scipy leave the lock while they compute).
+    value_fitting: Future[ValueFit] = Future()
+
+    def fit_values() -> None:
+        try:
+            value_fitting.set_result(
+                customer_value_fit(purchases=purchases, as_of=as_of, calibration_end=calibration_end)
+            )
+        except BaseException as error:  # raised again where the refit waits for it
+            value_fitting.set_exception(error)
+
+    threading.Thread(target=fit_values, name="refit-customer-value", daemon=True).start()
 
     # What is left to wait for of the libraries' import once the query and the scores are done.
     mark = time.perf_counter()
@@ -236,15 +252,16 @@ def _refit(
         cost_cents=int(costs.cost_cents[with_cost].sum()), net_cents=int(costs.net_cents[with_cost].sum())
     )
     customer_ids = frame["customer_id"].to_numpy(np.int64)
-    customer_value_fit_save(
+    customer_value_save(
         run=run,
+        value_fit=value_fitting.result(),
         purchases=purchases,
-        as_of=activity.as_of,
         margin=margin,
         margin_source=margin_source,
         labels={"kmeans": (customer_ids, list(fitted.names)), "rfm": (customer_ids, list(scores.segments))},
-        calibration_end=calibration_end,
     )
+    # What is left to wait for of the fit (it ran beside the stages above), and the save; the fit's
+    # own seconds are on its CustomerValueModel.
     timings["customer_value"] = round(time.perf_counter() - mark, 3)
     timings["total"] = round(time.perf_counter() - started, 3)
     run.timings = timings
