@@ -18,6 +18,7 @@ from django.db import connection
 
 from analytics.warehouse.filters import SalesFilter
 from analytics.warehouse.scope import Scope
+from retail_platform.postgresql.cursors import binary_results_cursor
 
 EPOCH = datetime.date(2000, 1, 1)
 # Stands for "no purchase" in a day column (a day 5.8 million years before 2000).
@@ -123,7 +124,7 @@ def customer_histories_get(
         " string_agg(history, ''::bytea ORDER BY customer_id)"
         f" FROM analytics_customersummary {where}"
     )
-    with connection.cursor() as cursor:
+    with binary_results_cursor() as cursor:  # 24 bytes a transaction: megabytes, not hex text
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(sql, params)
         packed_customers, packed_history = cursor.fetchone()

@@ -11,12 +11,10 @@ from typing import Any, TypedDict
 
 import numpy as np
 import numpy.typing as npt
-import psycopg
-from django.db import connection
-from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Avg, Count, F, Q, QuerySet, Sum
 
 from retail_platform.money import money
+from retail_platform.postgresql.cursors import binary_results_cursor
 from segmentation import rfm
 from segmentation.models import CustomerSegment, SegmentationRun, SegmentCell
 from segmentation.selectors.runs import Kind, NoSegmentationRun, readable_run, segmentation_run_active_get
@@ -225,17 +223,6 @@ class PurchaseHistory:
     net_with_cost: Decimal | None
 
 
-def _binary_results_cursor() -> CursorWrapper:
-    """A cursor of Django's connection that gets results in the binary format, so packed arrays
-    (8 bytes an order, megabytes for a large segment) arrive as stored, not as hex text twice their
-    size to decode. Django's own cursors bind client-side, which psycopg allows for text results
-    only; this one binds server-side, and is wrapped as Django's are (queries logged when enabled)."""
-    connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
-    raw.format = psycopg.pq.Format.BINARY
-    return CursorDebugWrapper(raw, connection) if connection.queries_logged else CursorWrapper(raw, connection)
-
-
 def segment_purchase_history_get(*, segments: list[str], run_id: int | None = None) -> PurchaseHistory:
     """The purchase history of the customers in any of the named segments (K-Means or RFM names, as
     in segment_customer_ids): the union of the run's saved K-Means x RFM cells that hold them."""
@@ -254,7 +241,7 @@ def segment_purchase_history_get(*, segments: list[str], run_id: int | None = No
         .values_list("customers", "order_values", "days_since_purchase", "cost_lines", "cost", "net_with_cost")
         .query.sql_with_params()
     )
-    with _binary_results_cursor() as cursor:
+    with binary_results_cursor() as cursor:
         cursor.execute(sql, params)
         cells = cursor.fetchall()
     costs = [cost for *_, cost, _ in cells if cost is not None]
