@@ -103,12 +103,15 @@ def _customers_query(*, active: ActiveSegmentation, segments: tuple[str, ...]) -
 
 def segment_history_get(*, active: ActiveSegmentation, segments: tuple[str, ...]) -> SegmentHistory:
     """The targeted customers' history as the segmentation refit saved it with the run (a few rows per
-    segment; the transaction lines are not read). Cached per run (and data version) in the one cache."""
+    segment; the transaction lines are not read). Cached per run (and data version) in the one cache,
+    in this process only: megabytes of order values cost more to share through the database than to
+    read again."""
     names = tuple(sorted(segments))
     return answer_get(
         "campaigns:history",
         question_key(active.run_id, names),
         lambda _version: _segment_history_read(active=active, segments=names),
+        shared=False,
     )
 
 

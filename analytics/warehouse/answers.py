@@ -33,14 +33,21 @@ def question_key(*parts: Any) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
-def answer_get(name: str, question: str, compute: Callable[[int], T], *, data_version: int | None = None) -> T:
+def answer_get(
+    name: str, question: str, compute: Callable[[int], T], *, data_version: int | None = None, shared: bool = True
+) -> T:
     """compute(data_version), cached under the data version (the current one unless given), `name`
-    and `question`."""
+    and `question`. `shared=False` keeps an answer of megabytes (a table of every customer) in this
+    process only: writing it to `SalesAnswer` would cost seconds, more than computing it again."""
     if data_version is None:
         data_version = data_version_get()
     key = f"answers:{name}:v{data_version}:f{ANSWER_FORMAT}:{question}"
     result = cache.get(key)
     if result is not None:
+        return result
+    if not shared:
+        result = compute(data_version)
+        cache.set(key, result, CACHE_SECONDS)
         return result
     with connection.cursor() as cursor:
         cursor.execute("SELECT value FROM analytics_salesanswer WHERE key = %s", [key])

@@ -16,6 +16,7 @@ from django.db import connection
 
 from analytics.warehouse import answer_get, question_key
 from retail_platform.errors import ApplicationError
+from retail_platform.postgresql.cursors import binary_results_cursor
 from segmentation import clv, rfm
 from segmentation.clv.ahead import purchase_probability, purchases_ahead
 from segmentation.models import CustomerSegment, CustomerValue, CustomerValueModel
@@ -114,7 +115,7 @@ _VALUE_RECORD = np.dtype(
 
 def _table_read(run_id: int) -> ValueTable:
     values, assignments = CustomerValue._meta.db_table, CustomerSegment._meta.db_table
-    with connection.cursor() as cursor:
+    with binary_results_cursor() as cursor:  # megabytes of packed figures: as stored, not as hex text
         cursor.execute(
             "SELECT string_agg(int8send(v.customer_id) || int4send(v.frequency) || int4send(v.recency_days)"
             " || int4send(v.tenure_days) || float8send(v.p_alive) || float8send(v.expected_purchases)"
@@ -179,7 +180,10 @@ def value_table_get(*, run_id: int, horizon_days: int, discount_rate: float) -> 
             }
         )
 
-    return answer_get("segmentation:customer_values", question_key(run_id, horizon_days, discount_rate), compute)
+    # Every customer's figures (megabytes): kept in each process, not shared through the database.
+    return answer_get(
+        "segmentation:customer_values", question_key(run_id, horizon_days, discount_rate), compute, shared=False
+    )
 
 
 def buy_probability_get(*, run_id: int, segments: tuple[str, ...], horizon_days: int) -> float | None:
