@@ -14,7 +14,7 @@ import numpy.typing as npt
 from django.db import connection
 from django.db.models import QuerySet
 
-from analytics.warehouse import answer_get, question_key
+from analytics.warehouse import ANY_DATA_VERSION, answer_get, question_key
 from campaigns.models import Scenario
 from campaigns.simulation import SegmentStats
 from segmentation import selectors as segmentation_selectors
@@ -103,14 +103,14 @@ def _customers_query(*, active: ActiveSegmentation, segments: tuple[str, ...]) -
 
 def segment_history_get(*, active: ActiveSegmentation, segments: tuple[str, ...]) -> SegmentHistory:
     """The targeted customers' history as the segmentation refit saved it with the run (a few rows per
-    segment; the transaction lines are not read). Cached per run (and data version) in the one cache,
-    in this process only: megabytes of order values cost more to share through the database than to
-    read again."""
+    segment; the transaction lines are not read). Cached per run in the one cache, in this process
+    only: megabytes of order values cost more to share through the database than to read again."""
     names = tuple(sorted(segments))
     return answer_get(
         "campaigns:history",
         question_key(active.run_id, names),
         lambda _version: _segment_history_read(active=active, segments=names),
+        data_version=ANY_DATA_VERSION,  # a run's saved history never changes
         shared=False,
     )
 

@@ -24,7 +24,7 @@ cohorts. No SQL outside this package names the lines or the read model's tables;
 this facade only.
 """
 
-from analytics.warehouse.answers import answer_get, question_key
+from analytics.warehouse.answers import ANY_DATA_VERSION, answer_get, question_key
 from analytics.warehouse.cohorts import cohorts_get
 from analytics.warehouse.comparison import Compared, compare_kind_from_params, compared_get, comparison_json
 from analytics.warehouse.coverage import data_coverage_get
@@ -71,6 +71,7 @@ from analytics.warehouse.seasonality import (
 from analytics.warehouse.version import data_version_get
 
 __all__ = [
+    "ANY_DATA_VERSION",
     "EPOCH",
     "NO_PURCHASE",
     "ONE_TIME",

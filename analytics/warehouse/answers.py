@@ -26,6 +26,9 @@ T = TypeVar("T")
 # code (SalesAnswer outlives a deploy) are not read back.
 ANSWER_FORMAT = 2
 CACHE_SECONDS = 24 * 60 * 60  # keys carry the data version, so entries never go stale; this only frees memory
+# The data version of answers about one segmentation run, which no import changes (a run is never
+# edited): kept across imports, keyed by the run instead.
+ANY_DATA_VERSION = 0
 
 
 def question_key(*parts: Any) -> str:

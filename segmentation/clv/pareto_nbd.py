@@ -20,8 +20,9 @@ integral is, after Euler's transformation (K = m + s, z = |alpha - beta| / (max(
 
 rho = 1, b = m when alpha >= beta; rho = (alpha + y) / (beta + y), b = s + 1 otherwise. S is the
 Gauss function 2F1(1, b; K + 1; z), computed with its derivatives (the gradient is analytic) at the
-(time, x) pairs the customers have only (hypergeometric.py: the series, or the connection formula
-near z = 1, where one of alpha and beta dwarfs the other).
+(time, x) pairs the customers have (hypergeometric.py: for z up to 0.9 one small matrix product over
+the distinct times and the distinct x, since each term factorises; nearer 1, where one of alpha and
+beta dwarfs the other, the connection formula at the pairs).
 
 P(alive) = (alpha + T)^-m (beta + T)^-s / (m J(T) + s G(t_x)); the conditional expectation and E[X(t)]
 are the note's closed forms (no hypergeometric function), with s = 1 as a limit.
@@ -84,7 +85,7 @@ def _log_tail(
     k_of_x = r + s + xs
     b_of_x = r + xs + shift if alpha_first else np.full(len(xs), s - shift + 1)
     # S at each (time, x) pair customers have (see hypergeometric.py).
-    series = hypergeometric.series(z_of_time[pairs.time], b_of_x[pairs.x], k_of_x[pairs.x])
+    series = hypergeometric.at_pairs(z_of_time, b_of_x, k_of_x, pairs.time, pairs.x)
 
     y = times[pairs.time]
     m = r + xs[pairs.x] + shift  # the exponent of (alpha + u)

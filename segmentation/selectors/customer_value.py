@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from django.db import connection
 
-from analytics.warehouse import answer_get, question_key
+from analytics.warehouse import ANY_DATA_VERSION, answer_get, question_key
 from retail_platform.errors import ApplicationError
 from retail_platform.postgresql.cursors import binary_results_cursor
 from segmentation import clv, rfm
@@ -180,9 +180,14 @@ def value_table_get(*, run_id: int, horizon_days: int, discount_rate: float) -> 
             }
         )
 
-    # Every customer's figures (megabytes): kept in each process, not shared through the database.
+    # Every customer's figures (megabytes): kept in each process, not shared through the database, and
+    # across imports (a run's figures never change).
     return answer_get(
-        "segmentation:customer_values", question_key(run_id, horizon_days, discount_rate), compute, shared=False
+        "segmentation:customer_values",
+        question_key(run_id, horizon_days, discount_rate),
+        compute,
+        data_version=ANY_DATA_VERSION,
+        shared=False,
     )
 
 
