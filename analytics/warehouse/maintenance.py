@@ -136,14 +136,22 @@ def _change(*, where: str, params: dict[str, Any]) -> WarehouseChange:
             cursor.execute(statements.CUSTOMERS_FIND, params)
         cursor.execute(statements.CUSTOMERS_WITH_CHANGED_TRANSACTIONS)
         cursor.execute("ANALYZE wh_customers")
-        with _key_probes(cursor):
-            cursor.execute(statements.CUSTOMERS_RECOMPUTE_DELETE)
-            cursor.execute(statements.CUSTOMERS_RECOMPUTE_READ)
-        cursor.execute(statements.CUSTOMERS_RECOMPUTE)
-        cursor.execute(statements.CUSTOMERS_APPENDED)
-        with _key_probes(cursor):
-            cursor.execute(statements.CUSTOMERS_APPEND)
-        _insert(cursor, "analytics_customersummary", statements.CUSTOMERS_NEW)
+        cursor.execute("SELECT how, count(*) FROM wh_customers GROUP BY how")
+        ways = dict(cursor.fetchall())
+        # A way no customer takes is skipped: with none to recompute (every customer of a first import
+        # is new), the planner's one-row guess for the recompute's semi-join could scan the customers
+        # once per transaction (a first import of a million lines spent minutes there).
+        if ways.get("recompute"):
+            with _key_probes(cursor):
+                cursor.execute(statements.CUSTOMERS_RECOMPUTE_DELETE)
+                cursor.execute(statements.CUSTOMERS_RECOMPUTE_READ)
+            cursor.execute(statements.CUSTOMERS_RECOMPUTE)
+        if ways.get("append"):
+            cursor.execute(statements.CUSTOMERS_APPENDED)
+            with _key_probes(cursor):
+                cursor.execute(statements.CUSTOMERS_APPEND)
+        if ways.get("new"):
+            _insert(cursor, "analytics_customersummary", statements.CUSTOMERS_NEW)
         timings["customers"] = _since(mark)
 
         for table in statements.TEMP_TABLES:
