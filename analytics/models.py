@@ -150,7 +150,11 @@ class TransactionLine(models.Model):
     a bulk path, and the analytics read the read model (analytics.warehouse) rather than these rows."""
 
     # Fingerprint of the line's content and its occurrence in its file: importing the same rows
-    # again (a re-upload, an overlapping daily export) finds them already here.
+    # again (a re-upload, an overlapping daily export) finds them already here. The customer's cell
+    # is hashed into it, so it names one line; the database's primary key is (row_key, customer_id),
+    # which a Citus cluster needs to distribute the lines by customer (migration 0015). Django knows
+    # row_key as the key (the read-only admin identifies a line by it); a statement joining lines by
+    # key names the customer too, so that on a cluster the join runs on the worker holding both.
     row_key = models.UUIDField(primary_key=True)
     # No database foreign-key constraints: PostgreSQL checks them row by row (five lookups per line,
     # about 30 s per million lines at commit). The importer takes every id from a join with the
@@ -191,8 +195,13 @@ class LineClaim(models.Model):
     that delivered it, and to this one too. Deleting the first batch keeps the line and hands it to the
     earliest batch still claiming it, so nothing a remaining file holds is lost."""
 
-    pk = models.CompositePrimaryKey("row_key", "batch_id")
+    # The line's customer is part of the key: the column the lines are distributed by on a Citus
+    # cluster, where a claim lives on the same worker as its line.
+    pk = models.CompositePrimaryKey("row_key", "customer_id", "batch_id")
     row_key = models.UUIDField()
+    customer = models.ForeignKey(
+        Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
     batch = models.ForeignKey(
         ImportBatch, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )

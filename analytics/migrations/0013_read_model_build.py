@@ -1,15 +1,8 @@
-"""Build the read model (0012) from the lines already imported: its own migration, so that every
-table, key and constraint of 0012 exists when the statements run."""
+"""Built the read model (0012) from the lines already imported. The build now runs in 0017, after
+the keys (0015) and the work tables (0016) its statements use; a database that applied this
+migration before has its read model already."""
 
 from django.db import migrations
-
-
-def build_read_model(apps, schema_editor):
-    # The read model's repair path (which also records the days each batch's lines span), run once on
-    # the data already imported.
-    from analytics.warehouse.maintenance import warehouse_rebuild
-
-    warehouse_rebuild()
 
 
 class Migration(migrations.Migration):
@@ -17,6 +10,4 @@ class Migration(migrations.Migration):
         ("analytics", "0012_read_model"),
     ]
 
-    operations = [
-        migrations.RunPython(build_read_model, migrations.RunPython.noop),
-    ]
+    operations = []

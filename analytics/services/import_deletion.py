@@ -41,13 +41,14 @@ class ImportDeletion:
     dimensions: dict[str, list[str]]  # stores, categories, payment methods left with no line: deleted
 
 
+# A line and its claims share their key and customer (on a Citus cluster: their worker).
 _KEPT_SQL = """
-SELECT l.row_key, min(c.batch_id) AS to_batch
+SELECT l.row_key, l.customer_id, min(c.batch_id) AS to_batch
 FROM analytics_transactionline AS l
-JOIN analytics_lineclaim AS c ON c.row_key = l.row_key
+JOIN analytics_lineclaim AS c ON c.row_key = l.row_key AND c.customer_id = l.customer_id
 JOIN analytics_importbatch AS b ON b.id = c.batch_id AND b.status <> 'deleted'
 WHERE l.batch_id = %s AND c.batch_id <> %s
-GROUP BY l.row_key
+GROUP BY l.row_key, l.customer_id
 """
 
 
@@ -111,11 +112,11 @@ def _delete(batch: ImportBatch, *, user: Any, record: bool) -> ImportDeletion:
         cursor.execute(f"CREATE TEMP TABLE del_kept ON COMMIT DROP AS {_KEPT_SQL}", [batch.pk, batch.pk])
         cursor.execute(
             "UPDATE analytics_transactionline AS l SET batch_id = k.to_batch FROM del_kept AS k "
-            "WHERE l.row_key = k.row_key"
+            "WHERE l.row_key = k.row_key AND l.customer_id = k.customer_id"
         )
         cursor.execute(
             "DELETE FROM analytics_lineclaim AS c USING del_kept AS k WHERE c.row_key = k.row_key "
-            "AND c.batch_id = k.to_batch"
+            "AND c.customer_id = k.customer_id AND c.batch_id = k.to_batch"
         )
         cursor.execute("DROP TABLE del_kept")
         cursor.execute("DELETE FROM analytics_lineclaim WHERE batch_id = %s", [batch.pk])

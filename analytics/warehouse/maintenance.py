@@ -82,17 +82,19 @@ def warehouse_rebuild() -> WarehouseChange:
 def _change(*, where: str, params: dict[str, Any]) -> WarehouseChange:
     timings: dict[str, float] = {}
     removing = params["sign"] < 0
+    work_tables = ", ".join(statements.WORK_TABLES)
     with connection.cursor() as cursor:
         mark = time.perf_counter()
+        # On a Citus cluster the settings of this transaction go to the workers too, where the
+        # statements on the distributed tables are planned (a plain server keeps the setting unused).
+        cursor.execute("SET LOCAL citus.propagate_set_commands = 'local'")
         cursor.execute("SET LOCAL work_mem = '256MB'")
-        for table in statements.TEMP_TABLES:
-            cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        cursor.execute(
-            f"CREATE TEMP TABLE wh_parts ON COMMIT DROP AS {statements.PARTS_SELECT.format(where=where)}", params
-        )
+        cursor.execute(f"TRUNCATE {work_tables}")
+        parts_select = statements.PARTS_SELECT.format(where=where)
+        cursor.execute(f"INSERT INTO analytics_wh_parts ({statements.PARTS_COLUMNS}) {parts_select}", params)
         parts = cursor.rowcount
-        cursor.execute("ANALYZE wh_parts")
-        cursor.execute("SELECT min(date), max(date) FROM wh_parts")
+        cursor.execute("ANALYZE analytics_wh_parts")
+        cursor.execute("SELECT min(date), max(date) FROM analytics_wh_parts")
         first_date, last_date = cursor.fetchone()
         if "batch" in params and not removing:
             # The days the data covers grow by the batch's (coverage.py), before any answer is computed:
@@ -113,16 +115,13 @@ def _change(*, where: str, params: dict[str, Any]) -> WarehouseChange:
         timings["daily"] = _since(mark)
 
         mark = time.perf_counter()
-        cursor.execute(
-            f"CREATE TEMP TABLE wh_old ON COMMIT DROP AS SELECT {statements.TRANSACTION_COLUMNS} "
-            "FROM analytics_salestransaction WITH NO DATA"
-        )
         if _has_rows(cursor, "analytics_salestransaction"):
             with _key_probes(cursor):
                 cursor.execute(statements.TRANSACTIONS_TAKE)
+            cursor.execute("ANALYZE analytics_wh_old")
         cursor.execute(statements.TRANSACTIONS_MERGE)
         _insert(cursor, "analytics_salestransaction", statements.TRANSACTIONS_PUT)
-        cursor.execute("ANALYZE wh_new")
+        cursor.execute("ANALYZE analytics_wh_new")
         timings["transactions"] = _since(mark)
 
         mark = time.perf_counter()
@@ -135,8 +134,8 @@ def _change(*, where: str, params: dict[str, Any]) -> WarehouseChange:
         with _key_probes(cursor):
             cursor.execute(statements.CUSTOMERS_FIND, params)
         cursor.execute(statements.CUSTOMERS_WITH_CHANGED_TRANSACTIONS)
-        cursor.execute("ANALYZE wh_customers")
-        cursor.execute("SELECT how, count(*) FROM wh_customers GROUP BY how")
+        cursor.execute("ANALYZE analytics_wh_customers")
+        cursor.execute("SELECT how, count(*) FROM analytics_wh_customers GROUP BY how")
         ways = dict(cursor.fetchall())
         # A way no customer takes is skipped: with none to recompute (every customer of a first import
         # is new), the planner's one-row guess for the recompute's semi-join could scan the customers
@@ -154,8 +153,8 @@ def _change(*, where: str, params: dict[str, Any]) -> WarehouseChange:
             _insert(cursor, "analytics_customersummary", statements.CUSTOMERS_NEW)
         timings["customers"] = _since(mark)
 
-        for table in statements.TEMP_TABLES:
-            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        # Nothing of the change stays behind in the work tables.
+        cursor.execute(f"TRUNCATE {work_tables}")
     version = data_version_bump()
     mark = time.perf_counter()
     answers_warm()

@@ -1,14 +1,21 @@
 """The SQL that keeps the read model: one set of statements for an increment and for a rebuild.
 
-Every statement reads a *source* of lines or transactions and the temporary tables of the running
-change, so that adding a batch, taking one away and rebuilding from every line share one text:
+Every statement reads a *source* of lines or transactions and the work tables of the running change
+(migration 0016: unlogged, emptied before and after each change, under the data-write lock), so
+that adding a batch, taking one away and rebuilding from every line share one text:
 
-- `wh_parts`: the lines of the change grouped per transaction part (customer, day, store,
+- `analytics_wh_parts`: the lines of the change grouped per transaction part (customer, day, store,
   invoice, category, payment method), every sum and count multiplied by the change's sign (+1 to
   add a batch, -1 to take one away);
-- `wh_old`: the transactions the change touches, as they were (taken out of the table);
-- `wh_new`: the same transactions as they are now (parts merged, those left with no line dropped);
-- `wh_customers`: the customers the change touches, and how each summary is brought up to date.
+- `analytics_wh_old`: the transactions the change touches, as they were (taken out of the table);
+- `analytics_wh_new`: the same transactions as they are now (parts merged, those left with no line dropped);
+- `analytics_wh_customers`: the customers the change touches, and how each summary is brought up to date;
+- `analytics_wh_appended`, `analytics_wh_recompute`: summaries to append, transactions to summarise again.
+
+On a Citus cluster the work tables are distributed by customer beside the lines, transactions and
+summaries (retail_platform.citus): every statement that joins them does so on the customer, and runs
+on each worker over its own shards. The statements that fill the small day tables on the coordinator
+(`DAILY_ADD`, `CATEGORY_TRANSACTIONS_ADD`) sum on the workers first and send the sums.
 
 A transaction's key is (customer, day, store, invoice); a customer's transactions are ordered by
 (day, store, invoice) everywhere, so an increment appended to a summary equals a rebuilt one.
@@ -17,6 +24,12 @@ A transaction's key is (customer, day, store, invoice); a customer's transaction
 from __future__ import annotations
 
 EPOCH = "DATE '2000-01-01'"
+
+PARTS_COLUMNS = (
+    "customer_id, date, store_id, invoice_no, category_id, payment_method_id, gross, discount, net, purchase_net, "
+    "cost, cost_lines, units, lines, purchase_lines, return_lines, purchase_cost_lines, purchase_cost, "
+    "purchase_net_with_cost"
+)
 
 # The lines of one batch, or every line, per transaction part; %(sign)s is +1 or -1.
 PARTS_SELECT = """
@@ -46,7 +59,7 @@ INSERT INTO analytics_salesdaily AS d
      purchase_lines, return_lines)
 SELECT store_id, date, category_id, payment_method_id, sum(gross), sum(discount), sum(net), sum(cost),
        sum(cost_lines), sum(units), sum(purchase_lines), sum(return_lines)
-FROM wh_parts
+FROM analytics_wh_parts
 GROUP BY store_id, date, category_id, payment_method_id
 ORDER BY store_id, date, category_id, payment_method_id
 ON CONFLICT (store_id, date, category_id, payment_method_id) DO UPDATE SET
@@ -58,7 +71,7 @@ ON CONFLICT (store_id, date, category_id, payment_method_id) DO UPDATE SET
 # After taking lines away: the day rows the change touched that have no line left.
 DAILY_EMPTY_DELETE = """
 DELETE FROM analytics_salesdaily AS d
-USING (SELECT DISTINCT store_id, date, category_id, payment_method_id FROM wh_parts) AS k
+USING (SELECT DISTINCT store_id, date, category_id, payment_method_id FROM analytics_wh_parts) AS k
 WHERE d.store_id = k.store_id AND d.date = k.date AND d.category_id = k.category_id
   AND d.payment_method_id = k.payment_method_id AND d.purchase_lines + d.return_lines = 0
 """
@@ -69,16 +82,16 @@ TRANSACTION_COLUMNS = (
     "cost_lines, cost, net_with_cost"
 )
 
-# The touched transactions, taken out of the table into wh_old (a key probe each).
+# The touched transactions, taken out of the table into analytics_wh_old (a key probe each).
 TRANSACTIONS_TAKE = f"""
 WITH gone AS (
     DELETE FROM analytics_salestransaction AS t
-    USING (SELECT DISTINCT customer_id, date, store_id, invoice_no FROM wh_parts) AS k
+    USING (SELECT DISTINCT customer_id, date, store_id, invoice_no FROM analytics_wh_parts) AS k
     WHERE t.customer_id = k.customer_id AND t.date = k.date AND t.store_id = k.store_id
       AND t.invoice_no = k.invoice_no
     RETURNING t.*
 )
-INSERT INTO wh_old ({TRANSACTION_COLUMNS}) SELECT {TRANSACTION_COLUMNS} FROM gone
+INSERT INTO analytics_wh_old ({TRANSACTION_COLUMNS}) SELECT {TRANSACTION_COLUMNS} FROM gone
 """
 
 _TRANSACTION_OUTPUT = """
@@ -90,23 +103,24 @@ _TRANSACTION_OUTPUT = """
        array_agg(p.lines::int4 ORDER BY p.category_id, p.payment_method_id) AS part_lines,
        sum(p.net) AS net_amount"""
 
-# The touched transactions as they are now (wh_new). A transaction the change brings that was not there
-# (wh_old does not hold it: every one of a first load) is its parts, grouped in one pass. One that was
-# there: old parts and the change's parts summed per part (a part left with no line goes), the purchase
-# value and cost figures summed per transaction; a transaction left with no part is gone.
+# The touched transactions as they are now (analytics_wh_new). A transaction the change brings that was
+# not there (analytics_wh_old does not hold it: every one of a first load) is its parts, grouped in one
+# pass. One that was there: old parts and the change's parts summed per part (a part left with no line
+# goes), the purchase value and cost figures summed per transaction; a transaction left with no part is
+# gone.
 TRANSACTIONS_MERGE = f"""
-CREATE TEMP TABLE wh_new ON COMMIT DROP AS
+INSERT INTO analytics_wh_new ({TRANSACTION_COLUMNS})
 WITH brought AS (
-    SELECT * FROM wh_parts AS p
+    SELECT * FROM analytics_wh_parts AS p
     WHERE NOT EXISTS (
-        SELECT 1 FROM wh_old AS o
+        SELECT 1 FROM analytics_wh_old AS o
         WHERE o.customer_id = p.customer_id AND o.date = p.date AND o.store_id = p.store_id
           AND o.invoice_no = p.invoice_no
     )
 ), touched AS (
-    SELECT * FROM wh_parts AS p
+    SELECT * FROM analytics_wh_parts AS p
     WHERE EXISTS (
-        SELECT 1 FROM wh_old AS o
+        SELECT 1 FROM analytics_wh_old AS o
         WHERE o.customer_id = p.customer_id AND o.date = p.date AND o.store_id = p.store_id
           AND o.invoice_no = p.invoice_no
     )
@@ -119,7 +133,7 @@ WITH brought AS (
         UNION ALL
         SELECT o.customer_id, o.date, o.store_id, o.invoice_no, p.category_id, p.payment_method_id, p.net,
                p.purchase_lines, p.lines
-        FROM wh_old AS o,
+        FROM analytics_wh_old AS o,
              unnest(o.part_category_ids, o.part_payment_method_ids, o.part_net_amounts, o.part_purchase_lines,
                     o.part_lines) AS p(category_id, payment_method_id, net, purchase_lines, lines)
     ) AS every_part
@@ -133,7 +147,8 @@ WITH brought AS (
                purchase_cost AS cost, purchase_net_with_cost AS net_with_cost
         FROM touched
         UNION ALL
-        SELECT customer_id, date, store_id, invoice_no, purchase_net, cost_lines, cost, net_with_cost FROM wh_old
+        SELECT customer_id, date, store_id, invoice_no, purchase_net, cost_lines, cost, net_with_cost
+        FROM analytics_wh_old
     ) AS every_figure
     GROUP BY customer_id, date, store_id, invoice_no
 )
@@ -157,35 +172,38 @@ GROUP BY p.customer_id, p.date, p.store_id, p.invoice_no
 
 TRANSACTIONS_PUT = f"""
 INSERT INTO analytics_salestransaction ({TRANSACTION_COLUMNS})
-SELECT {TRANSACTION_COLUMNS} FROM wh_new ORDER BY store_id, date
+SELECT {TRANSACTION_COLUMNS} FROM analytics_wh_new ORDER BY store_id, date
 """
 
 
 def _counted(table: str, sign: int) -> str:
-    """A table of transactions as (day, store, category or NULL, payment method or NULL, +-1): per
-    purchase category, per purchase category and payment method, and (NULL category: any) per purchase
-    and per payment method of its purchase lines."""
+    """A table of transactions counted per (day, store, category or NULL, payment method or NULL),
+    times `sign`: per purchase category, per purchase category and payment method, and (NULL category:
+    any) per purchase and per payment method of its purchase lines. Each part is counted apart (on a
+    Citus cluster, on the workers, which send the counts)."""
     return (
-        f"SELECT date, store_id, category_id, NULL::bigint AS payment_method_id, {sign} AS n "
-        f"FROM {table}, unnest(purchase_category_ids) AS category_id "
+        f"SELECT date, store_id, category_id, NULL::bigint AS payment_method_id, {sign} * count(*) AS n "
+        f"FROM {table}, unnest(purchase_category_ids) AS category_id GROUP BY date, store_id, category_id "
         "UNION ALL "
-        f"SELECT date, store_id, p.category_id, p.payment_method_id, {sign} "
+        f"SELECT date, store_id, p.category_id, p.payment_method_id, {sign} * count(*) "
         f"FROM {table}, unnest(part_category_ids, part_payment_method_ids, part_purchase_lines) "
         "AS p(category_id, payment_method_id, purchase_lines) WHERE p.purchase_lines > 0 "
+        "GROUP BY date, store_id, p.category_id, p.payment_method_id "
         "UNION ALL "
-        f"SELECT date, store_id, NULL::bigint, NULL::bigint, {sign} FROM {table} WHERE purchase_lines > 0 "
+        f"SELECT date, store_id, NULL::bigint, NULL::bigint, {sign} * count(*) FROM {table} "
+        "WHERE purchase_lines > 0 GROUP BY date, store_id "
         "UNION ALL "
-        f"SELECT date, store_id, NULL::bigint, m.payment_method_id, {sign} "
+        f"SELECT date, store_id, NULL::bigint, m.payment_method_id, {sign} * count(*) "
         f"FROM {table}, LATERAL (SELECT DISTINCT p.payment_method_id "
         "FROM unnest(part_payment_method_ids, part_purchase_lines) AS p(payment_method_id, purchase_lines) "
-        "WHERE p.purchase_lines > 0) AS m"
+        "WHERE p.purchase_lines > 0) AS m GROUP BY date, store_id, m.payment_method_id"
     )
 
 
 CATEGORY_TRANSACTIONS_ADD = f"""
 INSERT INTO analytics_categorytransactionsdaily AS c (date, store_id, category_id, payment_method_id, transactions)
 SELECT date, store_id, category_id, payment_method_id, sum(n)
-FROM ({_counted("wh_new", 1)} UNION ALL {_counted("wh_old", -1)}) AS counted
+FROM ({_counted("analytics_wh_new", 1)} UNION ALL {_counted("analytics_wh_old", -1)}) AS counted
 GROUP BY date, store_id, category_id, payment_method_id
 HAVING sum(n) <> 0
 ON CONFLICT (category_id, store_id, date, payment_method_id) DO UPDATE
@@ -194,7 +212,7 @@ ON CONFLICT (category_id, store_id, date, payment_method_id) DO UPDATE
 
 CATEGORY_TRANSACTIONS_EMPTY_DELETE = """
 DELETE FROM analytics_categorytransactionsdaily AS c
-USING (SELECT DISTINCT date, store_id FROM wh_old) AS k
+USING (SELECT DISTINCT date, store_id FROM analytics_wh_old) AS k
 WHERE c.date = k.date AND c.store_id = k.store_id AND c.transactions = 0
 """
 
@@ -256,23 +274,24 @@ JOIN (
 # transactions after the customer's last day: added to the summary), `recompute` (anything else:
 # made again from the customer's transactions). %(sign)s as in PARTS_SELECT.
 CUSTOMERS_FIND = """
-CREATE TEMP TABLE wh_customers ON COMMIT DROP AS
+INSERT INTO analytics_wh_customers (customer_id, how)
 SELECT k.customer_id,
        CASE WHEN s.customer_id IS NULL AND %(sign)s > 0 THEN 'new'
             WHEN %(sign)s > 0 AND k.first_date > s.last_date THEN 'append'
             ELSE 'recompute' END AS how
-FROM (SELECT customer_id, min(date) AS first_date FROM wh_parts GROUP BY customer_id) AS k
+FROM (SELECT customer_id, min(date) AS first_date FROM analytics_wh_parts GROUP BY customer_id) AS k
 LEFT JOIN analytics_customersummary AS s USING (customer_id)
 """
 
 # A transaction of the customer's that was already there changed: only a recompute is exact.
 CUSTOMERS_WITH_CHANGED_TRANSACTIONS = """
-UPDATE wh_customers SET how = 'recompute'
-WHERE how = 'append' AND customer_id IN (SELECT customer_id FROM wh_old)
+UPDATE analytics_wh_customers SET how = 'recompute'
+WHERE how = 'append' AND customer_id IN (SELECT customer_id FROM analytics_wh_old)
 """
 
 _CHANGED_TRANSACTIONS = (
-    "(SELECT * FROM wh_new WHERE customer_id IN (SELECT customer_id FROM wh_customers WHERE how = '{how}'))"
+    "(SELECT * FROM analytics_wh_new WHERE customer_id IN "
+    "(SELECT customer_id FROM analytics_wh_customers WHERE how = '{how}'))"
 )
 
 CUSTOMERS_NEW = f"""
@@ -281,7 +300,7 @@ INSERT INTO analytics_customersummary ({SUMMARY_COLUMNS})
 """
 
 CUSTOMERS_APPENDED = f"""
-CREATE TEMP TABLE wh_appended ON COMMIT DROP AS
+INSERT INTO analytics_wh_appended ({SUMMARY_COLUMNS})
 {customer_summary_select(_CHANGED_TRANSACTIONS.format(how="append"))}
 """
 
@@ -316,25 +335,25 @@ UPDATE analytics_customersummary AS s SET
         ) AS merged
     ),
     history = s.history || n.history
-FROM wh_appended AS n
+FROM analytics_wh_appended AS n
 WHERE s.customer_id = n.customer_id
 """
 
 CUSTOMERS_RECOMPUTE_DELETE = """
 DELETE FROM analytics_customersummary
-WHERE customer_id IN (SELECT customer_id FROM wh_customers WHERE how = 'recompute')
+WHERE customer_id IN (SELECT customer_id FROM analytics_wh_customers WHERE how = 'recompute')
 """
 
 # The transactions of the customers to recompute, read by key (the summary then reads them thrice).
-CUSTOMERS_RECOMPUTE_READ = """
-CREATE TEMP TABLE wh_recompute ON COMMIT DROP AS
-SELECT * FROM analytics_salestransaction
-WHERE customer_id IN (SELECT customer_id FROM wh_customers WHERE how = 'recompute')
+CUSTOMERS_RECOMPUTE_READ = f"""
+INSERT INTO analytics_wh_recompute ({TRANSACTION_COLUMNS})
+SELECT {TRANSACTION_COLUMNS} FROM analytics_salestransaction
+WHERE customer_id IN (SELECT customer_id FROM analytics_wh_customers WHERE how = 'recompute')
 """
 
 CUSTOMERS_RECOMPUTE = f"""
 INSERT INTO analytics_customersummary ({SUMMARY_COLUMNS})
-{customer_summary_select("wh_recompute")}
+{customer_summary_select("analytics_wh_recompute")}
 """
 
 CUSTOMERS_REBUILD = f"""
@@ -345,24 +364,37 @@ INSERT INTO analytics_customersummary ({SUMMARY_COLUMNS})
 # The days of the lines a batch delivered again (its claims), by key.
 CLAIMED_SPAN = """
 SELECT min(l.date), max(l.date)
-FROM analytics_lineclaim AS c JOIN analytics_transactionline AS l ON l.row_key = c.row_key
+FROM analytics_lineclaim AS c
+JOIN analytics_transactionline AS l ON l.row_key = c.row_key AND l.customer_id = c.customer_id
 WHERE c.batch_id = %(batch)s
 """
 
-# Every batch's span from its lines and the lines it claims (a batch with neither has none).
+# Every batch's span from its lines and the lines it claims (a batch with neither has none). Each part
+# is summed up per batch first (on a Citus cluster, on the workers), then the parts per batch.
 BATCH_SPANS_REBUILD = """
 UPDATE analytics_importbatch AS b SET first_date = s.first_date, last_date = s.last_date
 FROM (
-    SELECT b.id, min(d.date) AS first_date, max(d.date) AS last_date
+    SELECT b.id, min(d.first_date) AS first_date, max(d.last_date) AS last_date
     FROM analytics_importbatch AS b
     LEFT JOIN (
-        SELECT batch_id, date FROM analytics_transactionline
+        SELECT batch_id, min(date) AS first_date, max(date) AS last_date
+        FROM analytics_transactionline GROUP BY batch_id
         UNION ALL
-        SELECT c.batch_id, l.date FROM analytics_lineclaim AS c JOIN analytics_transactionline AS l USING (row_key)
+        SELECT c.batch_id, min(l.date), max(l.date)
+        FROM analytics_lineclaim AS c JOIN analytics_transactionline AS l USING (row_key, customer_id)
+        GROUP BY c.batch_id
     ) AS d ON d.batch_id = b.id
     GROUP BY b.id
 ) AS s
 WHERE b.id = s.id
 """
 
-TEMP_TABLES = ("wh_parts", "wh_old", "wh_new", "wh_customers", "wh_appended", "wh_recompute")
+# Every work table, emptied before and after each change.
+WORK_TABLES = (
+    "analytics_wh_parts",
+    "analytics_wh_old",
+    "analytics_wh_new",
+    "analytics_wh_customers",
+    "analytics_wh_appended",
+    "analytics_wh_recompute",
+)

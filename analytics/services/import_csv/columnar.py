@@ -569,7 +569,9 @@ def _copy_csv(cursor: Any, target: str, table: pa.Table) -> None:
 def _new_rows(cursor: Any, keys: npt.NDArray[np.void], *, batch_id: int) -> npt.NDArray[np.bool_]:
     """Which rows' keys are not in the table yet (lines already imported are duplicates, which the batch
     claims: see LineClaim). A key is looked up in the primary key's index (a few keys against many
-    lines) or by a hash join, as the planner sees fit: nested loops are allowed for this one query."""
+    lines) or by a hash join, as the planner sees fit: nested loops are allowed for this one query.
+    The lines found give their customers to the claims. (On a Citus cluster every shard looks the
+    keys up in its own part of the lines.)"""
     new = np.ones(len(keys), dtype=np.bool_)
     if not len(keys):
         return new
@@ -585,26 +587,44 @@ def _new_rows(cursor: Any, keys: npt.NDArray[np.void], *, batch_id: int) -> npt.
     cursor.execute("SET LOCAL enable_nestloop = on")
     present = io.BytesIO()
     with raw_cursor.copy(
-        "COPY (SELECT k FROM imp_keys WHERE EXISTS (SELECT 1 FROM analytics_transactionline t WHERE t.row_key = k)) "
+        "COPY (SELECT t.row_key, t.customer_id FROM analytics_transactionline t JOIN imp_keys ON t.row_key = k) "
         "TO STDOUT (FORMAT BINARY)"
     ) as copy:
         for data in copy:
             present.write(data)
     cursor.execute("SET LOCAL enable_nestloop = off")
     body = present.getvalue()[len(SIGNATURE) : -len(TRAILER)]
-    found = np.frombuffer(body, dtype=[("count", ">i2"), ("length", ">i4"), ("key", "V16")])["key"]
+    found = np.frombuffer(body, dtype=_FOUND_ROW)
     if len(found):
-        new = ~np.isin(keys, found)
+        new = ~np.isin(keys, found["key"])
         _claims_copy(raw_cursor, found, batch_id=batch_id)
     return new
 
 
-def _claims_copy(raw_cursor: Any, keys: npt.NDArray[np.void], *, batch_id: int) -> None:
-    """The batch's claims on lines already imported, in one binary COPY."""
+# A line found by its key, as binary COPY sends it: field count, then each field's length and value.
+_FOUND_ROW = np.dtype(
+    [("count", ">i2"), ("key_length", ">i4"), ("key", "V16"), ("customer_length", ">i4"), ("customer", ">i8")]
+)
+
+
+def _claims_copy(raw_cursor: Any, found: npt.NDArray[np.void], *, batch_id: int) -> None:
+    """The batch's claims on lines already imported (their keys and customers), in one binary COPY."""
     rows = np.empty(
-        len(keys),
-        dtype=[("count", ">i2"), ("key_length", ">i4"), ("key", "V16"), ("batch_length", ">i4"), ("batch", ">i8")],
+        len(found),
+        dtype=[
+            ("count", ">i2"),
+            ("key_length", ">i4"),
+            ("key", "V16"),
+            ("customer_length", ">i4"),
+            ("customer", ">i8"),
+            ("batch_length", ">i4"),
+            ("batch", ">i8"),
+        ],
     )
-    rows["count"], rows["key_length"], rows["key"], rows["batch_length"], rows["batch"] = 2, 16, keys, 8, batch_id
-    with raw_cursor.copy("COPY analytics_lineclaim (row_key, batch_id) FROM STDIN (FORMAT BINARY)") as copy:
+    rows["count"], rows["key_length"], rows["key"] = 3, 16, found["key"]
+    rows["customer_length"], rows["customer"] = 8, found["customer"]
+    rows["batch_length"], rows["batch"] = 8, batch_id
+    with raw_cursor.copy(
+        "COPY analytics_lineclaim (row_key, customer_id, batch_id) FROM STDIN (FORMAT BINARY)"
+    ) as copy:
         copy.write(SIGNATURE + rows.tobytes() + TRAILER)

@@ -14,6 +14,8 @@ from typing import Any
 
 from django.db import IntegrityError, OperationalError, transaction
 
+from retail_platform.citus import relation_size
+
 logger = logging.getLogger(__name__)
 
 # The bulk path pays off from this many lines, into a table holding at most as many.
@@ -42,18 +44,20 @@ def lines_load(cursor: Any, *, rows: int, insert: Callable[[bool], int], keys_re
 
 
 def _lines_estimate(cursor: Any) -> float:
-    cursor.execute(f"SELECT pg_relation_size('{TABLE}')")
-    return cursor.fetchone()[0] / LINE_BYTES_ESTIMATE
+    return relation_size(cursor, TABLE) / LINE_BYTES_ESTIMATE
 
 
 def _bulk(cursor: Any, insert: Callable[[bool], int], keys_renumber_sql: str | None) -> int:
-    cursor.execute(f"SELECT conname FROM pg_constraint WHERE conrelid = '{TABLE}'::regclass AND contype = 'p'")
-    (primary_key,) = cursor.fetchone()
+    cursor.execute(
+        f"SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        f"WHERE conrelid = '{TABLE}'::regclass AND contype = 'p'"
+    )
+    primary_key, definition = cursor.fetchone()
     cursor.execute(f"SET LOCAL lock_timeout = '{BULK_LOCK_WAIT}'")
     cursor.execute(f"ALTER TABLE {TABLE} DROP CONSTRAINT {primary_key}")
     cursor.execute("SET LOCAL lock_timeout = 0")
     inserted = insert(True)
-    add_key = f"ALTER TABLE {TABLE} ADD CONSTRAINT {primary_key} PRIMARY KEY (row_key)"
+    add_key = f"ALTER TABLE {TABLE} ADD CONSTRAINT {primary_key} {definition}"
     cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
     try:
         with transaction.atomic():

@@ -363,7 +363,7 @@ class ImportStatements:
         return (
             f"INSERT INTO analytics_transactionline ({self.LINE_COLUMNS}) "
             f"{self.lines_select(batch_id=batch_id)} "
-            "ON CONFLICT (row_key) DO NOTHING"
+            "ON CONFLICT (row_key, customer_id) DO NOTHING"
         )
 
     def bulk_insert_sql(self, *, batch_id: int) -> str:
@@ -372,7 +372,8 @@ class ImportStatements:
         return (
             f"INSERT INTO analytics_transactionline ({self.LINE_COLUMNS}) "
             f"SELECT * FROM ({self.lines_select(batch_id=batch_id)}) AS new "
-            "WHERE NOT EXISTS (SELECT 1 FROM analytics_transactionline t WHERE t.row_key = new.row_key)"
+            "WHERE NOT EXISTS (SELECT 1 FROM analytics_transactionline t "
+            "WHERE t.row_key = new.row_key AND t.customer_id = new.customer_id)"
         )
 
     def plain_insert_sql(self, *, batch_id: int) -> str:
@@ -382,28 +383,32 @@ class ImportStatements:
     @staticmethod
     def keys_renumber_sql(*, batch_id: int) -> str:
         """Give the 2nd, 3rd, ... copy of a line repeated within the batch its own key (as
-        `repeated_lines_sql` would have), so that the primary key can be built again."""
+        `repeated_lines_sql` would have), so that the primary key can be built again. Copies share
+        their customer: grouped by it too, every step stays on one shard of a Citus cluster."""
         return (
             "UPDATE analytics_transactionline t "
             "SET row_key = md5(d.row_key::text || ':' || d.occurrence)::uuid FROM ("
-            "SELECT ctid AS tid, row_key, row_number() OVER (PARTITION BY row_key) AS occurrence "
-            f"FROM analytics_transactionline WHERE batch_id = {int(batch_id)} AND row_key IN ("
-            f"SELECT row_key FROM analytics_transactionline WHERE batch_id = {int(batch_id)} "
-            "GROUP BY row_key HAVING count(*) > 1)) d "
-            "WHERE t.ctid = d.tid AND d.occurrence > 1"
+            "SELECT ctid AS tid, customer_id, row_key, "
+            "row_number() OVER (PARTITION BY customer_id, row_key) AS occurrence "
+            f"FROM analytics_transactionline WHERE batch_id = {int(batch_id)} AND (customer_id, row_key) IN ("
+            f"SELECT customer_id, row_key FROM analytics_transactionline WHERE batch_id = {int(batch_id)} "
+            "GROUP BY customer_id, row_key HAVING count(*) > 1)) d "
+            "WHERE t.customer_id = d.customer_id AND t.ctid = d.tid AND d.occurrence > 1"
         )
 
     def claims_sql(self, *, batch_id: int) -> str:
         """Record the batch's claims on the lines it delivered that were already there (see LineClaim):
-        every staged row's key, its copies within the file numbered as the inserts number them."""
+        every staged row's key, its copies within the file numbered as the inserts number them, found
+        among the lines with its customer (a join by the lines' key, on the worker holding them)."""
         key = f"md5({self.key_text()})::uuid"
         return (
-            "INSERT INTO analytics_lineclaim (row_key, batch_id) "
-            f"SELECT k, {int(batch_id)} FROM ("
-            "SELECT CASE WHEN n = 1 THEN base ELSE md5(base::text || ':' || n)::uuid END AS k FROM ("
-            f"SELECT {key} AS base, row_number() OVER (PARTITION BY {key}) AS n FROM {self.staging} s) AS keyed"
-            ") AS keys WHERE EXISTS (SELECT 1 FROM analytics_transactionline t "
-            f"WHERE t.row_key = keys.k AND t.batch_id <> {int(batch_id)}) ON CONFLICT DO NOTHING"
+            "INSERT INTO analytics_lineclaim (row_key, customer_id, batch_id) "
+            f"SELECT t.row_key, t.customer_id, {int(batch_id)} FROM analytics_transactionline t JOIN ("
+            "SELECT CASE WHEN n = 1 THEN base ELSE md5(base::text || ':' || n)::uuid END AS k, customer_id FROM ("
+            f"SELECT {key} AS base, cu.id AS customer_id, row_number() OVER (PARTITION BY {key}) AS n "
+            f"FROM {self.staging} s JOIN imp_customer_ids cu ON cu.raw = {self.raw('customer')}) AS keyed"
+            f") AS keys ON t.row_key = keys.k AND t.customer_id = keys.customer_id WHERE t.batch_id <> {int(batch_id)} "
+            "ON CONFLICT DO NOTHING"
         )
 
     def repeated_lines_sql(self, *, batch_id: int) -> str:
@@ -420,4 +425,7 @@ class ImportStatements:
         select = self.lines_select(
             batch_id=batch_id, source=f"({repeated})", row_key="md5(s.k::text || ':' || s.occurrence)::uuid"
         )
-        return f"INSERT INTO analytics_transactionline ({self.LINE_COLUMNS}) {select} ON CONFLICT (row_key) DO NOTHING"
+        return (
+            f"INSERT INTO analytics_transactionline ({self.LINE_COLUMNS}) {select} "
+            "ON CONFLICT (row_key, customer_id) DO NOTHING"
+        )

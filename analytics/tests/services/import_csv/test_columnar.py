@@ -760,4 +760,6 @@ def test_a_big_load_that_cannot_lock_its_tables_loads_the_usual_way(run_import, 
     assert any(message.startswith("Bulk path skipped: the transaction lines are in use") for message in caplog.messages)
     assert Customer.objects.count() == 40
     assert ("analytics_customer_external_id_key", "UNIQUE (external_id)") in constraints("analytics_customer")
-    assert ("analytics_transactionline_pkey", "PRIMARY KEY (row_key)") in constraints("analytics_transactionline")
+    assert ("analytics_transactionline_pkey", "PRIMARY KEY (row_key, customer_id)") in constraints(
+        "analytics_transactionline"
+    )
