@@ -10,6 +10,16 @@ def _role_groups_ensure(sender: Any, **kwargs: Any) -> None:
     role_groups_ensure(using=kwargs.get("using", "default"))
 
 
+def _tables_lay_out(sender: Any, **kwargs: Any) -> None:
+    """After `migrate` (not after a flush, which keeps the tables where they are): on a Citus
+    coordinator, every table goes where `retail_platform.citus.LAYOUT` says; elsewhere nothing."""
+    if kwargs.get("plan") is None:
+        return
+    from retail_platform.citus import tables_distribute
+
+    tables_distribute()
+
+
 class RetailPlatformConfig(AppConfig):
     name = "retail_platform"
     verbose_name = "Platform"
@@ -21,4 +31,8 @@ class RetailPlatformConfig(AppConfig):
         # Sent per app with models; the groups live in auth's tables.
         post_migrate.connect(
             _role_groups_ensure, sender=apps.get_app_config("auth"), dispatch_uid="retail_platform.role_groups"
+        )
+        # Once per migrate, when every app's migrations have run.
+        post_migrate.connect(
+            _tables_lay_out, sender=apps.get_app_config("campaigns"), dispatch_uid="retail_platform.citus_layout"
         )

@@ -160,10 +160,12 @@ def _orphans_delete(cursor: Any, ids: dict[str, list[int]]) -> tuple[int, dict[s
     """Delete the customers, stores, categories and payment methods of the batch that no line uses any
     more (the read model's tables tell, without reading the lines); return how many customers went and
     the names of the other dimensions that did."""
+    # The batch's customers minus those with a summary left (read by key; on a Citus cluster, on the
+    # shards holding those customers).
     cursor.execute(
-        "SELECT id FROM unnest(%s::bigint[]) AS id WHERE NOT EXISTS "
-        "(SELECT 1 FROM analytics_customersummary WHERE customer_id = id)",
-        [ids["customer_id"]],
+        "SELECT id FROM unnest(%s::bigint[]) AS id EXCEPT "
+        "SELECT customer_id FROM analytics_customersummary WHERE customer_id = ANY(%s::bigint[])",
+        [ids["customer_id"], ids["customer_id"]],
     )
     customers = [row[0] for row in cursor.fetchall()]
     names: dict[str, list[str]] = {}

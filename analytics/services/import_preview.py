@@ -25,7 +25,7 @@ from django.db import OperationalError, connection, transaction
 
 from analytics.mapping_sample import PREVIEW_ROWS, FileSample
 from analytics.mappings import ColumnMappingSpec, header_resolve
-from analytics.models import ImportBatch, TransactionLine
+from analytics.models import Category, Customer, ImportBatch, PaymentMethod, Store, TransactionLine
 from analytics.services.import_csv.columnar_lines import repeated_keys_number, row_keys
 from analytics.services.import_csv.pipeline import ImportOutcome, import_file_run
 from analytics.services.import_csv.progress import ProgressWriter
@@ -100,25 +100,44 @@ def _keys(sample: FileSample, spec: ColumnMappingSpec) -> list[uuid.UUID]:
 
 
 def _lines(batch_id: int) -> dict[uuid.UUID, PreviewLine]:
-    values = TransactionLine.objects.filter(batch_id=batch_id).values_list(
-        "row_key",
-        "date",
-        "invoice_no",
-        "customer__external_id",
-        "customer__gender",
-        "customer__age",
-        "store__name",
-        "category__name",
-        "payment_method__name",
-        "quantity",
-        "unit_price",
-        "gross_amount",
-        "discount_amount",
-        "net_amount",
-        "cost",
-        "is_return",
+    """The lines the dry run stored, with their customers' and dimensions' names. Read apart and put
+    together here: on a Citus cluster, a join of the lines just copied (over several connections to
+    each worker) with the customers just added (a reference table, over another) cannot run in the
+    transaction that wrote both, and this one is rolled back, never committed."""
+    values = list(
+        TransactionLine.objects.filter(batch_id=batch_id).values_list(
+            "row_key",
+            "date",
+            "invoice_no",
+            "customer_id",
+            "store_id",
+            "category_id",
+            "payment_method_id",
+            "quantity",
+            "unit_price",
+            "gross_amount",
+            "discount_amount",
+            "net_amount",
+            "cost",
+            "is_return",
+        )
     )
-    return {row[0]: PreviewLine(*row[1:]) for row in values}
+    customers = {
+        row[0]: row[1:]
+        for row in Customer.objects.filter(pk__in={row[3] for row in values}).values_list(
+            "pk", "external_id", "gender", "age"
+        )
+    }
+    names = [
+        dict(model.objects.filter(pk__in={row[column] for row in values}).values_list("pk", "name"))
+        for model, column in ((Store, 4), (Category, 5), (PaymentMethod, 6))
+    ]
+    return {
+        row[0]: PreviewLine(
+            row[1], row[2], *customers[row[3]], names[0][row[4]], names[1][row[5]], names[2][row[6]], *row[7:]
+        )
+        for row in values
+    }
 
 
 def import_preview_run(*, sample: FileSample, spec: ColumnMappingSpec) -> ImportPreview:

@@ -325,12 +325,18 @@ UPDATE analytics_customersummary AS s SET
     cost = CASE WHEN s.cost_lines + n.cost_lines = 0 THEN NULL ELSE coalesce(s.cost, 0) + coalesce(n.cost, 0) END,
     net_with_cost = CASE WHEN s.cost_lines + n.cost_lines = 0 THEN NULL
                          ELSE coalesce(s.net_with_cost, 0) + coalesce(n.net_with_cost, 0) END,
-    (category_ids, category_nets) = (
-        SELECT array_agg(category_id ORDER BY category_id), array_agg(net ORDER BY category_id)
+    -- Two subqueries, not one assigning both columns: Citus sends a multi-column assignment to the
+    -- workers with its columns out of place.
+    category_ids = (
+        SELECT array_agg(DISTINCT category_id ORDER BY category_id)
+        FROM unnest(s.category_ids || n.category_ids) AS both_sides(category_id)
+    ),
+    category_nets = (
+        SELECT array_agg(net ORDER BY category_id)
         FROM (
             SELECT category_id, sum(net) AS net
-            FROM (SELECT * FROM unnest(s.category_ids, s.category_nets)
-                  UNION ALL SELECT * FROM unnest(n.category_ids, n.category_nets)) AS both_sides(category_id, net)
+            FROM unnest(s.category_ids || n.category_ids, s.category_nets || n.category_nets)
+                 AS both_sides(category_id, net)
             GROUP BY category_id
         ) AS merged
     ),

@@ -30,6 +30,8 @@ import time
 from django.db import NotSupportedError
 from django.db.backends.postgresql import base, features
 
+from retail_platform.postgresql.creation import DatabaseCreation
+
 SUPPORTED_VERSIONS = (15, 16, 17, 18)
 # A connection kept quiet this long since its last request is asked SELECT 1 before it is used, and
 # given this long to answer: a server cut off by the network, or frozen, sends nothing and closes
@@ -50,6 +52,7 @@ class DatabaseFeatures(features.DatabaseFeatures):
 
 class DatabaseWrapper(base.DatabaseWrapper):
     features_class = DatabaseFeatures
+    creation_class = DatabaseCreation  # test databases on a Citus cluster too
 
     def check_database_version_supported(self) -> None:
         """Refuse a server older than PostgreSQL 15, naming the versions supported. Runs once a

@@ -553,10 +553,9 @@ def _copy_csv_bulk(cursor: Any, table_name: str, columns: list[str], table: pa.T
     cursor.execute("SET LOCAL lock_timeout = 0")
     cursor.execute("RELEASE SAVEPOINT imp_bulk")
     _copy_csv(cursor, target, table)
-    cursor.execute(
-        f"ALTER TABLE {table_name} "
-        + ", ".join(f"ADD CONSTRAINT {name} {definition}" for name, definition in constraints)
-    )
+    # One statement per constraint: a Citus cluster takes no other subcommand beside an ADD CONSTRAINT.
+    for name, definition in constraints:
+        cursor.execute(f"ALTER TABLE {table_name} ADD CONSTRAINT {name} {definition}")
 
 
 def _copy_csv(cursor: Any, target: str, table: pa.Table) -> None:

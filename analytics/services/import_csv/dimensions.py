@@ -125,25 +125,36 @@ def customers_add(cursor: Any, *, raw_lookup: bool = True) -> None:
     cell of `imp_customers` -> id) too."""
     cursor.execute("SELECT count(*) FROM imp_customer_values")
     (distinct_customers,) = cursor.fetchone()
-    # A plain insert behind an anti-join: the data-write lock keeps other writers out meanwhile.
+    # A plain insert behind an anti-join: the data-write lock keeps other writers out meanwhile. (The
+    # subquery keeps the join of this session's table with the customers a read: a Citus cluster,
+    # where the customers are a reference table, writes it to every node only then.)
     cursor.execute(
         """
         INSERT INTO analytics_customer (external_id, gender, age)
-        SELECT v.external_id, v.gender, v.age FROM imp_customer_values v
-        WHERE NOT EXISTS (SELECT 1 FROM analytics_customer c WHERE c.external_id = v.external_id)
-        ORDER BY v.external_id
+        SELECT * FROM (
+            SELECT v.external_id, v.gender, v.age FROM imp_customer_values v
+            WHERE NOT EXISTS (SELECT 1 FROM analytics_customer c WHERE c.external_id = v.external_id)
+            OFFSET 0
+        ) AS new ORDER BY external_id
         """
     )
     if cursor.rowcount < distinct_customers:
+        # Known customers whose gender or age the file fills in: read first, then written by value.
         cursor.execute(
             """
-            UPDATE analytics_customer c
-            SET gender = CASE WHEN c.gender = '' THEN v.gender ELSE c.gender END, age = coalesce(c.age, v.age)
-            FROM imp_customer_values v
-            WHERE c.external_id = v.external_id
-              AND ((c.gender = '' AND v.gender <> '') OR (c.age IS NULL AND v.age IS NOT NULL))
+            SELECT c.id, CASE WHEN c.gender = '' THEN v.gender ELSE c.gender END, coalesce(c.age, v.age)
+            FROM imp_customer_values v JOIN analytics_customer c ON c.external_id = v.external_id
+            WHERE (c.gender = '' AND v.gender <> '') OR (c.age IS NULL AND v.age IS NOT NULL)
             """
         )
+        filled = cursor.fetchall()
+        if filled:
+            ids, genders, ages = (list(column) for column in zip(*filled, strict=True))
+            cursor.execute(
+                "UPDATE analytics_customer c SET gender = v.gender, age = v.age "
+                "FROM unnest(%s::bigint[], %s::text[], %s::smallint[]) AS v(id, gender, age) WHERE c.id = v.id",
+                [ids, genders, ages],
+            )
     if not raw_lookup:
         return
     cursor.execute(

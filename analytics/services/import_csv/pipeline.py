@@ -52,6 +52,7 @@ from analytics.services.import_csv.reading import (
 )
 from analytics.services.import_csv.staging import staging_create, staging_load
 from analytics.services.import_csv.statements import LOOKUP_TABLES, ImportStatements
+from retail_platform.citus import citus_layout_active
 
 MAX_ERRORS_KEPT = 1000
 TEMP_BUFFERS = "256MB"
@@ -324,21 +325,33 @@ def _load(
     customers_add(cursor)
     progress.update("load", 30)
     valid = outcome.rows_read - outcome.rejected
-    imported = _lines_insert(cursor, statements, batch_id=batch_id, rows=valid)
+    # On a Citus cluster an INSERT ... SELECT from this session's tables goes through the coordinator,
+    # and its row count with ON CONFLICT DO NOTHING is the rows sent, not those inserted: the batch's
+    # lines are counted instead (each line inserted is the batch's, a duplicate stays another's).
+    cluster = citus_layout_active()
+    imported = _lines_insert(cursor, statements, batch_id=batch_id, rows=valid, bulk=not cluster)
+    if cluster:
+        imported = _batch_lines(cursor, batch_id)
     progress.update("load", 90)
     if imported < valid:
         # Either lines already imported, or lines repeated within this file: the 2nd, 3rd, ...
         # copy of a line has its own key, and only lines already present are duplicates.
         cursor.execute(statements.repeated_lines_sql(batch_id=batch_id))
-        imported += cursor.rowcount
+        imported = _batch_lines(cursor, batch_id) if cluster else imported + cursor.rowcount
     outcome.imported = imported
     outcome.duplicates = valid - imported
     if outcome.duplicates:
         cursor.execute(statements.claims_sql(batch_id=batch_id))
 
 
-def _lines_insert(cursor: Any, statements: ImportStatements, *, batch_id: int, rows: int) -> int:
-    """Insert the lines; return how many went in (see `lines_table` for the bulk path)."""
+def _batch_lines(cursor: Any, batch_id: int) -> int:
+    cursor.execute("SELECT count(*) FROM analytics_transactionline WHERE batch_id = %s", [batch_id])
+    return int(cursor.fetchone()[0])
+
+
+def _lines_insert(cursor: Any, statements: ImportStatements, *, batch_id: int, rows: int, bulk: bool) -> int:
+    """Insert the lines; return how many went in (see `lines_table` for the bulk path, which a Citus
+    cluster does not take here: its anti-join of this session's rows with the lines cannot run there)."""
 
     def insert(bulk: bool) -> int:
         if not bulk:
@@ -356,7 +369,10 @@ def _lines_insert(cursor: Any, statements: ImportStatements, *, batch_id: int, r
         return cursor.rowcount
 
     return lines_load(
-        cursor, rows=rows, insert=insert, keys_renumber_sql=statements.keys_renumber_sql(batch_id=batch_id)
+        cursor,
+        rows=rows if bulk else 0,
+        insert=insert,
+        keys_renumber_sql=statements.keys_renumber_sql(batch_id=batch_id),
     )
 
 
