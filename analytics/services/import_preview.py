@@ -132,12 +132,42 @@ def _lines(batch_id: int) -> dict[uuid.UUID, PreviewLine]:
         dict(model.objects.filter(pk__in={row[column] for row in values}).values_list("pk", "name"))
         for model, column in ((Store, 4), (Category, 5), (PaymentMethod, 6))
     ]
-    return {
-        row[0]: PreviewLine(
-            row[1], row[2], *customers[row[3]], names[0][row[4]], names[1][row[5]], names[2][row[6]], *row[7:]
+    lines = {}
+    for (
+        key,
+        date,
+        invoice,
+        customer,
+        store,
+        category,
+        method,
+        quantity,
+        unit,
+        gross,
+        off,
+        net,
+        cost,
+        returned,
+    ) in values:
+        external_id, gender, age = customers[customer]
+        lines[key] = PreviewLine(
+            date=date,
+            invoice=invoice,
+            customer=external_id,
+            gender=gender,
+            age=age,
+            store=names[0][store],
+            category=names[1][category],
+            payment_method=names[2][method],
+            quantity=quantity,
+            unit_price=unit,
+            gross=gross,
+            discount=off,
+            net=net,
+            cost=cost,
+            is_return=returned,
         )
-        for row in values
-    }
+    return lines
 
 
 def import_preview_run(*, sample: FileSample, spec: ColumnMappingSpec) -> ImportPreview:

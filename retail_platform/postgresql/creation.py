@@ -28,17 +28,19 @@ class DatabaseCreation(creation.DatabaseCreation):
 
     def _create_test_db(self, verbosity: int, autoclobber: bool, keepdb: bool = False) -> str:
         self._citus_nodes = self._nodes_of_main_database()
-        name = super()._create_test_db(verbosity, autoclobber, keepdb)
+        name = super()._create_test_db(verbosity, autoclobber, keepdb)  # type: ignore[misc]
         if self._citus_nodes:
             self._citus_database_make(name, keepdb=keepdb)
         return name
 
     def _destroy_test_db(self, test_database_name: str, verbosity: int) -> None:
-        super()._destroy_test_db(test_database_name, verbosity)
+        super()._destroy_test_db(test_database_name, verbosity)  # type: ignore[misc]
         for node in self._citus_nodes:
             if not node.coordinator:
                 with self._node_connect(node, "postgres") as admin:
-                    admin.execute(f"DROP DATABASE IF EXISTS {self._quote_name(test_database_name)} WITH (FORCE)")
+                    admin.execute(
+                        f"DROP DATABASE IF EXISTS {self.connection.ops.quote_name(test_database_name)} WITH (FORCE)"
+                    )
 
     def _nodes_of_main_database(self) -> tuple[Node, ...]:
         """The cluster's nodes as the configured database registers them; () without Citus."""
@@ -69,7 +71,7 @@ class DatabaseCreation(creation.DatabaseCreation):
         )
 
     def _citus_database_make(self, name: str, *, keepdb: bool) -> None:
-        quoted = self._quote_name(name)
+        quoted = self.connection.ops.quote_name(name)
         coordinator = next(node for node in self._citus_nodes if node.coordinator)
         with self._node_connect(coordinator, name) as database:
             if keepdb and database.execute("SELECT 1 FROM pg_extension WHERE extname = 'citus'").fetchone():
