@@ -41,6 +41,7 @@ from analytics.selectors.import_reports import (
 from analytics.services.import_deletion import import_batch_delete, import_batch_deletion_preview
 from analytics.services.import_retry import import_batch_retry
 from retail_platform import roles
+from retail_platform.citus import estimated_rows
 from retail_platform.csv_export import csv_streaming_response
 from retail_platform.errors import ApplicationError
 
@@ -67,12 +68,9 @@ class EstimatedCountPaginator(Paginator):
         query = self.object_list.query
         if not query.where and query.model is not None:
             with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [query.model._meta.db_table]
-                )
-                row = cursor.fetchone()
-            if row and row[0] and row[0] > 0:
-                return int(row[0])
+                estimate = estimated_rows(cursor, query.model._meta.db_table)
+            if estimate > 0:
+                return estimate
         return super().count
 
 

@@ -182,6 +182,27 @@ def relation_size(cursor: Any, table: str) -> int:
     return int(cursor.fetchone()[0])
 
 
+def estimated_rows(cursor: Any, table: str) -> int:
+    """PostgreSQL's estimate of a table's rows from its statistics (0 when it has none): summed over
+    the shards on a Citus cluster, whose coordinator keeps an empty table in place of a distributed
+    or reference one."""
+    cursor.execute(
+        "SELECT to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL AND EXISTS ("
+        "SELECT 1 FROM pg_dist_partition WHERE logicalrelid = %s::regclass AND (partmethod = 'h' OR repmodel = 't'))",
+        [table],
+    )
+    if cursor.fetchone()[0]:
+        cursor.execute(
+            "SELECT coalesce(sum(greatest(result::bigint, 0)), 0) FROM run_command_on_shards(%s, "
+            "$$SELECT reltuples::bigint FROM pg_class WHERE oid = '%%s'::regclass$$) WHERE success",
+            [table],
+        )
+    else:
+        cursor.execute("SELECT greatest(reltuples::bigint, 0) FROM pg_class WHERE oid = %s::regclass", [table])
+    row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
 @transaction.atomic
 def tables_distribute() -> list[TableLaidOut]:
     """Place every table of `LAYOUT` as it says, on a Citus coordinator; idempotent (a table already in
