@@ -169,13 +169,18 @@ def citus_layout_active() -> bool:
 
 def relation_size(cursor: Any, table: str) -> int:
     """The bytes of a table's rows: of all its shards on a Citus cluster (the coordinator's own table
-    of a distributed one is empty)."""
-    cursor.execute("SELECT to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL")
+    of a distributed one is empty). Asked of each shard, as committed: Citus's size functions refuse
+    to run in a transaction that has written to several shards, as an import has by then."""
+    cursor.execute(
+        "SELECT to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL AND EXISTS ("
+        "SELECT 1 FROM pg_dist_partition WHERE logicalrelid = %s::regclass AND partmethod = 'h')",
+        [table],
+    )
     if cursor.fetchone()[0]:
         cursor.execute(
-            "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = %s::regclass "
-            "AND partmethod = 'h') THEN citus_relation_size(%s) ELSE pg_relation_size(%s) END",
-            [table, table, table],
+            "SELECT coalesce(sum(result::bigint), 0) FROM run_command_on_shards(%s, "
+            "$$SELECT pg_relation_size('%%s')$$) WHERE success",
+            [table],
         )
     else:
         cursor.execute("SELECT pg_relation_size(%s)", [table])
