@@ -85,8 +85,11 @@ def dimensions_load(
         names = [raw.strip() or defaults[name] for raw in raws]
         pairs = [(raw, text) for raw, text in zip(raws, names, strict=True) if len(text) <= MAX_LENGTHS[name]]
         table, lookup = DIMENSION_TABLES[name], LOOKUP_TABLES[name]
+        # New names take their ids in name order, on one server and on a cluster alike (a DISTINCT's
+        # order is the plan's: hashed on one, sorted on the other).
         cursor.execute(
-            f"INSERT INTO {table} (name) SELECT DISTINCT unnest(%s::text[]) ON CONFLICT (name) DO NOTHING",
+            f"INSERT INTO {table} (name) SELECT name FROM (SELECT DISTINCT unnest(%s::text[]) AS name) AS new "
+            "ORDER BY name ON CONFLICT (name) DO NOTHING",
             [[text for _, text in pairs]],
         )
         cursor.execute(f"SELECT name, id FROM {table} WHERE name = ANY(%s::text[])", [[text for _, text in pairs]])
