@@ -6,7 +6,9 @@
 #                                        prints the bin folder of the Citus-enabled PostgreSQL
 #   citus_cluster.sh start DIR [N]       a coordinator and N workers (default 2) under DIR, on free local
 #                                        ports, with the database `retail` laid out for Citus on every
-#                                        node; prints the coordinator's DATABASE_URL on its last line
+#                                        node; prints the coordinator's DATABASE_URL on its last line.
+#                                        N = 0: one plain server of the same build and settings, without
+#                                        Citus (what a benchmark compares the cluster with)
 #   citus_cluster.sh createdb DIR NAME   another database on every node of the cluster under DIR, with
 #                                        the extension, the coordinator and the workers registered
 #   citus_cluster.sh url DIR [NAME]      the coordinator's DATABASE_URL for a database (default retail)
@@ -117,7 +119,7 @@ createdb_everywhere() {  # createdb_everywhere DIR NAME
 
 url() {  # url DIR [NAME]
   local port
-  port="$(awk '$1 == "coordinator" {print $2}' "$1/nodes")"
+  port="$(awk '$1 == "coordinator" || $1 == "single" {print $2}' "$1/nodes")"
   echo "postgres://postgres@127.0.0.1:$port/${2:-retail}"
 }
 
@@ -132,6 +134,7 @@ start() {  # start DIR [WORKERS]
     fresh=1
     : >"$dir/nodes"
     local names=(coordinator)
+    if [ "$workers" = 0 ]; then names=(single); fi
     for i in $(seq 1 "$workers"); do names+=("worker$i"); done
     for name in "${names[@]}"; do
       echo "$name $(free_port)" >>"$dir/nodes"
@@ -141,13 +144,15 @@ start() {  # start DIR [WORKERS]
   local name port
   while read -r name port; do
     local settings="-c port=$port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir"
-    settings+=" -c shared_preload_libraries=citus -c citus.shard_count=$SHARD_COUNT"
+    [ "$name" = single ] || settings+=" -c shared_preload_libraries=citus -c citus.shard_count=$SHARD_COUNT"
     settings+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
     # The coordinator's workers are on this machine: do not wait for their answers in vain.
     settings+=" -c citus.node_connection_timeout=10000 ${CITUS_SERVER_SETTINGS:-}"
     as_owner "$BIN/pg_ctl" -D "$dir/$name" -l "$dir/$name.log" -w -t 60 start -o "$settings" >/dev/null
   done < <(nodes "$dir")
-  if [ "$fresh" = 1 ]; then
+  if [ "$fresh" = 1 ] && [ -n "$(awk '$1 == "single"' "$dir/nodes")" ]; then
+    as_owner "$BIN/createdb" -h "$dir" -p "$(awk '$1 == "single" {print $2}' "$dir/nodes")" -U postgres retail
+  elif [ "$fresh" = 1 ]; then
     createdb_everywhere "$dir" retail
   fi
   url "$dir"
@@ -168,5 +173,5 @@ case "${1:-}" in
   createdb) createdb_everywhere "${2:?DIR}" "${3:?NAME}" ;;
   url) url "${2:?DIR}" "${3:-retail}" ;;
   stop) stop "${2:?DIR}" ;;
-  *) sed -n '2,13p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,15p' "$0" >&2; exit 2 ;;
 esac

@@ -8,6 +8,7 @@ the data-write lock: a failure, or a worker killed mid-import, leaves the databa
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -239,6 +240,8 @@ def _batch_import(batch: ImportBatch, *, progress: ProgressWriter, queue_refit: 
         progress.update("aggregates", 0)
         change = warehouse_batch_add(batch_id=batch.id)
         outcome.timings["aggregates"] = time.perf_counter() - started
+        # Where the aggregates stage went, for whoever tunes the read model (the batch keeps the stages).
+        logger.info("Import batch %s: the read model's steps took %s s", batch.id, json.dumps(change.timings))
         progress.close()  # no progress writes past this point: the batch row is ours until commit
         batch.status = ImportBatch.Status.SUCCEEDED
         batch.stage = ""
