@@ -167,16 +167,25 @@ def citus_layout_active() -> bool:
     return placements_now().get(COLOCATION_ANCHOR) == "distributed"
 
 
+def _spread(cursor: Any, table: str, *, reference: bool) -> bool:
+    """Whether Citus keeps the table's rows in shards: distributed, or (with `reference`) a reference
+    table. False on a server without Citus (whose catalog has no pg_dist_partition to ask)."""
+    cursor.execute("SELECT to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL")
+    if not cursor.fetchone()[0]:
+        return False
+    cursor.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = %s::regclass "
+        "AND (partmethod = 'h' OR (%s AND repmodel = 't')))",
+        [table, reference],
+    )
+    return bool(cursor.fetchone()[0])
+
+
 def relation_size(cursor: Any, table: str) -> int:
     """The bytes of a table's rows: of all its shards on a Citus cluster (the coordinator's own table
     of a distributed one is empty). Asked of each shard, as committed: Citus's size functions refuse
     to run in a transaction that has written to several shards, as an import has by then."""
-    cursor.execute(
-        "SELECT to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL AND EXISTS ("
-        "SELECT 1 FROM pg_dist_partition WHERE logicalrelid = %s::regclass AND partmethod = 'h')",
-        [table],
-    )
-    if cursor.fetchone()[0]:
+    if _spread(cursor, table, reference=False):
         cursor.execute(
             "SELECT coalesce(sum(result::bigint), 0) FROM run_command_on_shards(%s, "
             "$$SELECT pg_relation_size('%%s')$$) WHERE success",
@@ -191,12 +200,7 @@ def estimated_rows(cursor: Any, table: str) -> int:
     """PostgreSQL's estimate of a table's rows from its statistics (0 when it has none): summed over
     the shards on a Citus cluster, whose coordinator keeps an empty table in place of a distributed
     or reference one."""
-    cursor.execute(
-        "SELECT to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL AND EXISTS ("
-        "SELECT 1 FROM pg_dist_partition WHERE logicalrelid = %s::regclass AND (partmethod = 'h' OR repmodel = 't'))",
-        [table],
-    )
-    if cursor.fetchone()[0]:
+    if _spread(cursor, table, reference=True):
         cursor.execute(
             "SELECT coalesce(sum(greatest(result::bigint, 0)), 0) FROM run_command_on_shards(%s, "
             "$$SELECT reltuples::bigint FROM pg_class WHERE oid = '%%s'::regclass$$) WHERE success",
