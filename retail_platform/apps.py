@@ -3,6 +3,8 @@ from typing import Any
 from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
 
+from retail_platform.citus import tables_distribute
+
 
 def _role_groups_ensure(sender: Any, **kwargs: Any) -> None:
     from retail_platform.roles import role_groups_ensure
@@ -15,8 +17,6 @@ def _tables_lay_out(sender: Any, **kwargs: Any) -> None:
     coordinator, every table goes where `retail_platform.citus.LAYOUT` says; elsewhere nothing."""
     if kwargs.get("plan") is None:
         return
-    from retail_platform.citus import tables_distribute
-
     tables_distribute()
 
 
