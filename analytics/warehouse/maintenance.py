@@ -119,7 +119,8 @@ def _change(*, where: str, params: dict[str, Any]) -> WarehouseChange:
             with _key_probes(cursor):
                 cursor.execute(statements.TRANSACTIONS_TAKE)
             cursor.execute("ANALYZE analytics_wh_old")
-        cursor.execute(statements.TRANSACTIONS_MERGE)
+            cursor.execute(statements.TRANSACTIONS_MERGE)
+        cursor.execute(statements.TRANSACTIONS_BROUGHT)
         _insert(cursor, "analytics_salestransaction", statements.TRANSACTIONS_PUT)
         cursor.execute("ANALYZE analytics_wh_new")
         timings["transactions"] = _since(mark)

@@ -103,27 +103,37 @@ _TRANSACTION_OUTPUT = """
        array_agg(p.lines::int4 ORDER BY p.category_id, p.payment_method_id) AS part_lines,
        sum(p.net) AS net_amount"""
 
-# The touched transactions as they are now (analytics_wh_new). A transaction the change brings that was
-# not there (analytics_wh_old does not hold it: every one of a first load) is its parts, grouped in one
-# pass. One that was there: old parts and the change's parts summed per part (a part left with no line
-# goes), the purchase value and cost figures summed per transaction; a transaction left with no part is
-# gone.
+# A transaction part of the change whose transaction the table held (analytics_wh_old has it), or not.
+_PART_OF_OLD = """
+    EXISTS (
+        SELECT 1 FROM analytics_wh_old AS o
+        WHERE o.customer_id = p.customer_id AND o.date = p.date AND o.store_id = p.store_id
+          AND o.invoice_no = p.invoice_no
+    )"""
+
+# The transactions the change brings that were not there (every one of a first load): their parts,
+# grouped in one pass, into analytics_wh_new.
+TRANSACTIONS_BROUGHT = f"""
+INSERT INTO analytics_wh_new ({TRANSACTION_COLUMNS})
+SELECT p.customer_id, p.date, p.store_id, p.invoice_no, {_TRANSACTION_OUTPUT},
+       sum(p.purchase_net) AS purchase_net, sum(p.lines)::int4 AS lines,
+       sum(p.purchase_lines)::int4 AS purchase_lines, sum(p.purchase_cost_lines)::int4 AS cost_lines,
+       CASE WHEN sum(p.purchase_cost_lines) = 0 THEN NULL ELSE sum(p.purchase_cost) END AS cost,
+       CASE WHEN sum(p.purchase_cost_lines) = 0 THEN NULL ELSE sum(p.purchase_net_with_cost) END AS net_with_cost
+FROM analytics_wh_parts AS p
+WHERE NOT {_PART_OF_OLD}
+GROUP BY p.customer_id, p.date, p.store_id, p.invoice_no
+"""
+
+# The transactions the change touches, as they are now, into analytics_wh_new: old parts and the
+# change's parts summed per part (a part left with no line goes), the purchase value and cost figures
+# summed per transaction; a transaction left with no part is gone. A statement of its own, apart from
+# the new transactions, and its CTE not materialised: on a Citus cluster both then run on the workers,
+# shard by shard (a set operation or a CTE read twice would be planned through the coordinator).
 TRANSACTIONS_MERGE = f"""
 INSERT INTO analytics_wh_new ({TRANSACTION_COLUMNS})
-WITH brought AS (
-    SELECT * FROM analytics_wh_parts AS p
-    WHERE NOT EXISTS (
-        SELECT 1 FROM analytics_wh_old AS o
-        WHERE o.customer_id = p.customer_id AND o.date = p.date AND o.store_id = p.store_id
-          AND o.invoice_no = p.invoice_no
-    )
-), touched AS (
-    SELECT * FROM analytics_wh_parts AS p
-    WHERE EXISTS (
-        SELECT 1 FROM analytics_wh_old AS o
-        WHERE o.customer_id = p.customer_id AND o.date = p.date AND o.store_id = p.store_id
-          AND o.invoice_no = p.invoice_no
-    )
+WITH touched AS NOT MATERIALIZED (
+    SELECT * FROM analytics_wh_parts AS p WHERE {_PART_OF_OLD}
 ), parts AS (
     SELECT customer_id, date, store_id, invoice_no, category_id, payment_method_id,
            sum(net) AS net, sum(purchase_lines) AS purchase_lines, sum(lines) AS lines
@@ -160,14 +170,6 @@ SELECT p.customer_id, p.date, p.store_id, p.invoice_no, {_TRANSACTION_OUTPUT},
 FROM parts AS p
 JOIN figures AS f USING (customer_id, date, store_id, invoice_no)
 GROUP BY p.customer_id, p.date, p.store_id, p.invoice_no, f.purchase_net, f.cost_lines, f.cost, f.net_with_cost
-UNION ALL
-SELECT p.customer_id, p.date, p.store_id, p.invoice_no, {_TRANSACTION_OUTPUT},
-       sum(p.purchase_net) AS purchase_net, sum(p.lines)::int4 AS lines,
-       sum(p.purchase_lines)::int4 AS purchase_lines, sum(p.purchase_cost_lines)::int4 AS cost_lines,
-       CASE WHEN sum(p.purchase_cost_lines) = 0 THEN NULL ELSE sum(p.purchase_cost) END AS cost,
-       CASE WHEN sum(p.purchase_cost_lines) = 0 THEN NULL ELSE sum(p.purchase_net_with_cost) END AS net_with_cost
-FROM brought AS p
-GROUP BY p.customer_id, p.date, p.store_id, p.invoice_no
 """
 
 TRANSACTIONS_PUT = f"""
