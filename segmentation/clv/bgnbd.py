@@ -76,10 +76,20 @@ class BgNbd:
         """Expected purchases in (T, T + t] of a customer alive at T with x repeat purchases (eq. 10's numerator)."""
         r, alpha, b = self.r, self.alpha, self.b
         a = _away_from_one(self.a)
-        z = t / (alpha + T + t)
+        z, x = np.broadcast_arrays(t / (alpha + T + t), x)
         c = a + b + x - 1
-        transformed = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, c, z)
-        return c / (a - 1) * (1 - transformed)
+        with np.errstate(invalid="ignore", over="ignore"):
+            transformed = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, c, z)
+        expected = c / (a - 1) * (1 - transformed)
+        overflowed = ~np.isfinite(expected)
+        if overflowed.any():
+            # With a and b in the millions (every customer's dropout chance nearly the same: the fit's
+            # beta distribution narrows to a point), Euler's transformed function overflows; the
+            # function as the paper writes it, 2F1(r + x, b + x; c; z), is then well conditioned.
+            zo, xo, co = z[overflowed], x[overflowed], c[overflowed]
+            untransformed = np.exp((r + xo) * np.log1p(-zo)) * hyp2f1(r + xo, b + xo, co, zo)
+            expected[overflowed] = co / (a - 1) * (1 - untransformed)
+        return expected
 
 
 def _away_from_one(a: float) -> float:

@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from segmentation.clv.calibration import DAYS_PER_WEEK, Calibration, PurchaseDays, calibration_triples, day_date
+from segmentation.clv.errors import CustomerValueError
 from segmentation.clv.model import TransactionFit
 from segmentation.clv.threads import single_threaded
 
@@ -96,6 +97,12 @@ def holdout_report(purchases: PurchaseDays, calibration: Calibration, fits: Sequ
     triples = calibration_triples(calibration)
     for fit in fits:
         predicted = fit.model.expected_purchases(np.array([calibration.holdout_weeks]), triples)[0][triples.of_customer]
+        if not np.isfinite(predicted).all():
+            # A number the check cannot show: no model is chosen on it, nothing is saved from it.
+            raise CustomerValueError(
+                f"The {fit.model.name} model fitted on this data predicts no finite holdout purchases for "
+                f"some customers (parameters {', '.join(f'{value:.4g}' for value in fit.model.parameters)})."
+            )
         predicted_of_bucket = np.bincount(bucket, weights=predicted, minlength=TOP_BUCKET + 1)
         buckets = tuple(
             FrequencyBucket(

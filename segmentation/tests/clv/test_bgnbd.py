@@ -1,3 +1,4 @@
+import mpmath
 import numpy as np
 import pytest
 from scipy.special import betaln, hyp2f1
@@ -53,6 +54,23 @@ def test_conditional_expectation_matches_the_paper_formula_without_the_euler_tra
     model = BgNbd(r=r, alpha=alpha, a=a, b=b)
     got = model.expected_purchases(np.array([t]), Triples.of([x], [t_x if x else 0.0], [T]))[0, 0]
     assert got == pytest.approx(numerator / denominator, rel=1e-9)
+
+
+@pytest.mark.parametrize("x", [0, 5, 20, 50])
+def test_a_fit_whose_beta_narrows_to_a_point_still_predicts_finite_purchases(x: int) -> None:
+    # A BG/NBD fit on demo data (10,000 customers, three files of consecutive periods) that did not
+    # converge: a and b in the hundreds of millions. Euler's transformed function overflows there (the
+    # refit failed on the NaN); the values are mpmath's, at 50 digits, of the paper's formula.
+    r, alpha, a, b = 1.6019, 12.244, 11668000.0, 629110000.0
+    T, t = 85.0, 52.0
+    c = a + b + x - 1
+    with mpmath.workdps(50):
+        z = mpmath.mpf(t) / (alpha + T + t)
+        expected = c / (a - 1) * (1 - (1 - z) ** (r + x) * mpmath.hyp2f1(r + x, b + x, c, z))
+    model = BgNbd(r=r, alpha=alpha, a=a, b=b)
+    got = model._if_alive(np.array([[t]]), np.array([float(x)]), np.array([T]))[0, 0]
+    assert np.isfinite(got)
+    assert got == pytest.approx(float(expected), rel=1e-9)
 
 
 def test_likelihood_is_the_papers_for_one_customer() -> None:
