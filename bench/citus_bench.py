@@ -3,16 +3,19 @@ workers), all on this machine, with the same data.
 
     .venv/bin/python bench/citus_bench.py [--lines 10000000] [--customers 1000000] [--duration 10]
         [--connections 16] [--layouts single,citus] [--dir DIR]
+        [--file-lines 2500000]
 
 Each layout gets throwaway servers of the same PostgreSQL 18 build and settings
 (`scripts/citus_cluster.sh start DIR 0` for one server, `... DIR 2` for the cluster: durability off,
 shared_buffers 1 GB, work_mem 64 MB, maintenance_work_mem 512 MB on every server; 8 shards per
 distributed table), `manage.py migrate` (which lays the tables out on the cluster), then:
 
-1. import: one demo file of N lines (analytics.demo_data: ten malls, eight categories, three payment
-   methods, customers who come back, discounts, cost, 2 % returns), generated once, through
-   `manage.py import_transactions FILE --sync --json --no-refit`: the import's stages and the read
-   model's steps (from the import's log);
+1. import: N lines of demo data (analytics.demo_data: ten malls, eight categories, three payment
+   methods, customers who come back, discounts, cost, 2 % returns, one line per invoice) in files of
+   at most `--file-lines` (2,500,000: one 10 M-line file would pass the 500 MB upload limit), each on
+   its own stretch of the days, generated once, each imported in turn through `manage.py
+   import_transactions FILE --sync --json --no-refit`: the import's stages and the read model's
+   steps (from the import's log), per file and summed;
 2. plans: EXPLAIN of the statements that carry the work (the read model's increment, the refit's
    read, the readers behind the API): on the cluster, where each runs (shard tasks on the workers,
    in parallel, or the coordinator), and on either, PostgreSQL's parallel workers;
@@ -29,6 +32,7 @@ The servers are stopped and deleted at the end (`--dir` keeps them, to look at a
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import re
@@ -47,6 +51,7 @@ from api_bench import _ensure_wrk, _free_port, _get, _worker_pids, run_wrk  # no
 CLUSTER = ROOT / "scripts" / "citus_cluster.sh"
 SERVER_SETTINGS = "-c shared_buffers=1GB -c work_mem=64MB -c maintenance_work_mem=512MB -c max_wal_size=4GB"
 GUNICORN = [str(ROOT / ".venv/bin/gunicorn"), "--config", "python:retail_platform.gunicorn_conf"]
+FIRST_DAY, LAST_DAY = datetime.date(2021, 1, 1), datetime.date(2023, 3, 8)  # analytics.demo_data's days
 STEPS_LOG = re.compile(r"the read model's steps took (\{.*\}) s")
 
 # Statements whose plans are shown: (label, SQL, parameters) gathered by `_plans` inside Django.
@@ -157,6 +162,49 @@ class Layout:
 
         with psycopg.connect(self.url.replace("postgres://", "postgresql://", 1)) as connection:
             return connection.execute(query).fetchall()
+
+
+def files_write(folder: Path, *, lines: int, customers: int, file_lines: int) -> list[Path]:
+    """The history as a retailer's exports bring it: files of at most `file_lines` lines (one file of
+    10 M lines would pass the 500 MB upload limit), each on its own stretch of the days, of the same
+    customers (who come back from one file to the next). Generated once per folder."""
+    count = max(1, -(-lines // file_lines))
+    days = (LAST_DAY - FIRST_DAY).days + 1
+    paths = []
+    started = time.perf_counter()
+    for part in range(count):
+        path = folder / f"demo_{lines}_{customers}_{part + 1}_of_{count}.csv"
+        paths.append(path)
+        if path.exists():
+            continue
+        rows = min(file_lines, lines - part * file_lines)
+        first = FIRST_DAY + datetime.timedelta(days=days * part // count)
+        last = FIRST_DAY + datetime.timedelta(days=days * (part + 1) // count - 1)
+        code = (
+            "import sys, datetime; from analytics.demo_data import demo_rows_write; "
+            "demo_rows_write(sys.argv[1], rows=int(sys.argv[2]), customers=int(sys.argv[3]), return_share=0.02, "
+            "seed=int(sys.argv[4]), customer_seed=1, invoice_start=int(sys.argv[5]), "
+            "first_day=datetime.date.fromisoformat(sys.argv[6]), last_day=datetime.date.fromisoformat(sys.argv[7]))"
+        )
+        sh(sys.executable, "-c", code, str(path), str(rows), str(customers), str(7 + part),
+           str(100_000 + part * file_lines), first.isoformat(), last.isoformat())  # fmt: skip
+    size = sum(path.stat().st_size for path in paths) / 2**20
+    print(f"files: {lines:,} lines of {customers:,} customers in {len(paths)} file(s), {size:,.0f} MB "
+          f"(generated in {time.perf_counter() - started:.0f} s)")  # fmt: skip
+    return paths
+
+
+def import_files(layout: Layout, paths: list[Path]) -> dict:
+    """Each file imported in turn; the stages and the read model's steps summed over the files."""
+    files = [import_file(layout, path) for path in paths]
+    for number, done in enumerate(files, start=1):
+        print(f"import, file {number} of {len(files)}: {json.dumps(done)}", flush=True)
+    total: dict = {"wall": sum(done["wall"] for done in files), "stages": {}, "steps": {}, "files": files}
+    for done in files:
+        for key in ("stages", "steps"):
+            for name, seconds in done[key].items():
+                total[key][name] = total[key].get(name, 0) + seconds
+    return total
 
 
 def import_file(layout: Layout, path: Path) -> dict:
@@ -313,6 +361,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, default=10_000_000)
     parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--file-lines", type=int, default=2_500_000, help="lines per file at most (about 210 MB)")
     parser.add_argument("--duration", type=int, default=10, help="seconds of each measured wrk run")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--layouts", default="single,citus")
@@ -323,16 +372,7 @@ def main() -> None:
     folder = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="citus-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o755)  # noqa: S103 (the servers run as another user, who must reach their folders)
-    path = folder / f"demo_{args.lines}_{args.customers}.csv"
-    if not path.exists():
-        started = time.perf_counter()
-        code = (
-            "import sys; from analytics.demo_data import demo_rows_write; "
-            "demo_rows_write(sys.argv[1], rows=int(sys.argv[2]), customers=int(sys.argv[3]), return_share=0.02)"
-        )
-        sh(sys.executable, "-c", code, str(path), str(args.lines), str(args.customers))
-        print(f"file: {args.lines:,} lines, {args.customers:,} customers, {path.stat().st_size / 2**20:,.0f} MB "
-              f"(generated in {time.perf_counter() - started:.0f} s)")  # fmt: skip
+    paths = files_write(folder, lines=args.lines, customers=args.customers, file_lines=args.file_lines)
     print(f"machine: {os.cpu_count()} cores, load average {_load()} (1/5/15 min)\n")
     report: dict[str, dict] = {}
     try:
@@ -340,8 +380,7 @@ def main() -> None:
             layout = Layout(name, folder / name)
             print(f"== {name}: {'a coordinator and 2 workers' if layout.workers else 'one server'}", flush=True)
             layout.start()
-            entry: dict = {"import": import_file(layout, path)}
-            print(f"import: {json.dumps(entry['import'])}", flush=True)
+            entry: dict = {"import": import_files(layout, paths)}
             entry["sizes"] = sizes(layout)
             entry["plans"] = [(label, plan_summary(text), text) for label, text in plans(layout)]
             for label, summary, _ in entry["plans"]:
@@ -379,7 +418,16 @@ def _print_table(report: dict[str, dict]) -> None:
         row(f"import: {stage}, s", [f"{report[n]['import']['stages'].get(stage, 0):.1f}" for n in names])
     for step in next(iter(report.values()))["import"]["steps"]:
         row(f"import: aggregates, {step}, s", [f"{report[n]['import']['steps'].get(step, 0):.1f}" for n in names])
-    row("import: whole process, s", [f"{report[n]['import']['wall']:.1f}" for n in names])
+    row("import: every file's whole process, s", [f"{report[n]['import']['wall']:.1f}" for n in names])
+    for index in range(len(next(iter(report.values()))["import"]["files"])):
+        row(
+            f"import: file {index + 1}'s whole process (aggregates), s",
+            [
+                f"{report[n]['import']['files'][index]['wall']:.1f} "
+                f"({report[n]['import']['files'][index]['stages'].get('aggregates', 0):.1f})"
+                for n in names
+            ],
+        )
     row("refit (segments and customer value, saved), s", [f"{report[n]['refit']['wall']:.1f}" for n in names])
     row("customer-value fit and holdout check, s", [f"{report[n]['clv']['wall']:.1f}" for n in names])
     for label in next(iter(report.values()))["api"]:
