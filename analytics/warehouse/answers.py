@@ -2,6 +2,9 @@
 
 Two levels: this process's Django cache, then `SalesAnswer`, a table shared by every web worker and
 process (a new worker reads what another computed, and nothing is computed twice after an import).
+An answer of megabytes (`shared=False`: a table of every customer) stays in this process only, as the
+object itself: Django's local-memory cache pickles what it holds, and unpickling such a table on
+every request cost a page tens of milliseconds.
 Every change to the data bumps the version and empties the table (`version.data_version_bump`), so
 an answer is never stale; process entries of older versions are simply never asked for again.
 
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -24,11 +28,14 @@ from analytics.warehouse.version import data_version_get
 T = TypeVar("T")
 # Part of every key: bump it when an answer's shape changes, so that answers stored by the previous
 # code (SalesAnswer outlives a deploy) are not read back.
-ANSWER_FORMAT = 2
+ANSWER_FORMAT = 3
 CACHE_SECONDS = 24 * 60 * 60  # keys carry the data version, so entries never go stale; this only frees memory
 # The data version of answers about one segmentation run, which no import changes (a run is never
 # edited): kept across imports, keyed by the run instead.
 ANY_DATA_VERSION = 0
+# The megabyte answers this process keeps, the most recently used last.
+_UNSHARED: OrderedDict[str, Any] = OrderedDict()
+UNSHARED_ENTRIES = 8
 
 
 def question_key(*parts: Any) -> str:
@@ -45,12 +52,10 @@ def answer_get(
     if data_version is None:
         data_version = data_version_get()
     key = f"answers:{name}:v{data_version}:f{ANSWER_FORMAT}:{question}"
+    if not shared:
+        return _unshared_get(key, lambda: compute(data_version))
     result = cache.get(key)
     if result is not None:
-        return result
-    if not shared:
-        result = compute(data_version)
-        cache.set(key, result, CACHE_SECONDS)
         return result
     with connection.cursor() as cursor:
         cursor.execute("SELECT value FROM analytics_salesanswer WHERE key = %s", [key])
@@ -65,6 +70,19 @@ def answer_get(
                 [key, data_version, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)],
             )
     cache.set(key, result, CACHE_SECONDS)
+    return result
+
+
+def _unshared_get(key: str, compute: Callable[[], T]) -> T:
+    # Kept while the Django cache holds its mark, so that clearing that cache forgets it as well.
+    if key in _UNSHARED and cache.get(key) is not None:
+        _UNSHARED.move_to_end(key)
+        return _UNSHARED[key]
+    result = compute()
+    _UNSHARED[key] = result
+    cache.set(key, True, CACHE_SECONDS)
+    while len(_UNSHARED) > UNSHARED_ENTRIES:
+        _UNSHARED.popitem(last=False)
     return result
 
 

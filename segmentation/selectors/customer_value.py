@@ -7,7 +7,8 @@ from __future__ import annotations
 import datetime
 import pickle
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, overload
 
 import numpy as np
@@ -92,7 +93,7 @@ class ValueTable:
     segment: npt.NDArray[np.object_] = field(repr=False)
     rfm_segment: npt.NDArray[np.object_] = field(repr=False)
 
-    @property
+    @cached_property  # asked for every row shown, on a table kept across requests
     def value_at_risk(self) -> npt.NDArray[np.float64]:
         """What a customer has been worth (net amount so far) times the chance they are no longer active."""
         return np.maximum(self.monetary, 0) * (1 - self.p_alive)
@@ -172,12 +173,10 @@ def value_table_get(*, run_id: int, horizon_days: int, discount_rate: float) -> 
             horizon_days=horizon_days,
             annual_discount_rate=discount_rate,
         )
-        return ValueTable(
-            **{
-                **table.__dict__,
-                "expected_purchases": np.round(expected, 3),
-                "clv": np.round((info.margin or 0) * table.expected_order_value * discounted, 2),
-            }
+        return replace(
+            table,
+            expected_purchases=np.round(expected, 3),
+            clv=np.round((info.margin or 0) * table.expected_order_value * discounted, 2),
         )
 
     # Every customer's figures (megabytes): kept in each process, not shared through the database, and
@@ -324,8 +323,14 @@ def customer_value_list(
         rows = rows[column == segment]
     if ordering == "imported":
         return ValueRows(table, rows)
-    key = ordering.lstrip("-")
-    values = table.value_at_risk if key == "value_at_risk" else getattr(table, key)
-    values = values[rows]
-    order = np.lexsort((rows, -values if ordering.startswith("-") else values))
-    return ValueRows(table, rows[order])
+
+    def order(_version: int) -> npt.NDArray[np.intp]:
+        key = ordering.lstrip("-")
+        values = (table.value_at_risk if key == "value_at_risk" else getattr(table, key))[rows]
+        return rows[np.lexsort((rows, -values if ordering.startswith("-") else values))]
+
+    # An order of every customer (a megabyte): sorted once per process, as the table is kept.
+    question = question_key(run.id, horizon, rate, segment, ordering)
+    return ValueRows(
+        table, answer_get("segmentation:value_order", question, order, data_version=ANY_DATA_VERSION, shared=False)
+    )
