@@ -176,7 +176,7 @@ def value_table_get(*, run_id: int, horizon_days: int, discount_rate: float) -> 
         return replace(
             table,
             expected_purchases=np.round(expected, 3),
-            clv=np.round((info.margin or 0) * table.expected_order_value * discounted, 2),
+            clv=np.round(float(info.margin or 0) * table.expected_order_value * discounted, 2).astype(np.float64),
         )
 
     # Every customer's figures (megabytes): kept in each process, not shared through the database, and
