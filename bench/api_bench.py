@@ -210,9 +210,22 @@ class Run:
     cpu_ms: float
 
 
-def run_wrk(wrk: str, url: str, token: str, *, duration: int, connections: int) -> tuple[Run, int]:
+def run_wrk(
+    wrk: str, url: str, token: str, *, duration: int, connections: int, options: tuple[str, ...] = ()
+) -> tuple[Run, int]:
+    """wrk's rate, latencies and failures (`options`: more of wrk's, e.g. a script or a timeout)."""
     out = subprocess.run(
-        [wrk, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-H", f"Authorization: Token {token}", url],
+        [
+            wrk,
+            "-t2",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--latency",
+            *options,
+            "-H",
+            f"Authorization: Token {token}",
+            url,
+        ],
         check=True,
         capture_output=True,
         text=True,

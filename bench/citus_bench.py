@@ -337,21 +337,8 @@ def _wrk(wrk: str, url: str, token: str, duration: int, connections: int, lua: P
     if lua is None:
         run_wrk(wrk, url, token, duration=2, connections=connections)  # warm-up
         return run_wrk(wrk, url, token, duration=duration, connections=connections)
-    out = subprocess.run(
-        [wrk, "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "60s", "--latency", "-s", str(lua),
-         "-H", f"Authorization: Token {token}", url],
-        check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
-    from api_bench import Run, _unit_ms
-
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = _unit_ms(re.search(r"\s50%\s+([\d.]+\w+)", out).group(1))
-    p99 = _unit_ms(re.search(r"\s99%\s+([\d.]+\w+)", out).group(1))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    failures = (int(errors.group(1)) if errors else 0) + (sum(map(int, sockets.groups())) if sockets else 0)
-    requests = int(re.search(r"(\d+) requests in", out).group(1))
-    return Run(rps, p50, p99, failures, 0.0), requests
+    options = ("--timeout", "60s", "-s", str(lua))
+    return run_wrk(wrk, url, token, duration=duration, connections=connections, options=options)
 
 
 def sizes(layout: Layout) -> dict[str, int]:
