@@ -218,8 +218,9 @@ def tables_distribute() -> list[TableLaidOut]:
     its place is left alone). Nothing on a server without Citus (an empty list).
 
     A table that holds rows has them copied to its shards (or to every node) and its local copy
-    emptied. Under the data-write lock, so no import, deletion or refit runs meanwhile; Citus holds
-    an EXCLUSIVE lock on each table it moves until the commit: pages and the API keep reading."""
+    emptied. Under the data-write lock, so no import, deletion or refit runs meanwhile; Citus locks
+    each table it places against writes until the commit, and emptying a local copy locks that table
+    against reads too: pages and the API asking for it wait for the commit."""
     if citus_version() is None:
         return []
     data_write_lock()
