@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -35,6 +36,7 @@ CACHE_SECONDS = 24 * 60 * 60  # keys carry the data version, so entries never go
 ANY_DATA_VERSION = 0
 # The megabyte answers this process keeps, the most recently used last.
 _UNSHARED: OrderedDict[str, Any] = OrderedDict()
+_UNSHARED_LOCK = threading.Lock()  # gthread workers (WEB_THREADS) share a process's answers
 UNSHARED_ENTRIES = 8
 
 
@@ -75,14 +77,17 @@ def answer_get(
 
 def _unshared_get(key: str, compute: Callable[[], T]) -> T:
     # Kept while the Django cache holds its mark, so that clearing that cache forgets it as well.
-    if key in _UNSHARED and cache.get(key) is not None:
-        _UNSHARED.move_to_end(key)
-        return _UNSHARED[key]
+    marked = cache.get(key) is not None
+    with _UNSHARED_LOCK:
+        if marked and key in _UNSHARED:
+            _UNSHARED.move_to_end(key)
+            return _UNSHARED[key]
     result = compute()
-    _UNSHARED[key] = result
+    with _UNSHARED_LOCK:
+        _UNSHARED[key] = result
+        while len(_UNSHARED) > UNSHARED_ENTRIES:
+            _UNSHARED.popitem(last=False)
     cache.set(key, True, CACHE_SECONDS)
-    while len(_UNSHARED) > UNSHARED_ENTRIES:
-        _UNSHARED.popitem(last=False)
     return result
 
 
