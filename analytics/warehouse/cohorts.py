@@ -11,11 +11,11 @@ import dataclasses
 
 import numpy as np
 
-from analytics.cohorts import CohortPeriod, CohortTable, cohort_table
-from analytics.periods import next_period_start, period_axis
+from analytics.cohorts import COHORT_PERIODS, CohortPeriod, CohortTable, cohort_table
+from analytics.periods import next_period_start, period_axis, period_end, period_start
 from analytics.warehouse.answers import answer_get, question_key
 from analytics.warehouse.coverage import data_coverage_get
-from analytics.warehouse.customers import CustomerHistories, customer_histories_get
+from analytics.warehouse.customers import CustomerTransactions, customer_transactions_get
 from analytics.warehouse.filters import SalesFilter, dimensions_get
 
 
@@ -29,17 +29,24 @@ class CustomerDays:
     purchase: np.ndarray
 
 
-def customer_days(histories: CustomerHistories) -> CustomerDays:
-    """The histories' transactions merged per customer and day (they are in day order per customer)."""
-    owners, days = histories.transaction_customer, histories.days
-    starts = np.flatnonzero(np.concatenate(([True], (owners[1:] != owners[:-1]) | (days[1:] != days[:-1]))))
+def customer_days(transactions: CustomerTransactions) -> CustomerDays:
+    """The transactions merged per customer and day (they are in day order per customer)."""
+    offsets, days = transactions.offsets, transactions.days
+    # A day starts a run where the customer changes (an offset) or the day does.
+    new_run = np.ones(days.size, dtype=np.bool_)
+    new_run[1:] = days[1:] != days[:-1]
+    new_run[offsets[1:-1][offsets[1:-1] < days.size]] = True
+    if new_run.all():  # no customer has two transactions on a day (a mall file's one line per invoice)
+        purchase = transactions.purchase_lines > 0
+        return CustomerDays(offsets=offsets, days=days, net_cents=transactions.net_cents, purchase=purchase)
+    starts = np.flatnonzero(new_run)
     if not len(starts):
         empty = np.zeros(0, dtype=np.int64)
-        return CustomerDays(np.zeros(len(histories) + 1, dtype=np.int64), empty, empty, np.zeros(0, dtype=np.bool_))
-    net = np.add.reduceat(histories.transaction_net_cents, starts)
-    purchase = np.add.reduceat((histories.purchase_lines > 0).astype(np.int64), starts) > 0
-    offsets = np.searchsorted(owners[starts], np.arange(len(histories) + 1)).astype(np.int64)
-    return CustomerDays(offsets=offsets, days=days[starts], net_cents=net, purchase=purchase)
+        return CustomerDays(np.zeros(offsets.size, dtype=np.int64), empty, empty, np.zeros(0, dtype=np.bool_))
+    net = np.add.reduceat(transactions.net_cents, starts)
+    purchase = np.add.reduceat(transactions.purchase_lines, starts) > 0
+    run_offsets = np.searchsorted(starts, offsets).astype(np.int64)
+    return CustomerDays(offsets=run_offsets, days=days[starts], net_cents=net, purchase=purchase)
 
 
 def cohorts_get(*, period: CohortPeriod, sales_filter: SalesFilter) -> CohortTable | None:
@@ -49,16 +56,41 @@ def cohorts_get(*, period: CohortPeriod, sales_filter: SalesFilter) -> CohortTab
     return answer_get("cohorts", question, lambda version: _cohorts(period, sales_filter, version))
 
 
-def _cohorts(period: CohortPeriod, sales_filter: SalesFilter, version: int) -> CohortTable | None:
+def cohorts_warm() -> None:
+    """The unfiltered cohort table of every period for the current data, from one read of the
+    histories: run after an import commits (analytics.tasks), so that the Cohorts page opens warm."""
+    everything = SalesFilter()
+    days: CustomerDays | None = None
+    for period in COHORT_PERIODS:
+
+        def compute(version: int, period: CohortPeriod = period) -> CohortTable | None:
+            nonlocal days
+            days = days or _customer_days(period, everything, version)
+            return _cohorts(period, everything, version, days=days)
+
+        answer_get("cohorts", question_key(period, everything.cache_key), compute)
+
+
+def _customer_days(period: CohortPeriod, sales_filter: SalesFilter, version: int) -> CustomerDays:
+    """The days of the customers the filter's cohorts can hold (and of those without a purchase)."""
+    dimensions = dimensions_get(data_version=version)
+    date_from, date_to = sales_filter.date_from, sales_filter.date_to
+    transactions = customer_transactions_get(
+        first_store_ids=tuple(dimensions.store_ids[name] for name in sales_filter.stores),
+        first_category_ids=tuple(dimensions.category_ids[name] for name in sales_filter.categories),
+        first_purchase_from=period_start(date_from, period) if date_from else None,
+        first_purchase_to=period_end(date_to, period) if date_to else None,
+    )
+    return customer_days(transactions)
+
+
+def _cohorts(
+    period: CohortPeriod, sales_filter: SalesFilter, version: int, *, days: CustomerDays | None = None
+) -> CohortTable | None:
     coverage = data_coverage_get(data_version=version)
     if not coverage:
         return None
-    dimensions = dimensions_get(data_version=version)
-    histories = customer_histories_get(
-        first_store_ids=tuple(dimensions.store_ids[name] for name in sales_filter.stores),
-        first_category_ids=tuple(dimensions.category_ids[name] for name in sales_filter.categories),
-    )
-    days = customer_days(histories)
+    days = days or _customer_days(period, sales_filter, version)
     first, last = coverage[0].start, coverage[-1].end
     table = cohort_table(
         offsets=days.offsets,
