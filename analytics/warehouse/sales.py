@@ -70,12 +70,20 @@ def _overview(scope: Scope) -> Overview:
         f"FROM analytics_salesdaily WHERE {where}",
         params,
     )[0]
+    summaries = scope.summaries_where()
     if scope.unfiltered:
         transactions, customers = fetch(
             "SELECT coalesce(sum(purchase_transactions), 0), count(*) FILTER (WHERE purchase_transactions > 0) "
             "FROM analytics_customersummary",
             [],
         )[0]
+    elif summaries:
+        where, params = scope.category_transactions_where(by_payment_method=False)
+        (transactions,) = fetch(
+            f"SELECT coalesce(sum(transactions), 0) FROM analytics_categorytransactionsdaily WHERE {where}", params
+        )[0]
+        where, params = summaries
+        (customers,) = fetch(f"SELECT count(*) FROM analytics_customersummary WHERE {where}", params)[0]
     else:
         where, params = scope.transactions_where()
         transactions, customers = fetch(

@@ -11,9 +11,9 @@ Definitions every sales reader shares (documented once, here and in the API sche
   scope: with a category filter, a purchase line in one of those categories. Returns-only invoices
   are not transactions. Without a category filter or with exactly one category, transactions add
   up across days and stores and are counted from `CategoryTransactionsDaily`;
-- customers: distinct customers with at least one transaction in scope; without any filter, read
-  from `CustomerSummary` (so the answers an import computes cost what the customers do, not what
-  the history does).
+- customers: distinct customers with at least one transaction in scope; without any filter, or with
+  dates alone that run from the data's first day or to its last, read from `CustomerSummary` (so
+  the answers an import computes cost what the customers do, not what the history does).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from django.db import connection
 
 from analytics.warehouse.answers import answer_get
+from analytics.warehouse.coverage import data_coverage_get
 from analytics.warehouse.filters import Dimensions, SalesFilter, dimensions_get
 
 T = TypeVar("T")
@@ -97,6 +98,28 @@ class Scope:
         """Every date, store and category: customers are counted from their summaries."""
         sales_filter = self.sales_filter
         return not (sales_filter.date_from or sales_filter.date_to or sales_filter.stores or sales_filter.categories)
+
+    def summaries_where(self) -> tuple[str, list[Any]] | None:
+        """WHERE over `analytics_customersummary` for the customers in scope, where the summaries can
+        tell them: no store or category, and dates that run from the data's first day (the customers
+        with a first purchase by the last date) or to its last day (with a last purchase from the first
+        date): "the year to date", "the last 90 days", the year before all the data. None otherwise."""
+        sales_filter = self.sales_filter
+        if sales_filter.stores or sales_filter.categories:
+            return None
+        coverage = data_coverage_get(data_version=self.data_version)
+        if not coverage:
+            return None
+        date_from, date_to = sales_filter.date_from, sales_filter.date_to
+        from_start = date_from is None or date_from <= coverage[0].start
+        to_end = date_to is None or date_to >= coverage[-1].end
+        if from_start and to_end:
+            return "purchase_transactions > 0", []
+        if from_start:
+            return "first_purchase_date <= %s", [date_to]
+        if to_end:
+            return "last_purchase_date >= %s", [date_from]
+        return None
 
     @property
     def counted_by_day(self) -> bool:

@@ -216,6 +216,8 @@ FILTERS = {
     "none": SalesFilter(),
     "dates": SalesFilter(date_from=datetime.date(2022, 1, 1), date_to=datetime.date(2022, 6, 30)),
     "date_from": SalesFilter(date_from=datetime.date(2022, 11, 15)),
+    "date_to": SalesFilter(date_to=datetime.date(2021, 8, 31)),
+    "a_year_before_the_data": SalesFilter(date_from=datetime.date(2020, 1, 1), date_to=datetime.date(2022, 2, 28)),
     "stores": SalesFilter(stores=("Kanyon", "Zorlu Center")),
     "category": SalesFilter(categories=("Shoes",)),
     "category_dates_store": SalesFilter(
