@@ -2,11 +2,11 @@
 
 Pure numpy on per-customer arrays (compressed sparse rows, one row per customer); no database.
 
-Input, per customer i, the days `offsets[i]:offsets[i + 1]` of `days`: the distinct days on which
-the customer has any line (day numbers since 2000-01-01, ascending), each with `net_cents` (the net
-of all the customer's lines that day, returns included, in cents) and `purchase` (the day holds a
-purchase, i.e. a line that is not a return). Plus the data's first and last day (see
-`analytics.periods`: the span of the data set, not of the customers given).
+Input, per customer i, the entries `offsets[i]:offsets[i + 1]` of `days`: the days on which the
+customer has any line (day numbers since 2000-01-01, ascending; a day may come more than once, one
+entry per transaction), each with `net_cents` (the net of the entry's lines, returns included, in
+cents) and `purchase` (the entry holds a purchase, i.e. a line that is not a return). Plus the data's
+first and last day (see `analytics.periods`: the span of the data set, not of the customers given).
 
 Definitions, for a period kind (ISO week, month or quarter):
 - A customer's **cohort** is the period of their first purchase day. Customers whose only lines are
@@ -123,11 +123,11 @@ def _check_arrays(
     if purchase.dtype != np.bool_:
         raise ValueError("purchase must be a boolean array.")
     if days.size > 1:
-        rising = np.diff(days) > 0
+        rising = np.diff(days) >= 0
         starts = offsets[1:-1]
         rising[starts[(starts > 0) & (starts < days.size)] - 1] = True  # the next customer starts afresh
         if not rising.all():
-            raise ValueError("each customer's days must be distinct and ascending.")
+            raise ValueError("each customer's days must be in ascending order.")
 
 
 def _divide_rounded(numerator: IntArray, denominator: IntArray) -> IntArray:
