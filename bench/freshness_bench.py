@@ -200,6 +200,7 @@ def run(url: str, folder: Path, *, history: int, base: int, daily: int) -> dict:
             "imported": report["imported"],
             "duplicates": report["duplicates"],
             "timings": timings,
+            "read_model_steps": report.get("read_model_steps"),
             "own_read_validate_load": round(own, 3),
             "fresh_wall": round(wall, 3),
             "fresh_over_own": round(wall / own, 2),

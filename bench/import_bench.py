@@ -123,7 +123,12 @@ def import_run(url: str, path: Path, *, columnar: bool) -> tuple[dict, float, in
     if process.returncode != 0 or not lines:
         sys.stderr.write(stdout + stderr)
         raise SystemExit(f"The import failed (exit {process.returncode}).")
-    return json.loads(lines[-1]), wall, usage.ru_maxrss
+    report = json.loads(lines[-1])
+    # The read model's own steps, from the import's log (analytics.services.import_batches).
+    steps = [line.split(" took ", 1)[1] for line in stderr.splitlines() if "the read model's steps took" in line]
+    if steps:
+        report["read_model_steps"] = json.loads(steps[-1].removesuffix(" s"))
+    return report, wall, usage.ru_maxrss
 
 
 def main() -> None:

@@ -148,6 +148,8 @@ def customer_transactions_get(
     where, params = _first_purchase_where(first_store_ids, first_category_ids, first_purchase_from, first_purchase_to)
     with binary_results_cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '256MB'")
+        # No ORDER BY (no sort, and the scan can run in parallel): both aggregates of the one node take
+        # the rows in the same order, so the i-th count belongs to the i-th history.
         cursor.execute(
             "SELECT string_agg(int4send(transactions), ''::bytea), string_agg(history, ''::bytea)"
             f" FROM analytics_customersummary {where}",
@@ -179,20 +181,19 @@ def customer_histories_get(
         f" || int4send(coalesce({_DAY.format(column='last_purchase_date')}, {no}))"
         f" || int4send({_DAY.format(column='last_date')}) || int8send((net * 100)::int8) || int4send(cost_lines)"
         " || int8send(coalesce(cost * 100, 0)::int8) || int8send(coalesce(net_with_cost * 100, 0)::int8)"
-        " || int8send(coalesce(first_store_id, 0)), ''::bytea), string_agg(history, ''::bytea)"
+        " || int8send(coalesce(first_store_id, 0)), ''::bytea ORDER BY customer_id),"
+        " string_agg(history, ''::bytea ORDER BY customer_id)"
         f" FROM analytics_customersummary {where}"
     )
-    # Without ORDER BY the aggregates run in parallel and sort nothing (a third of the time); both
-    # take the rows in the one order their aggregate node sees them, so record i owns the i-th
-    # history, and the customers are put in pk order here.
     with binary_results_cursor() as cursor:  # 24 bytes a transaction: megabytes, not hex text
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(sql, params)
         packed_customers, packed_history = cursor.fetchone()
-    records, history, offsets = _in_customer_order(
-        np.frombuffer(bytes(packed_customers or b""), dtype=_CUSTOMER_RECORD),
-        np.frombuffer(bytes(packed_history or b""), dtype=HISTORY_RECORD),
-    )
+    records = np.frombuffer(bytes(packed_customers or b""), dtype=_CUSTOMER_RECORD)
+    history = np.frombuffer(bytes(packed_history or b""), dtype=HISTORY_RECORD)
+    counts = records["transactions"].astype(np.int64)
+    offsets = np.zeros(len(records) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
     return CustomerHistories(
         customer_ids=records["customer_id"].astype(np.int64),
         purchase_transactions=records["purchase_transactions"].astype(np.int64),
@@ -210,23 +211,6 @@ def customer_histories_get(
         purchase_lines=history["purchase_lines"].astype(np.int64),
         last_day=int(records["last_day"].max()) if len(records) else None,
     )
-
-
-def _in_customer_order(records: np.ndarray, history: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Customer records and their histories (record i owns the next `transactions` history records)
-    sorted by customer pk, with the offsets of each customer's transactions."""
-    counts = records["transactions"].astype(np.int64)
-    starts = np.zeros(len(records), dtype=np.int64)
-    np.cumsum(counts[:-1], out=starts[1:])
-    order = np.argsort(records["customer_id"], kind="stable")
-    records, counts, starts = records[order], counts[order], starts[order]
-    offsets = np.zeros(len(records) + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    # Transaction j of the sorted order comes from starts[its customer] + its place within the customer.
-    taken = np.repeat(starts - offsets[:-1], counts) + np.arange(offsets[-1], dtype=np.int64)
-    # Taken as rows of three 8-byte words: numpy copies plain integers far faster than packed records.
-    words = history.view(np.uint64).reshape(-1, HISTORY_RECORD.itemsize // 8)
-    return records, words[taken].reshape(-1).view(HISTORY_RECORD), offsets
 
 
 def customer_category_nets_get(*, sales_filter: SalesFilter | None = None) -> CustomerCategoryNets:
