@@ -79,11 +79,12 @@ def _overview(scope: Scope) -> Overview:
         )[0]
     elif summaries:
         where, params = scope.category_transactions_where(by_payment_method=False)
-        (transactions,) = fetch(
-            f"SELECT coalesce(sum(transactions), 0) FROM analytics_categorytransactionsdaily WHERE {where}", params
+        customers_where, customers_params = summaries
+        transactions, customers = fetch(
+            f"SELECT (SELECT coalesce(sum(transactions), 0) FROM analytics_categorytransactionsdaily WHERE {where}),"
+            f" (SELECT count(*) FROM analytics_customersummary WHERE {customers_where})",
+            [*params, *customers_params],
         )[0]
-        where, params = summaries
-        (customers,) = fetch(f"SELECT count(*) FROM analytics_customersummary WHERE {where}", params)[0]
     else:
         where, params = scope.transactions_where()
         transactions, customers = fetch(
