@@ -42,5 +42,5 @@ def import_batches_sweep_task() -> dict[str, list[int]]:
 
 def cohorts_warm_task() -> None:
     """Queued after every import and deletion: the unfiltered cohort tables of the new data, computed
-    before anyone opens the Cohorts page."""
+    ahead so that the Cohorts page finds them."""
     cohorts_warm()

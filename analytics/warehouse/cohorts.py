@@ -1,7 +1,8 @@
-"""Cohorts from the customer summaries: every customer's transaction history handed to the pure
-`analytics.cohorts` (never the lines); only the customers whose first purchase the filter's dates can
-hold are read. Filters: the store and the categories of the customers'
-first purchase, and the range of the cohorts' periods. Cached per data version and question.
+"""Cohorts from the customer summaries: the customers' transaction histories handed to the pure
+`analytics.cohorts` (never the lines). Filters: the store and the categories of the customers' first
+purchase, and the range of the cohorts' periods (only the customers whose first purchase falls in it
+are read). Cached per data version and question; the unfiltered tables are computed after every
+import (`cohorts_warm`).
 
 Periods the data does not cover (years between an old import and a new one) hold unknown values, not
 zeros: their cells are None, and cohorts starting in them are left out."""
