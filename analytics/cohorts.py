@@ -147,6 +147,96 @@ def _cents(value: int) -> Decimal:
     return Decimal(value) * _CENT  # exact: an integer times 0.01 keeps two places
 
 
+@dataclass(frozen=True)
+class CohortCells:
+    """A cohort table's cells counted elsewhere (the read model keeps them, `CohortCell`): one entry
+    per cohort and period with lines of the cohort's customers, both as period numbers
+    (`analytics.periods.period_index`). `buyers`: the cohort's customers with a purchase in the
+    period; `lasts`: those whose last purchase is in it; `net_cents`: the net of all their lines in
+    it. A period before its cohort holds net only (returns of sales made before the data)."""
+
+    cohorts: IntArray
+    periods: IntArray
+    buyers: IntArray
+    lasts: IntArray
+    net_cents: IntArray
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The rows (cohorts row_low..row_low + rows - 1) and columns (k = 0..width - 1) of a table."""
+
+    period: CohortPeriod
+    first_date: date
+    last_day: date
+    first_p: int
+    last_p: int
+    row_low: int
+    rows: int
+    width: int
+
+
+def _layout(
+    period: CohortPeriod, first_date: date, last_day: date, cohorts_from: date | None, cohorts_to: date | None
+) -> _Layout:
+    first_p, last_p = period_index_of(first_date, period), period_index_of(last_day, period)
+    row_low = first_p if cohorts_from is None else max(first_p, period_index_of(cohorts_from, period))
+    row_high = last_p if cohorts_to is None else min(last_p, period_index_of(cohorts_to, period))
+    return _Layout(
+        period=period,
+        first_date=first_date,
+        last_day=last_day,
+        first_p=first_p,
+        last_p=last_p,
+        row_low=row_low,
+        rows=max(row_high - row_low + 1, 0),
+        width=max(last_p - row_low + 1, 0),  # the widest row's values
+    )
+
+
+def cohort_table_from_cells(
+    cells: CohortCells,
+    *,
+    customers_without_purchase: int,
+    first_day: date,
+    last_day: date,
+    period: CohortPeriod = "month",
+    cohorts_from: date | None = None,
+    cohorts_to: date | None = None,
+) -> CohortTable:
+    """The cohort table (see the module docstring) from cells counted elsewhere: the same table
+    `cohort_table` makes from the customers' days. Raises ValueError when the first day is after the
+    last."""
+    if period not in COHORT_PERIODS:
+        raise ValueError(f"Unknown cohort period {period!r}: one of {', '.join(COHORT_PERIODS)}.")
+    if first_day > last_day:
+        raise ValueError(f"The first day ({first_day}) is after the last day ({last_day}).")
+    layout = _layout(period, first_day, last_day, cohorts_from, cohorts_to)
+    rows, width = layout.rows, layout.width
+    row = np.asarray(cells.cohorts, dtype=np.int64) - layout.row_low
+    k = np.asarray(cells.periods, dtype=np.int64) - np.asarray(cells.cohorts, dtype=np.int64)
+    in_rows = (row >= 0) & (row < rows)
+    in_cell = in_rows & (k >= 0) & (k < width)
+    slot = row[in_cell] * width + k[in_cell]
+
+    def counted(values: IntArray) -> IntArray:
+        table = np.zeros(rows * width, dtype=np.int64)
+        np.add.at(table, slot, np.asarray(values, dtype=np.int64)[in_cell])
+        return table.reshape(rows, width)
+
+    bought = counted(cells.buyers)
+    net_before = int(np.asarray(cells.net_cents, dtype=np.int64)[in_rows & (k < 0)].sum())
+    return _table(
+        layout,
+        sizes=bought[:, 0].copy() if width else np.zeros(rows, dtype=np.int64),
+        bought=bought,
+        last_counts=counted(cells.lasts),
+        revenue=counted(cells.net_cents),
+        net_before=net_before,
+        customers_without_purchase=customers_without_purchase,
+    )
+
+
 def cohort_table(
     *,
     offsets: npt.ArrayLike,
@@ -183,12 +273,9 @@ def cohort_table(
         raise ValueError(f"The first day ({first_day}) is after the last day ({last_day}).")
     if days_a.size and (low_day < first or int(days_a.max()) > last):
         raise ValueError("Some days lie outside the data's first and last day.")
-    first_date = day_from_number(first)
-    first_p, last_p = period_index_of(first_date, period), period_index_of(last_day, period)
-    row_low = first_p if cohorts_from is None else max(first_p, period_index_of(cohorts_from, period))
-    row_high = last_p if cohorts_to is None else min(last_p, period_index_of(cohorts_to, period))
-    rows = max(row_high - row_low + 1, 0)
-    width = max(last_p - row_low + 1, 0)  # the widest row's values
+    layout = _layout(period, day_from_number(first), last_day, cohorts_from, cohorts_to)
+    row_low, rows, width = layout.row_low, layout.rows, layout.width
+    row_high = row_low + rows - 1
     cells = rows * width
     before_bin = cells  # the bin of days before the customer's cohort; cells past it are in no row
 
@@ -228,7 +315,6 @@ def cohort_table(
     # Unbounded: customers whose last purchase is in period k or later.
     last_cell = row_of[in_rows] * width + last_k[in_rows]
     last_counts = np.bincount(last_cell, minlength=cells).reshape(rows, width)
-    still = np.cumsum(last_counts[:, ::-1], axis=1)[:, ::-1]
 
     # Revenue: every day of the cohort's customers from the cohort's period on. Days before the
     # first purchase (returns only) are a prefix of the customer's days; those in an earlier period
@@ -247,6 +333,31 @@ def cohort_table(
         np.add.at(sums, day_cell, net_a)
     revenue = sums[:cells].reshape(rows, width)
     net_before = int(sums[before_bin])
+    return _table(
+        layout,
+        sizes=sizes,
+        bought=bought,
+        last_counts=last_counts,
+        revenue=revenue,
+        net_before=net_before,
+        customers_without_purchase=int(customers - np.count_nonzero(buyer)),
+    )
+
+
+def _table(
+    layout: _Layout,
+    *,
+    sizes: IntArray,
+    bought: IntArray,
+    last_counts: IntArray,
+    revenue: IntArray,
+    net_before: int,
+    customers_without_purchase: int,
+) -> CohortTable:
+    """The table from its counts per (row, k): shares and money per member, None past the last day."""
+    period, first_date, last_day = layout.period, layout.first_date, layout.last_day
+    first_p, last_p, row_low, rows, width = layout.first_p, layout.last_p, layout.row_low, layout.rows, layout.width
+    still = np.cumsum(last_counts[:, ::-1], axis=1)[:, ::-1]
     cumulative = np.cumsum(revenue, axis=1)
 
     members = sizes[:, None]
@@ -289,6 +400,6 @@ def cohort_table(
         last_day=last_day,
         periods=width if rows else 0,
         cohorts=tuple(table),
-        customers_without_purchase=int(customers - np.count_nonzero(buyer)),
+        customers_without_purchase=customers_without_purchase,
         net_before_cohort=_cents(net_before),
     )
