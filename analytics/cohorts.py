@@ -160,6 +160,7 @@ class CohortCells:
     buyers: IntArray
     lasts: IntArray
     net_cents: IntArray
+    groups: IntArray | None = None  # the group of the customers counted (analytics.cohort_cells)
 
 
 @dataclass(frozen=True)

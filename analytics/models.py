@@ -325,6 +325,27 @@ class CategoryTransactionsDaily(models.Model):
         ]
 
 
+class CohortCell(models.Model):
+    """Customers grouped by the period of their first purchase (their cohort) and its store, per
+    period of their lines, for weeks, months and quarters: what the cohort tables read instead of
+    every customer's history (see analytics.cohorts for the definitions). A cell before its cohort
+    holds only the net of returns dated before the customers' first purchase. Kept by each import
+    from the customers it touches (analytics.warehouse.cohort_cells)."""
+
+    pk = models.CompositePrimaryKey("period_kind", "first_store_id", "cohort", "period")
+    period_kind = models.CharField(max_length=7)  # week, month or quarter
+    first_store = models.ForeignKey(
+        Store, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    cohort = models.DateField()  # the first day of the cohort's period
+    period = models.DateField()  # the first day of the cell's period
+    # The cohort's customers with a purchase in the period, and those whose last purchase is in it.
+    buyers = models.IntegerField()
+    lasts = models.IntegerField()
+    # Net of every line of the cohort's customers dated in the period (returns subtract).
+    net = models.DecimalField(max_digits=18, decimal_places=2)
+
+
 class CustomerSummary(models.Model):
     """One row per customer with at least one line: what segmentation, customer value, cohorts and
     the simulator read instead of the lines.

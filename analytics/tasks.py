@@ -10,7 +10,6 @@ import analytics.services.import_csv.columnar  # noqa: F401
 from analytics.services.import_batches import import_batch_run
 from analytics.services.import_inbox import import_inbox_scan
 from analytics.services.import_sweep import import_batches_sweep
-from analytics.warehouse import cohorts_warm
 
 
 def import_batch_run_task(batch_id: int) -> dict[str, Any]:
@@ -38,9 +37,3 @@ def import_batches_sweep_task() -> dict[str, list[int]]:
     """Scheduled every few minutes: fail the batches no worker will finish (see import_sweep)."""
     result = import_batches_sweep()
     return {"stuck": result.stuck, "too_many_attempts": result.too_many_attempts}
-
-
-def cohorts_warm_task() -> None:
-    """Queued after every import and deletion: the unfiltered cohort tables of the new data, computed
-    ahead so that the Cohorts page finds them."""
-    cohorts_warm()

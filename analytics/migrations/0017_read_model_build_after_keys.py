@@ -1,23 +1,13 @@
 """Build the read model from the lines already imported, when there are lines and it is empty: a
 database coming from before 0012. 0013 did this with the statements of its time; they now need the
-keys of 0015 and the work tables of 0016, so the build runs here (a database 0013 built is left as
-it is)."""
+keys of 0015 and the work tables of 0016, so the build ran here (a database 0013 built is left as
+it is). It runs in 0018 now, which adds a table the build fills."""
 
 from django.db import migrations
 
 
 def build_read_model(apps, schema_editor):
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM analytics_transactionline) "
-            "AND NOT EXISTS (SELECT 1 FROM analytics_salestransaction)"
-        )
-        (needed,) = cursor.fetchone()
-    if needed:
-        # The read model's repair path (which also records the days each batch's lines span).
-        from analytics.warehouse.maintenance import warehouse_rebuild
-
-        warehouse_rebuild()
+    """Moved to 0018: the read model's build needs the table 0018 adds."""
 
 
 class Migration(migrations.Migration):

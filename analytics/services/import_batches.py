@@ -37,7 +37,6 @@ logger = logging.getLogger(__name__)
 
 IMPORT_TASK = "analytics.tasks.import_batch_run_task"
 REFIT_TASK = "segmentation.tasks.segmentation_refit_task"
-COHORTS_WARM_TASK = "analytics.tasks.cohorts_warm_task"
 HASH_CHUNK_BYTES = 1024 * 1024
 ENDED = (ImportBatch.Status.SUCCEEDED, ImportBatch.Status.FAILED)
 # How to have the valid rows of a file imported, in the words of the way the file came in.
@@ -171,8 +170,7 @@ def import_batch_run(*, batch_id: int, queue_refit: bool = True) -> ImportBatch:
     A batch already succeeded or failed is returned as it is (the queue delivers at least once). The
     attempt is counted first, in its own commit; past IMPORT_MAX_ATTEMPTS the batch fails without
     running. On success the read model takes the batch's lines in, inside the transaction and, after commit, the
-    follow-ups are queued: the cohort tables computed ahead and the segmentation refit (unless
-    `queue_refit` is False: the caller runs them itself).
+    segmentation refit is queued (unless `queue_refit` is False: the caller runs it itself).
     """
     batch = ImportBatch.objects.filter(pk=batch_id).first()
     if batch is None:
@@ -262,21 +260,19 @@ def _batch_import(batch: ImportBatch, *, progress: ProgressWriter, queue_refit: 
         batch.finished_at = timezone.now()
         batch.save()
         if queue_refit:
-            transaction.on_commit(lambda: follow_ups_enqueue(batch_id=batch.id, after="import"))
+            transaction.on_commit(lambda: refit_enqueue(batch_id=batch.id, after="import"))
     return batch
 
 
-def follow_ups_enqueue(*, batch_id: int, after: str) -> None:
-    """Queue the jobs that follow a change to the data (an import, a deletion): the unfiltered cohort
-    tables computed ahead of the first visit, and the segmentation refit."""
+def refit_enqueue(*, batch_id: int, after: str) -> None:
+    """Queue the segmentation refit that follows a change to the data (an import, a deletion)."""
     from django_q.tasks import async_task
 
     try:
-        async_task(COHORTS_WARM_TASK, task_name=f"cohorts-after-{after}-{batch_id}", group="answers")
         async_task(REFIT_TASK, batch_id, task_name=f"refit-after-{after}-{batch_id}", group="refits")
     except Exception:
-        # The change has committed; a refit can be queued again from the admin, cohorts compute on demand.
-        logger.exception("Could not queue the follow-ups of the %s of import batch %s", after, batch_id)
+        # The change has committed; a refit can be queued again from the admin.
+        logger.exception("Could not queue the segmentation refit after the %s of import batch %s", after, batch_id)
 
 
 def _batch_fail(

@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from analytics.models import Category, Customer, ImportBatch, PaymentMethod, Store
-from analytics.services.import_batches import follow_ups_enqueue
+from analytics.services.import_batches import refit_enqueue
 from analytics.warehouse import warehouse_batch_remove
 from retail_platform.errors import ApplicationError
 from retail_platform.locks import data_write_lock
@@ -100,7 +100,7 @@ def import_batch_delete(*, batch_id: int, user: Any = None, queue_refit: bool = 
     batch = _batch(batch_id)  # read under the lock: no other import or deletion runs meanwhile
     deletion = _delete(batch, user=user, record=True)
     if queue_refit:
-        transaction.on_commit(lambda: follow_ups_enqueue(batch_id=batch.pk, after="deletion"))
+        transaction.on_commit(lambda: refit_enqueue(batch_id=batch.pk, after="deletion"))
     return deletion
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from analytics import cohorts, periods
+from analytics.cohort_cells import cohort_cells_count
 from analytics.periods import day_number
 
 CDNOW = Path(__file__).resolve().parents[2] / "tests" / "data" / "cdnow_sample.txt"
@@ -387,3 +388,44 @@ def test_120000_customers_with_a_million_days_take_under_100_ms() -> None:
         print(f"{period}: best {min(timings) * 1000:.1f} ms CPU of 5, {len(result.cohorts)} cohorts")
         assert sum(c.customers for c in result.cohorts) + result.customers_without_purchase == customers
         assert min(timings) < 0.1
+
+
+@pytest.mark.parametrize("period", cohorts.COHORT_PERIODS)
+def test_cells_counted_per_group_add_up_to_the_table(cdnow: Days, period: cohorts.CohortPeriod) -> None:
+    frame = cdnow.frame
+    third = frame["net_cents"] // 3
+    entries = csr(
+        pd.concat(
+            [frame.assign(net_cents=third), frame[frame.index % 4 == 0].assign(net_cents=-third, purchase=False)]
+        ),
+        customers=2357,
+    )
+    groups = np.arange(2357) % 3 + 10
+    options = {"first_day": date(1997, 1, 1), "last_day": date(1998, 6, 30), "period": period}
+
+    cells = cohort_cells_count(
+        offsets=entries.offsets,
+        days=entries.days,
+        net_cents=entries.net_cents,
+        purchase=entries.purchase,
+        groups=groups,
+        period=period,
+    )
+
+    assert cohorts.cohort_table_from_cells(cells, customers_without_purchase=0, **options) == table(entries, **options)
+    assert set(cells.groups.tolist()) == {10, 11, 12}
+    one_group = cells.groups == 11
+    only_11 = cohorts.CohortCells(
+        cohorts=cells.cohorts[one_group],
+        periods=cells.periods[one_group],
+        buyers=cells.buyers[one_group],
+        lasts=cells.lasts[one_group],
+        net_cents=cells.net_cents[one_group],
+    )
+    members = np.flatnonzero(groups == 11)
+    alone = table(csr(entries.frame[entries.frame["customer"].isin(members)], customers=2357), **options)
+    # (the customers of other groups are there without entries: without a purchase)
+    assert (
+        cohorts.cohort_table_from_cells(only_11, customers_without_purchase=alone.customers_without_purchase, **options)
+        == alone
+    )

@@ -25,7 +25,7 @@ this facade only.
 """
 
 from analytics.warehouse.answers import ANY_DATA_VERSION, answer_get, question_key
-from analytics.warehouse.cohorts import cohorts_get, cohorts_warm
+from analytics.warehouse.cohorts import cohorts_get
 from analytics.warehouse.comparison import Compared, compare_kind_from_params, compared_get, comparison_json
 from analytics.warehouse.coverage import data_coverage_get
 from analytics.warehouse.customer_types import ONE_TIME, REPEAT, CustomerTypeSales, customer_type_list
@@ -97,7 +97,6 @@ __all__ = [
     "answer_get",
     "answers_warm",
     "cohorts_get",
-    "cohorts_warm",
     "compare_kind_from_params",
     "compared_get",
     "comparison_json",

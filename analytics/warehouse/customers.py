@@ -109,6 +109,7 @@ class CustomerTransactions:
     days: npt.NDArray[np.int64] = field(repr=False)
     net_cents: npt.NDArray[np.int64] = field(repr=False)
     purchase_lines: npt.NDArray[np.int64] = field(repr=False)
+    first_store_ids: npt.NDArray[np.int64] = field(repr=False)  # per customer; 0 without a purchase
 
 
 def _first_purchase_where(
@@ -140,31 +141,38 @@ def customer_transactions_get(
     first_category_ids: tuple[int, ...] = (),
     first_purchase_from: datetime.date | None = None,
     first_purchase_to: datetime.date | None = None,
+    touched: tuple[str, ...] = (),
 ) -> CustomerTransactions:
     """Every customer's transactions (filtered as customer_histories_get, and to the customers whose
     first purchase falls between `first_purchase_from` and `first_purchase_to` or who have none),
     without the summaries' figures and in no customer order: half the cost of the histories, for
-    readers that need no more (cohorts)."""
+    readers that need no more (cohorts). With `touched`, only the customers the running change of
+    the read model touches in those ways (`analytics_wh_customers.how`)."""
     where, params = _first_purchase_where(first_store_ids, first_category_ids, first_purchase_from, first_purchase_to)
+    if touched:
+        where = f"{where} {'AND' if where else 'WHERE'} customer_id IN"
+        where += " (SELECT customer_id FROM analytics_wh_customers WHERE how = ANY(%s))"
+        params.append(list(touched))
     with binary_results_cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '256MB'")
-        # No ORDER BY (no sort, and the scan can run in parallel): both aggregates of the one node take
-        # the rows in the same order, so the i-th count belongs to the i-th history.
+        # No ORDER BY (no sort, and the scan can run in parallel): the aggregates of the one node take
+        # the rows in the same order, so the i-th record belongs to the i-th history.
         cursor.execute(
-            "SELECT string_agg(int4send(transactions), ''::bytea), string_agg(history, ''::bytea)"
-            f" FROM analytics_customersummary {where}",
+            "SELECT string_agg(int4send(transactions) || int8send(coalesce(first_store_id, 0)), ''::bytea),"
+            f" string_agg(history, ''::bytea) FROM analytics_customersummary {where}",
             params,
         )
-        packed_counts, packed_history = cursor.fetchone()
-    counts = np.frombuffer(bytes(packed_counts or b""), dtype=">i4").astype(np.int64)
+        packed_customers, packed_history = cursor.fetchone()
+    customers = np.frombuffer(bytes(packed_customers or b""), dtype=[("transactions", ">i4"), ("store", ">i8")])
     history = np.frombuffer(bytes(packed_history or b""), dtype=HISTORY_RECORD)
-    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
+    offsets = np.zeros(len(customers) + 1, dtype=np.int64)
+    np.cumsum(customers["transactions"].astype(np.int64), out=offsets[1:])
     return CustomerTransactions(
         offsets=offsets,
         days=history["day"].astype(np.int64),
         net_cents=history["net_cents"].astype(np.int64),
         purchase_lines=history["purchase_lines"].astype(np.int64),
+        first_store_ids=customers["store"].astype(np.int64),
     )
 
 

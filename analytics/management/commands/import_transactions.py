@@ -1,8 +1,8 @@
 """Import a CSV file of transaction lines: `import_transactions FILE [--mapping NAME|FILE.json] [--sync]`.
 
 Without --sync the batch is queued for the django-q2 worker and its id printed. With --sync the import
-and the jobs the worker would run after it (the cohort tables computed ahead, the segmentation refit:
-the same tasks) run in this process. The command exits non-zero when the import fails.
+and the job the worker would run after it (the segmentation refit, the same task) run in this
+process. The command exits non-zero when the import fails.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 import analytics.services.import_csv.columnar  # noqa: F401
 from analytics.models import ImportBatch
 from analytics.services.import_batches import import_batch_create, import_batch_run
-from analytics.tasks import cohorts_warm_task
 from retail_platform.errors import ApplicationError
 from segmentation.models import SegmentationRun
 from segmentation.tasks import segmentation_refit_task
@@ -40,9 +39,7 @@ class Command(BaseCommand):
         parser.add_argument("--skip-invalid", action="store_true", help="Import the valid rows and report the others.")
         parser.add_argument("--json", action="store_true", help="Print one JSON object with the outcome.")
         parser.add_argument(
-            "--no-refit",
-            action="store_true",
-            help="With --sync: skip the follow-ups (the cohort tables computed ahead, the segmentation refit).",
+            "--no-refit", action="store_true", help="With --sync: skip the segmentation refit (benchmarks)."
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -76,22 +73,15 @@ class Command(BaseCommand):
             raise CommandError(batch.message or "The import failed.", returncode=1)
 
     def _follow_ups(self, batch: ImportBatch, *, refit: bool) -> dict[str, Any] | None:
-        """The jobs the worker runs after an import (the cohort tables computed ahead, the segmentation
-        refit), through the same tasks.
+        """The job the worker runs after an import (the segmentation refit), through the same task.
 
         A refit that cannot segment the data (too few customers, say) records why on its run; the
         import still succeeded, so that is reported, not an error."""
         if not refit:
             return None
         started = time.perf_counter()
-        cohorts_warm_task()
-        cohorts = time.perf_counter()
         run = SegmentationRun.objects.get(pk=segmentation_refit_task(import_batch_id=batch.id))
-        timings = {
-            **batch.timings,
-            "cohorts": round(cohorts - started, 3),
-            "refit": round(time.perf_counter() - cohorts, 3),
-        }
+        timings = {**batch.timings, "refit": round(time.perf_counter() - started, 3)}
         ImportBatch.objects.filter(pk=batch.pk).update(timings=timings)
         batch.timings = timings
         return {"run_id": run.pk, "status": run.status, "message": run.message}

@@ -15,6 +15,7 @@ TABLE_ORDERS = {
     "analytics_salestransaction": "customer_id, date, store_id, invoice_no",
     "analytics_categorytransactionsdaily": "category_id, store_id, date, payment_method_id NULLS FIRST",
     "analytics_customersummary": "customer_id",
+    "analytics_cohortcell": "period_kind, first_store_id, cohort, period",
 }
 
 
