@@ -7,8 +7,9 @@ What it holds (tables in analytics.models):
   category x payment method: distinct transactions and customers under any filter;
 - `CategoryTransactionsDaily`: transactions per category x store x day (and x payment method);
 - `CustomerSummary`: one row per customer: first and last purchase, counts, net, cost, net per
-  category, and every transaction as a packed record: what segmentation, customer value and cohorts
-  read;
+  category, and every transaction as a packed record: what segmentation and customer value read;
+- `CohortCell`: customers by the period and store of their first purchase, per week, month and
+  quarter of their lines: what cohorts read (`cohort_cells.py` moves it by the touched customers);
 - the data version (`version.py`) and the one answer cache keyed by it (`answers.py`).
 
 How data flows: an import loads its lines, then calls `warehouse_batch_add(batch_id=…)` in the same

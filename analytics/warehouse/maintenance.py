@@ -8,7 +8,8 @@ transactions the batch touches are taken out and put back merged (a new transact
 put in; an invoice split across two files gets its parts summed), the per-day-and-category
 transaction counts move by the difference, and each touched customer's summary is made, appended
 to (the usual daily file: transactions after the customer's last day) or, for anything else,
-made again from that customer's transactions. `warehouse_batch_remove` does the same with the sign
+made again from that customer's transactions; the cohort cells move by the difference between those
+customers' cells before and after. `warehouse_batch_remove` does the same with the sign
 reversed, before the batch's lines are deleted. Both bump the data version (every cached answer
 is then stale) in the same transaction, so no reader ever sees half a change, and compute the
 unfiltered answers of the new version before it commits.
