@@ -109,6 +109,13 @@ LAYOUT: tuple[Placement, ...] = (
         "coordinator",
         "transactions per category x store x day: small like the day rollup, read the same way",
     ),
+    Placement(
+        "analytics_cohortcell",
+        "coordinator",
+        "customers per first-purchase period x store x period, for weeks, months and quarters: grows with "
+        "stores and periods, not with customers; each change writes the difference its touched "
+        "customers make, and the cohorts page reads it whole",
+    ),
     Placement("analytics_dataversion", "coordinator", "one row, bumped in every change's transaction"),
     Placement("analytics_salesanswer", "coordinator", "the shared answer cache: read and written by key"),
     Placement("analytics_importbatch", "coordinator", _APP),
