@@ -1,5 +1,5 @@
 """Cohort cells: the counts a cohort table is made of, per group of customers, counted from the
-customers' transactions. Pure numpy; no database.
+customers' transactions, and the table made from them. Pure numpy; no database.
 
 Input as `analytics.cohorts.cohort_table` takes it (per customer, their entries in day order: day,
 net in cents, whether it holds a purchase), plus each customer's group (the read model groups by
@@ -9,18 +9,37 @@ group's customers of that cohort (`CohortCells`): the customers with a purchase 
 (`net_cents`); a period before the cohort's holds the net of returns dated before the first purchase.
 Customers without a purchase are in no cell. Cells of disjoint sets of customers add up, so the read
 model keeps them per group and moves them by the customers an import touches; summed over groups
-they give `analytics.cohorts.cohort_table_from_cells` the table `cohort_table` makes.
+they give `cohort_table_from_cells` the table `analytics.cohorts.cohort_table` makes.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 import numpy as np
 import numpy.typing as npt
 
-from analytics.cohorts import CohortCells, CohortPeriod
+from analytics.cohorts import COHORT_PERIODS, CohortPeriod, CohortTable, table_layout, table_of_counts
 from analytics.periods import period_index
 
 IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class CohortCells:
+    """A cohort table's cells counted elsewhere (the read model keeps them, `CohortCell`): one entry
+    per cohort and period with lines of the cohort's customers, both as period numbers
+    (`analytics.periods.period_index`). `buyers`: the cohort's customers with a purchase in the
+    period; `lasts`: those whose last purchase is in it; `net_cents`: the net of all their lines in
+    it. A period before its cohort holds net only (returns of sales made before the data)."""
+
+    cohorts: IntArray
+    periods: IntArray
+    buyers: IntArray
+    lasts: IntArray
+    net_cents: IntArray
+    groups: IntArray | None = None  # the group of the customers counted (cohort_cells_count)
 
 
 def cohort_cells_count(
@@ -93,4 +112,47 @@ def cohort_cells_count(
         lasts=np.add.reduceat(last[order], at),
         net_cents=np.add.reduceat(net[order], at),
         groups=group[at],
+    )
+
+
+def cohort_table_from_cells(
+    cells: CohortCells,
+    *,
+    customers_without_purchase: int,
+    first_day: date,
+    last_day: date,
+    period: CohortPeriod = "month",
+    cohorts_from: date | None = None,
+    cohorts_to: date | None = None,
+) -> CohortTable:
+    """The cohort table (see `analytics.cohorts`) from cells counted elsewhere: the same table
+    `cohort_table` makes from the customers' days. Raises ValueError when the first day is after the
+    last."""
+    if period not in COHORT_PERIODS:
+        raise ValueError(f"Unknown cohort period {period!r}: one of {', '.join(COHORT_PERIODS)}.")
+    if first_day > last_day:
+        raise ValueError(f"The first day ({first_day}) is after the last day ({last_day}).")
+    layout = table_layout(period, first_day, last_day, cohorts_from, cohorts_to)
+    rows, width = layout.rows, layout.width
+    row = np.asarray(cells.cohorts, dtype=np.int64) - layout.row_low
+    k = np.asarray(cells.periods, dtype=np.int64) - np.asarray(cells.cohorts, dtype=np.int64)
+    in_rows = (row >= 0) & (row < rows)
+    in_cell = in_rows & (k >= 0) & (k < width)
+    slot = row[in_cell] * width + k[in_cell]
+
+    def counted(values: IntArray) -> IntArray:
+        table = np.zeros(rows * width, dtype=np.int64)
+        np.add.at(table, slot, np.asarray(values, dtype=np.int64)[in_cell])
+        return table.reshape(rows, width)
+
+    bought = counted(cells.buyers)
+    net_before = int(np.asarray(cells.net_cents, dtype=np.int64)[in_rows & (k < 0)].sum())
+    return table_of_counts(
+        layout,
+        sizes=bought[:, 0].copy() if width else np.zeros(rows, dtype=np.int64),
+        bought=bought,
+        last_counts=counted(cells.lasts),
+        revenue=counted(cells.net_cents),
+        net_before=net_before,
+        customers_without_purchase=customers_without_purchase,
     )

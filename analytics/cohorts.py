@@ -148,24 +148,10 @@ def _cents(value: int) -> Decimal:
 
 
 @dataclass(frozen=True)
-class CohortCells:
-    """A cohort table's cells counted elsewhere (the read model keeps them, `CohortCell`): one entry
-    per cohort and period with lines of the cohort's customers, both as period numbers
-    (`analytics.periods.period_index`). `buyers`: the cohort's customers with a purchase in the
-    period; `lasts`: those whose last purchase is in it; `net_cents`: the net of all their lines in
-    it. A period before its cohort holds net only (returns of sales made before the data)."""
-
-    cohorts: IntArray
-    periods: IntArray
-    buyers: IntArray
-    lasts: IntArray
-    net_cents: IntArray
-    groups: IntArray | None = None  # the group of the customers counted (analytics.cohort_cells)
-
-
-@dataclass(frozen=True)
-class _Layout:
-    """The rows (cohorts row_low..row_low + rows - 1) and columns (k = 0..width - 1) of a table."""
+class TableLayout:
+    """The rows (cohorts row_low..row_low + rows - 1) and columns (k = 0..width - 1) of a table;
+    `table_layout` makes it, `table_of_counts` fills it (here from the days, in
+    `analytics.cohort_cells` from the cells)."""
 
     period: CohortPeriod
     first_date: date
@@ -177,13 +163,13 @@ class _Layout:
     width: int
 
 
-def _layout(
+def table_layout(
     period: CohortPeriod, first_date: date, last_day: date, cohorts_from: date | None, cohorts_to: date | None
-) -> _Layout:
+) -> TableLayout:
     first_p, last_p = period_index_of(first_date, period), period_index_of(last_day, period)
     row_low = first_p if cohorts_from is None else max(first_p, period_index_of(cohorts_from, period))
     row_high = last_p if cohorts_to is None else min(last_p, period_index_of(cohorts_to, period))
-    return _Layout(
+    return TableLayout(
         period=period,
         first_date=first_date,
         last_day=last_day,
@@ -192,49 +178,6 @@ def _layout(
         row_low=row_low,
         rows=max(row_high - row_low + 1, 0),
         width=max(last_p - row_low + 1, 0),  # the widest row's values
-    )
-
-
-def cohort_table_from_cells(
-    cells: CohortCells,
-    *,
-    customers_without_purchase: int,
-    first_day: date,
-    last_day: date,
-    period: CohortPeriod = "month",
-    cohorts_from: date | None = None,
-    cohorts_to: date | None = None,
-) -> CohortTable:
-    """The cohort table (see the module docstring) from cells counted elsewhere: the same table
-    `cohort_table` makes from the customers' days. Raises ValueError when the first day is after the
-    last."""
-    if period not in COHORT_PERIODS:
-        raise ValueError(f"Unknown cohort period {period!r}: one of {', '.join(COHORT_PERIODS)}.")
-    if first_day > last_day:
-        raise ValueError(f"The first day ({first_day}) is after the last day ({last_day}).")
-    layout = _layout(period, first_day, last_day, cohorts_from, cohorts_to)
-    rows, width = layout.rows, layout.width
-    row = np.asarray(cells.cohorts, dtype=np.int64) - layout.row_low
-    k = np.asarray(cells.periods, dtype=np.int64) - np.asarray(cells.cohorts, dtype=np.int64)
-    in_rows = (row >= 0) & (row < rows)
-    in_cell = in_rows & (k >= 0) & (k < width)
-    slot = row[in_cell] * width + k[in_cell]
-
-    def counted(values: IntArray) -> IntArray:
-        table = np.zeros(rows * width, dtype=np.int64)
-        np.add.at(table, slot, np.asarray(values, dtype=np.int64)[in_cell])
-        return table.reshape(rows, width)
-
-    bought = counted(cells.buyers)
-    net_before = int(np.asarray(cells.net_cents, dtype=np.int64)[in_rows & (k < 0)].sum())
-    return _table(
-        layout,
-        sizes=bought[:, 0].copy() if width else np.zeros(rows, dtype=np.int64),
-        bought=bought,
-        last_counts=counted(cells.lasts),
-        revenue=counted(cells.net_cents),
-        net_before=net_before,
-        customers_without_purchase=customers_without_purchase,
     )
 
 
@@ -274,7 +217,7 @@ def cohort_table(
         raise ValueError(f"The first day ({first_day}) is after the last day ({last_day}).")
     if days_a.size and (low_day < first or int(days_a.max()) > last):
         raise ValueError("Some days lie outside the data's first and last day.")
-    layout = _layout(period, day_from_number(first), last_day, cohorts_from, cohorts_to)
+    layout = table_layout(period, day_from_number(first), last_day, cohorts_from, cohorts_to)
     row_low, rows, width = layout.row_low, layout.rows, layout.width
     row_high = row_low + rows - 1
     cells = rows * width
@@ -334,7 +277,7 @@ def cohort_table(
         np.add.at(sums, day_cell, net_a)
     revenue = sums[:cells].reshape(rows, width)
     net_before = int(sums[before_bin])
-    return _table(
+    return table_of_counts(
         layout,
         sizes=sizes,
         bought=bought,
@@ -345,8 +288,8 @@ def cohort_table(
     )
 
 
-def _table(
-    layout: _Layout,
+def table_of_counts(
+    layout: TableLayout,
     *,
     sizes: IntArray,
     bought: IntArray,

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from analytics import cohorts, periods
-from analytics.cohort_cells import cohort_cells_count
+from analytics.cohort_cells import CohortCells, cohort_cells_count, cohort_table_from_cells
 from analytics.periods import day_number
 
 CDNOW = Path(__file__).resolve().parents[2] / "tests" / "data" / "cdnow_sample.txt"
@@ -81,7 +81,7 @@ def test_several_entries_on_a_day_give_the_table_of_the_day_merged(cdnow: Days, 
     assert entries == merged
 
 
-def cells_of(frame: pd.DataFrame, period: cohorts.CohortPeriod) -> cohorts.CohortCells:
+def cells_of(frame: pd.DataFrame, period: cohorts.CohortPeriod) -> CohortCells:
     """The cells as the read model counts them, by pandas from the customers' entries."""
     frame = frame.assign(p=periods.period_index(np.array([day_number(d) for d in frame["day"]]), period))
     purchases = frame[frame["purchase"]]
@@ -97,7 +97,7 @@ def cells_of(frame: pd.DataFrame, period: cohorts.CohortPeriod) -> cohorts.Cohor
         .agg(buyers=("bought", "sum"), lasts=("lasts", "sum"), net=("net", "sum"))
         .reset_index()
     )
-    return cohorts.CohortCells(
+    return CohortCells(
         cohorts=cells["cohort"].to_numpy(dtype=np.int64),
         periods=cells["p"].to_numpy(dtype=np.int64),
         buyers=cells["buyers"].to_numpy(dtype=np.int64),
@@ -125,7 +125,7 @@ def test_a_table_from_counted_cells_equals_the_table_from_the_days(
     options = {"last_day": date(1998, 6, 30), "period": period, "cohorts_from": cohorts_from, "cohorts_to": cohorts_to}
     expected = table(entries, first_day=date(1997, 1, 1), **options)
 
-    counted = cohorts.cohort_table_from_cells(
+    counted = cohort_table_from_cells(
         cells_of(entries.frame, period), customers_without_purchase=0, first_day=date(1997, 1, 1), **options
     )
 
@@ -412,10 +412,10 @@ def test_cells_counted_per_group_add_up_to_the_table(cdnow: Days, period: cohort
         period=period,
     )
 
-    assert cohorts.cohort_table_from_cells(cells, customers_without_purchase=0, **options) == table(entries, **options)
+    assert cohort_table_from_cells(cells, customers_without_purchase=0, **options) == table(entries, **options)
     assert set(cells.groups.tolist()) == {10, 11, 12}
     one_group = cells.groups == 11
-    only_11 = cohorts.CohortCells(
+    only_11 = CohortCells(
         cohorts=cells.cohorts[one_group],
         periods=cells.periods[one_group],
         buyers=cells.buyers[one_group],
@@ -426,6 +426,6 @@ def test_cells_counted_per_group_add_up_to_the_table(cdnow: Days, period: cohort
     alone = table(csr(entries.frame[entries.frame["customer"].isin(members)], customers=2357), **options)
     # (the customers of other groups are there without entries: without a purchase)
     assert (
-        cohorts.cohort_table_from_cells(only_11, customers_without_purchase=alone.customers_without_purchase, **options)
+        cohort_table_from_cells(only_11, customers_without_purchase=alone.customers_without_purchase, **options)
         == alone
     )

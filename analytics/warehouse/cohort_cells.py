@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from analytics.cohort_cells import cohort_cells_count
-from analytics.cohorts import COHORT_PERIODS, CohortCells
+from analytics.cohort_cells import CohortCells, cohort_cells_count
+from analytics.cohorts import COHORT_PERIODS
 from analytics.periods import day_number, period_start_of_index
 from analytics.warehouse.customers import customer_transactions_get
 

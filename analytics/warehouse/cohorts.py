@@ -15,13 +15,8 @@ import datetime
 import numpy as np
 from django.db import connection
 
-from analytics.cohorts import (
-    CohortCells,
-    CohortPeriod,
-    CohortTable,
-    cohort_table,
-    cohort_table_from_cells,
-)
+from analytics.cohort_cells import CohortCells, cohort_table_from_cells
+from analytics.cohorts import CohortPeriod, CohortTable, cohort_table
 from analytics.periods import next_period_start, period_axis, period_end, period_index, period_start
 from analytics.warehouse.answers import answer_get, question_key
 from analytics.warehouse.cohort_cells import cells_read, customers_without_purchase_count
