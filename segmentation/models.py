@@ -126,6 +126,7 @@ class SegmentCell(models.Model):
     # Net value of each purchase (one invoice's purchase lines before the as-of date) above zero, by
     # customer pk then invoice number, as float64 little-endian bytes: numpy reads a 50,000-customer
     # segment's values in milliseconds, where parsing a float8[] of them takes ten times as long.
+    # Both byte columns are stored uncompressed (migration 0007): compressing took the refit 0.4 s.
     order_values = models.BinaryField()
     # Per customer: days from the last purchase to the run's as-of date (1 = the day before), int32 bytes.
     days_since_purchase = models.BinaryField()

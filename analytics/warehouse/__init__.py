@@ -20,24 +20,26 @@ before its lines go. When the import commits, every answer includes it. `warehou
 increments and a rebuild give identical tables.
 
 Who reads: the sales readers below (filters in, frozen dataclasses out, cached per data version and
-filter), and per-customer arrays (`customers.py`) for the segmentation refit, customer value and
-cohorts. No SQL outside this package names the lines or the read model's tables; other apps import
-this facade only.
+filter), and per-customer arrays (`customers.py`, and money per customer and category in
+`customer_amounts.py`) for the segmentation refit, customer value and cohorts. No SQL outside this
+package names the lines or the read model's tables; other apps import this facade only.
 """
 
 from analytics.warehouse.answers import ANY_DATA_VERSION, answer_get, question_key
 from analytics.warehouse.cohorts import cohorts_get
 from analytics.warehouse.comparison import Compared, compare_kind_from_params, compared_get, comparison_json
 from analytics.warehouse.coverage import data_coverage_get
+from analytics.warehouse.customer_amounts import (
+    CustomerCategoryNets,
+    CustomerCosts,
+    customer_category_nets_get,
+    customer_costs_before,
+)
 from analytics.warehouse.customer_types import ONE_TIME, REPEAT, CustomerTypeSales, customer_type_list
 from analytics.warehouse.customers import (
     EPOCH,
     NO_PURCHASE,
-    CustomerCategoryNets,
-    CustomerCosts,
     CustomerHistories,
-    customer_category_nets_get,
-    customer_costs_before,
     customer_histories_get,
     day_date,
     day_number,

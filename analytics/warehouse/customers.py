@@ -1,7 +1,7 @@
 """Per-customer reads: every customer's summary and transaction history as numpy arrays, for the
-segmentation refit, customer value and cohorts; and net sales per customer and category under a
-sales filter. Read from `CustomerSummary` (one row per customer) and `SalesTransaction`, never from
-the lines.
+segmentation refit, customer value and cohorts (money per customer and category, and cost figures,
+are in `analytics.warehouse.customer_amounts`). Read from `CustomerSummary` (one row per customer)
+and `SalesTransaction`, never from the lines.
 
 Days are numbers of days since 2000-01-01 (`EPOCH`), money is in integer cents.
 """
@@ -14,10 +14,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from django.db import connection
 
-from analytics.warehouse.filters import SalesFilter
-from analytics.warehouse.scope import Scope
 from retail_platform.postgresql.cursors import binary_results_cursor
 
 EPOCH = datetime.date(2000, 1, 1)
@@ -42,7 +39,6 @@ _CUSTOMER_RECORD = np.dtype(
 )
 # One record per transaction: CustomerSummary.history.
 HISTORY_RECORD = np.dtype([("day", ">i4"), ("net_cents", ">i8"), ("purchase_cents", ">i8"), ("purchase_lines", ">i4")])
-_CATEGORY_RECORD = np.dtype([("customer_id", ">i8"), ("category_id", ">i8"), ("net_cents", ">i8")])
 
 _DAY = "({column} - DATE '2000-01-01')"
 
@@ -81,15 +77,6 @@ class CustomerHistories:
     def transaction_customer(self) -> npt.NDArray[np.int64]:
         """The customer position (0..len-1) of every transaction."""
         return np.repeat(np.arange(len(self.customer_ids), dtype=np.int64), np.diff(self.offsets))
-
-
-@dataclass(frozen=True)
-class CustomerCategoryNets:
-    """Net amount per customer and category (customer pk, category id, cents), one entry per pair."""
-
-    customer_ids: npt.NDArray[np.int64] = field(repr=False)
-    category_ids: npt.NDArray[np.int64] = field(repr=False)
-    net_cents: npt.NDArray[np.int64] = field(repr=False)
 
 
 def day_number(day: datetime.date) -> int:
@@ -218,73 +205,4 @@ def customer_histories_get(
         purchase_cents=history["purchase_cents"].astype(np.int64),
         purchase_lines=history["purchase_lines"].astype(np.int64),
         last_day=int(records["last_day"].max()) if len(records) else None,
-    )
-
-
-def customer_category_nets_get(*, sales_filter: SalesFilter | None = None) -> CustomerCategoryNets:
-    """Net amount per customer and category: over every line from the summaries, or, with a filter,
-    over the lines in scope (dates, stores, categories) from the transactions' parts."""
-    if sales_filter is None or sales_filter.is_empty:
-        sql = (
-            "SELECT string_agg(int8send(s.customer_id) || int8send(p.category_id) || int8send((p.net * 100)::int8),"
-            " ''::bytea) FROM analytics_customersummary AS s, unnest(s.category_ids, s.category_nets)"
-            " AS p(category_id, net)"
-        )
-        params: list[Any] = []
-    else:
-        scope = Scope(sales_filter=sales_filter)
-        clauses, params = scope.common_where()
-        part_clause = ""
-        if sales_filter.categories:
-            part_clause = "WHERE p.category_id = ANY(%s)"
-            params = [*params, scope.category_ids]
-        where = " AND ".join(clauses) or "TRUE"
-        sql = (
-            "SELECT string_agg(int8send(customer_id) || int8send(category_id) || int8send((net * 100)::int8),"
-            " ''::bytea)"
-            " FROM (SELECT customer_id, p.category_id, sum(p.net) AS net FROM"
-            f" (SELECT * FROM analytics_salestransaction WHERE {where}) AS t,"
-            " unnest(t.part_category_ids, t.part_net_amounts) AS p(category_id, net)"
-            f" {part_clause} GROUP BY customer_id, p.category_id) AS per_pair"
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        (packed,) = cursor.fetchone()
-    records = np.frombuffer(bytes(packed or b""), dtype=_CATEGORY_RECORD)
-    return CustomerCategoryNets(
-        customer_ids=records["customer_id"].astype(np.int64),
-        category_ids=records["category_id"].astype(np.int64),
-        net_cents=records["net_cents"].astype(np.int64),
-    )
-
-
-@dataclass(frozen=True)
-class CustomerCosts:
-    """Per customer with a purchase line carrying a cost before a day: those lines' count, cost and net."""
-
-    customer_ids: npt.NDArray[np.int64] = field(repr=False)
-    cost_lines: npt.NDArray[np.int64] = field(repr=False)
-    cost_cents: npt.NDArray[np.int64] = field(repr=False)
-    net_with_cost_cents: npt.NDArray[np.int64] = field(repr=False)
-
-
-def customer_costs_before(*, day: datetime.date) -> CustomerCosts:
-    """Cost figures of each customer's purchase lines dated before `day` (the summaries hold them for
-    the whole history; an earlier as-of date reads the transactions)."""
-    record = np.dtype([("customer_id", ">i8"), ("lines", ">i8"), ("cost", ">i8"), ("net", ">i8")])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT string_agg(int8send(customer_id) || int8send(lines) || int8send(cost) || int8send(net), ''::bytea"
-            " ORDER BY customer_id) FROM (SELECT customer_id, sum(cost_lines)::int8 AS lines,"
-            " (coalesce(sum(cost), 0) * 100)::int8 AS cost, (coalesce(sum(net_with_cost), 0) * 100)::int8 AS net"
-            " FROM analytics_salestransaction WHERE date < %s AND cost_lines > 0 GROUP BY customer_id) AS c",
-            [day],
-        )
-        (packed,) = cursor.fetchone()
-    records = np.frombuffer(bytes(packed or b""), dtype=record)
-    return CustomerCosts(
-        customer_ids=records["customer_id"].astype(np.int64),
-        cost_lines=records["lines"].astype(np.int64),
-        cost_cents=records["cost"].astype(np.int64),
-        net_with_cost_cents=records["net"].astype(np.int64),
     )
