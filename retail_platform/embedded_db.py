@@ -83,7 +83,9 @@ def server_ready_wait(data_dir: Path, *, seconds: float, poll: float = 0.5) -> N
 
 
 def _postmaster_status(data_dir: Path) -> str | None:
-    """The status line of a running server's postmaster.pid (its eighth line), None without a server."""
+    """The status line of a running server's postmaster.pid (its eighth line), None without a server.
+    Not pgserver's PostmasterInfo: it asserts all eight lines, which PostgreSQL writes one by one as
+    it starts (the status line last)."""
     try:
         lines = (data_dir / "postmaster.pid").read_text().splitlines()
     except FileNotFoundError:
