@@ -95,7 +95,7 @@ def _change(*, where: str, params: dict[str, Any]) -> WarehouseChange:
         parts_select = statements.PARTS_SELECT.format(where=where)
         cursor.execute(f"INSERT INTO analytics_wh_parts ({statements.PARTS_COLUMNS}) {parts_select}", params)
         parts = cursor.rowcount
-        cursor.execute("ANALYZE analytics_wh_parts")
+        cursor.execute(statements.PARTS_ANALYZE)
         cursor.execute("SELECT min(date), max(date) FROM analytics_wh_parts")
         first_date, last_date = cursor.fetchone()
         if "batch" in params and not removing:
@@ -120,11 +120,11 @@ def _change(*, where: str, params: dict[str, Any]) -> WarehouseChange:
         if _has_rows(cursor, "analytics_salestransaction"):
             with _key_probes(cursor):
                 cursor.execute(statements.TRANSACTIONS_TAKE)
-            cursor.execute("ANALYZE analytics_wh_old")
+            cursor.execute(statements.OLD_ANALYZE)
             cursor.execute(statements.TRANSACTIONS_MERGE)
         cursor.execute(statements.TRANSACTIONS_BROUGHT)
         _insert(cursor, "analytics_salestransaction", statements.TRANSACTIONS_PUT)
-        cursor.execute("ANALYZE analytics_wh_new")
+        cursor.execute(statements.NEW_ANALYZE)
         timings["transactions"] = _since(mark)
 
         mark = time.perf_counter()
