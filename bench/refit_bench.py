@@ -140,7 +140,7 @@ def refit_once(*, warm: bool, k: int | None) -> None:
     _setup_django(os.environ["DATABASE_URL"])
     from django.db import connection
 
-    from segmentation.services import segmentation_run_create
+    from segmentation.services.refit import segmentation_run_create
 
     if warm:
         from segmentation import clustering
@@ -318,7 +318,7 @@ BASELINE_REFIT = """
 import os, sys, django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retail_platform.settings.dev")
 django.setup()
-from segmentation.services import segmentation_run_create
+from segmentation.services.refit import segmentation_run_create
 run = segmentation_run_create(k=int(sys.argv[1]))
 print(run.pk, run.status, run.message)
 """

@@ -226,7 +226,7 @@ def bench_child(repeat: int) -> None:
     SegmentationRun.objects.filter(is_active=True).update(clusters=BENCH_CLUSTERS)
     run = SegmentationRun.objects.only("id", "summaries_saved").get(is_active=True)
     if not run.summaries_saved:  # what a refit saves with its run; the bench writes its run by hand
-        from segmentation.services import segmentation_run_summaries_save
+        from segmentation.services.summaries import segmentation_run_summaries_save
 
         segmentation_run_summaries_save(run_id=run.pk)
 

@@ -14,7 +14,7 @@ from django_q.tasks import async_task
 from retail_platform import roles
 from retail_platform.errors import ApplicationError
 from segmentation.models import CustomerSegment, SegmentationRun
-from segmentation.services import segmentation_run_activate
+from segmentation.services.runs import segmentation_run_activate
 
 REFIT_TASK = "segmentation.tasks.segmentation_refit_task"
 

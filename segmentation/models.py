@@ -45,7 +45,7 @@ class SegmentationRun(models.Model):
     # Assignments of old runs are deleted to bound the table; the run's figures stay.
     assignments_pruned = models.BooleanField(default=False)
     # What the pages read instead of the transaction lines, saved once by the refit (see
-    # segmentation.services.segmentation_run_summaries_save); False for a run made before they existed.
+    # segmentation.services.summaries.segmentation_run_summaries_save); False for a run made before they existed.
     summaries_saved = models.BooleanField(default=False)
     # Net sales of the run's customers per category, K-Means segment and RFM segment, over every line
     # at refit time: [[category, segment, rfm_segment, "net"], ...].

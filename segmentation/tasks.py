@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 
-from segmentation.services import segmentation_run_create
+from segmentation.services.refit import segmentation_run_create
 
 
 def segmentation_refit_task(import_batch_id: int | None = None, k: int | None = None, as_of: str | None = None) -> int:

@@ -25,7 +25,7 @@ from analytics.models import TransactionLine
 from analytics.tests.factories import CustomerFactory, StoreFactory, TransactionLineFactory
 from analytics.warehouse import warehouse_rebuild
 from segmentation.models import CustomerSegment, SegmentationRun
-from segmentation.services import segmentation_run_summaries_save
+from segmentation.services.summaries import segmentation_run_summaries_save
 
 AS_OF = datetime.date(2024, 7, 1)
 

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from analytics.tests.cdnow import cdnow_import
 from campaigns import services
 from segmentation.models import CustomerValue
-from segmentation.services import segmentation_run_create
+from segmentation.services.refit import segmentation_run_create
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 from django.test import override_settings
 
 from retail_platform.tests.pages import signed_in_client
-from segmentation.services import segmentation_run_create
+from segmentation.services.refit import segmentation_run_create
 from segmentation.tests.data import build_sales, load_sales
 
 PAGES = ("/", "/trends/", "/customers/", "/customers/?kind=rfm", "/simulator/", "/imports/")

@@ -2,7 +2,7 @@ import pytest
 from django.test import Client
 
 from segmentation.models import CustomerSegment, SegmentationRun
-from segmentation.services import segmentation_run_create
+from segmentation.services.refit import segmentation_run_create
 from segmentation.tests.data import build_sales, load_sales
 
 pytestmark = pytest.mark.django_db

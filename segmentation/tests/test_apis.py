@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from segmentation import rfm
 from segmentation.models import CustomerSegment, SegmentationRun
-from segmentation.services import segmentation_run_create
+from segmentation.services.refit import segmentation_run_create
 from segmentation.tests.data import RawLine, build_sales, load_sales
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,8 @@ from retail_platform.tests.pages import signed_in_client
 from segmentation import selectors
 from segmentation.models import CustomerSegment, SegmentationRun, SegmentCell
 from segmentation.selectors import breakdowns
-from segmentation.services import segmentation_run_create, segmentation_run_summaries_save
+from segmentation.services.refit import segmentation_run_create
+from segmentation.services.summaries import segmentation_run_summaries_save
 from segmentation.tests.data import RawLine, build_sales, load_sales
 
 pytestmark = pytest.mark.django_db

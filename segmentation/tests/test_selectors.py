@@ -7,7 +7,7 @@ import pytest
 from analytics.warehouse import SalesFilter
 from segmentation import rfm, selectors
 from segmentation.models import CustomerSegment
-from segmentation.services import segmentation_run_create
+from segmentation.services.refit import segmentation_run_create
 from segmentation.tests.data import RawLine, build_sales, load_sales
 
 pytestmark = pytest.mark.django_db

@@ -14,15 +14,12 @@ from analytics.warehouse import customer_histories_get
 from retail_platform.errors import ApplicationError
 from retail_platform.locks import DATA_WRITE_LOCK_KEY
 from retail_platform.roles import ROLE_GROUPS
-from segmentation import clustering, rfm, services
+from segmentation import clustering, rfm
 from segmentation.activity import customer_activity
 from segmentation.models import CustomerSegment, SegmentationRun
-from segmentation.services import (
-    assignments,
-    segmentation_customers_score,
-    segmentation_run_activate,
-    segmentation_run_create,
-)
+from segmentation.services import assignments
+from segmentation.services.refit import segmentation_run_create
+from segmentation.services.runs import segmentation_customers_score, segmentation_run_activate
 from segmentation.tests.data import build_sales, expected_rfm, load_sales
 
 pytestmark = pytest.mark.django_db
@@ -112,7 +109,7 @@ def test_the_assignments_copy_writes_exact_money_and_any_names() -> None:
     rows = len(cents)
     names = ["VIP", "Dormant 2", "Ünïcode ✓", "VIP", "Dormant 2", "VIP", "Ünïcode ✓", "VIP", "VIP"]
     rfm_segments = ["Champions", "Lost", "Can't Lose Them", "Lost", "Champions", "At Risk", "Lost", "Lost", "Lost"]
-    data = services.assignment_copy_data(
+    data = assignments.assignment_copy_data(
         run_id=run.pk,
         customer_ids=np.arange(10, 10 + rows, dtype=np.int64),
         recency_days=np.arange(rows, dtype=np.int64) * 1000,

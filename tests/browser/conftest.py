@@ -171,7 +171,7 @@ def demo_import(path: Path) -> None:
     """Import a file through the real service, then a segmentation refit (what the worker does after an
     import)."""
     from analytics.services.import_batches import import_batch_create, import_batch_run
-    from segmentation.services import segmentation_run_create
+    from segmentation.services.refit import segmentation_run_create
 
     batch = import_batch_create(path_or_file=path, file_name=path.name, source="command", enqueue=False)
     batch = import_batch_run(batch_id=batch.id, queue_refit=False)

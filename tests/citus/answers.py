@@ -149,7 +149,7 @@ def answers_collect(files: list[Path], *, staff_username: str = "compare-staff")
     from analytics.services.import_batches import import_batch_create, import_batch_run
     from analytics.services.import_deletion import import_batch_delete
     from segmentation.models import SegmentCell
-    from segmentation.services import segmentation_run_create
+    from segmentation.services.refit import segmentation_run_create
 
     staff = User.objects.create_user(username=staff_username, password="unused-" + staff_username, is_staff=True)
     client = APIClient()

@@ -10,7 +10,7 @@ from typing import Any
 
 from analytics.models import Customer, ImportBatch, Store
 from analytics.services.import_batches import import_batch_create, import_batch_run
-from segmentation.services import segmentation_run_create
+from segmentation.services.refit import segmentation_run_create
 
 # They look like the retailer's ids, so no page treats them specially.
 MARKER_CUSTOMERS = [f"C9{n:05d}" for n in range(1, 31)]

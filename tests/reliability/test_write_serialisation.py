@@ -21,7 +21,7 @@ from analytics.models import Customer, ImportBatch, TransactionLine
 from analytics.services.import_batches import import_batch_create, import_batch_run
 from retail_platform.locks import DATA_WRITE_LOCK_KEY
 from segmentation.models import SegmentationRun
-from segmentation.services import segmentation_run_create
+from segmentation.services.refit import segmentation_run_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -76,7 +76,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded in {time.perf_counter() - started:.1f} s."))
 
     def _refit(self, batch_id: int) -> None:
-        from segmentation.services import segmentation_run_create
+        from segmentation.services.refit import segmentation_run_create
 
         refit_started = time.perf_counter()
         run = segmentation_run_create(import_batch_id=batch_id)

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from segmentation.clustering import K_CANDIDATES
-from segmentation.services import segmentation_run_create
+from segmentation.services.refit import segmentation_run_create
 
 
 def _date(value: str) -> datetime.date:

@@ -7,7 +7,7 @@ import pytest
 
 from analytics.tests.cdnow import cdnow_import
 from retail_platform.tests.pages import assert_no_inline_script, signed_in_client
-from segmentation.services import segmentation_run_create
+from segmentation.services.refit import segmentation_run_create
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 
 from retail_platform.tests.pages import assert_no_inline_script, signed_in_client
 from segmentation import charts, rfm
-from segmentation.services import segmentation_run_create
+from segmentation.services.refit import segmentation_run_create
 from segmentation.tests.data import RawLine, build_sales, expected_rfm, load_sales
 
 pytestmark = pytest.mark.django_db
