@@ -9,7 +9,7 @@ import numpy.typing as npt
 import pandas as pd
 import pytest
 
-from analytics import cohorts, periods
+from analytics import cohort_cells, cohorts, periods
 from analytics.cohort_cells import CohortCells, cohort_cells_count, cohort_table_from_cells
 from analytics.periods import day_number
 
@@ -429,3 +429,21 @@ def test_cells_counted_per_group_add_up_to_the_table(cdnow: Days, period: cohort
         cohort_table_from_cells(only_11, customers_without_purchase=alone.customers_without_purchase, **options)
         == alone
     )
+
+
+@pytest.mark.parametrize("dense", [True, False])
+def test_cells_are_summed_alike_in_one_slot_per_key_or_by_sorting(dense: bool) -> None:
+    rng = np.random.default_rng(5)
+    key = rng.integers(0, 5_000, 20_000)
+    cents = rng.integers(-(10**15), 10**15, 20_000)
+    ones = np.ones(20_000, dtype=np.int64)
+    expected: dict[int, list[int]] = {}
+    for k, c in zip(key.tolist(), cents.tolist(), strict=True):
+        sums = expected.setdefault(k, [0, 0])
+        sums[0] += 1
+        sums[1] += c
+
+    keys, (counts, totals) = cohort_cells._sums_by_key(key, 5_000, (ones, cents), dense=dense)
+
+    assert keys.tolist() == sorted(expected)
+    assert {k: [n, c] for k, n, c in zip(keys.tolist(), counts.tolist(), totals.tolist(), strict=True)} == expected
