@@ -112,8 +112,8 @@ def cohort_cells_count(
     )
 
 
-# Up to this many possible keys (or twice the entries), the sums go into one slot per key (4 x 8
-# bytes each): a pass over the entries, where sorting half a million of them took 35 ms.
+# Up to this many possible keys (or twice the entries), the sums go into one slot per possible key
+# (a byte, and 8 per summed value): a pass over the entries, where sorting half a million took 35 ms.
 DENSE_KEYS = 1 << 21
 
 
